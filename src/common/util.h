@@ -1,0 +1,28 @@
+/*
+ * util.h - allocation that aborts on OOM, monotonic time, small helpers.
+ * No daemon state lives here.
+ */
+#ifndef PGHA_UTIL_H
+#define PGHA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+uint64_t	now_ms(void);		/* CLOCK_MONOTONIC, milliseconds */
+uint64_t	wall_ms(void);		/* CLOCK_REALTIME, milliseconds */
+void		fmt_wall(uint64_t ms, char *buf, size_t len); /* ISO 8601 UTC */
+
+/* "500ms", "2s", "1m": 0 on success, -1 if malformed or out of range. */
+int	parse_duration_ms(const char *, uint32_t *);
+/* SHA-256 as 64 lowercase hex chars + NUL into out[65]. */
+void	sha256_hex(const void *, size_t, char out[65]);
+
+#endif

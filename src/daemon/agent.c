@@ -1,0 +1,320 @@
+/*
+ * agent.c - runs resource agents (see agent.h).  Child set-up follows
+ * keepalived's system_call_script() and Pacemaker's action_launch_child();
+ * timeout escalation follows keepalived's child thread handling.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define KILL_GRACE_MS	2000
+#define MAX_ENV		96
+
+struct agent_op {
+	pid_t			 pid;
+	int			 errfd;
+	char			 tail[4096];
+	size_t			 taillen;
+	uint64_t		 started;
+	uint32_t		 timeout_ms;
+	bool			 timed_out;
+	bool			 cancelled;
+	struct loop_timer	*timer;
+	agent_done_cb		 done;
+	void			*arg;
+	char			 what[160];
+	struct agent_op		*next;
+};
+
+static struct agent_op	*ops;
+static int		 sigfd = -1;
+
+static void
+tail_append(struct agent_op *op, const char *buf, size_t n)
+{
+	size_t	cap = sizeof(op->tail) - 1;
+
+	if (n >= cap) {
+		buf += n - cap;
+		n = cap;
+	}
+	if (op->taillen + n > cap) {
+		size_t drop = op->taillen + n - cap;
+
+		memmove(op->tail, op->tail + drop, op->taillen - drop);
+		op->taillen -= drop;
+	}
+	memcpy(op->tail + op->taillen, buf, n);
+	op->taillen += n;
+	op->tail[op->taillen] = '\0';
+}
+
+static void
+read_stderr(struct agent_op *op)
+{
+	char	buf[1024];
+	ssize_t	n;
+
+	while (op->errfd >= 0) {
+		n = read(op->errfd, buf, sizeof(buf));
+		if (n > 0) {
+			tail_append(op, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		loop_del_fd(op->errfd);
+		close(op->errfd);
+		op->errfd = -1;
+	}
+}
+
+static void
+errfd_cb(int fd, uint32_t events, void *arg)
+{
+	read_stderr(arg);
+}
+
+static void
+op_unlink_free(struct agent_op *op)
+{
+	struct agent_op	**pp;
+
+	for (pp = &ops; *pp; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			break;
+		}
+	loop_timer_cancel(op->timer);
+	if (op->errfd >= 0) {
+		loop_del_fd(op->errfd);
+		close(op->errfd);
+	}
+	free(op);
+}
+
+/* Keep the last two non-empty lines of the agent's stderr. */
+static void
+last_lines(const char *s, char *out, size_t len)
+{
+	const char	*end = s + strlen(s), *p;
+	int		 lines = 0;
+
+	while (end > s && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (p = end; p > s; p--)
+		if (p[-1] == '\n' && ++lines == 2)
+			break;
+	snprintf(out, len, "%.*s", (int)(end - p), p);
+	for (char *q = out; *q; q++)
+		if (*q == '\n')
+			*q = '|';
+}
+
+static void
+op_finish(struct agent_op *op, int status)
+{
+	struct agent_result	res;
+
+	memset(&res, 0, sizeof(res));
+	read_stderr(op);
+	/* Leftovers of the agent's process group go with it. */
+	kill(-op->pid, SIGKILL);
+	res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	res.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	res.timed_out = op->timed_out;
+	res.duration_ms = now_ms() - op->started;
+	last_lines(op->tail, res.tail, sizeof(res.tail));
+	log_debug("agent %s: pid %d done in %llu ms, exit %d signal %d%s",
+	    op->what, (int)op->pid, (unsigned long long)res.duration_ms,
+	    res.exit_code, res.signal, res.timed_out ? " (timed out)" : "");
+	if (!op->cancelled)
+		op->done(&res, op->arg);
+	op_unlink_free(op);
+}
+
+static void
+sigchld_cb(int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo	si;
+	struct agent_op		*op;
+	pid_t			 pid;
+	int			 status;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (op = ops; op; op = op->next)
+			if (op->pid == pid)
+				break;
+		if (op)
+			op_finish(op, status);
+	}
+}
+
+void
+agent_init(void)
+{
+	sigset_t	mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	if ((sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
+	if (loop_add_fd(sigfd, EPOLLIN, sigchld_cb, NULL) < 0)
+		fatal("loop_add_fd");
+}
+
+static void
+kill_cb(void *arg)
+{
+	struct agent_op	*op = arg;
+
+	op->timer = NULL;
+	log_warnx("agent %s (pid %d) ignored SIGTERM: SIGKILL", op->what,
+	    (int)op->pid);
+	kill(-op->pid, SIGKILL);
+	kill(op->pid, SIGKILL);
+}
+
+static void
+timeout_cb(void *arg)
+{
+	struct agent_op	*op = arg;
+
+	op->timed_out = true;
+	log_warnx("agent %s (pid %d) timed out after %u ms: SIGTERM",
+	    op->what, (int)op->pid, op->timeout_ms);
+	kill(-op->pid, SIGTERM);
+	op->timer = loop_timer_add(KILL_GRACE_MS, kill_cb, op);
+}
+
+static void
+child_exec(const struct conf_resource *r, const char *path,
+    const char *action, uint32_t timeout_ms, int errw)
+{
+	char		*env[MAX_ENV];
+	char		*argv[4];
+	int		 ne = 0, i, fd;
+	sigset_t	 mask;
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+	}
+	dup2(errw, 2);
+	close_range(3, ~0U, 0);
+	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	env[ne++] = xstrdup("LANG=C");
+	env[ne++] = xstrdup("OCF_ROOT=/usr/lib/ocf");
+	env[ne++] = xstrdup("OCF_RA_VERSION_MAJOR=1");
+	env[ne++] = xstrdup("OCF_RA_VERSION_MINOR=1");
+	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
+	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
+	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
+	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
+		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
+		    r->params[i].value);
+	env[ne] = NULL;
+	argv[0] = (char *)path;
+	argv[1] = (char *)r->type_name;
+	argv[2] = (char *)action;
+	argv[3] = NULL;
+	execve(path, argv, env);
+	dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
+	_exit(5);
+}
+
+struct agent_op *
+agent_run(const struct conf_resource *r, const char *path, const char *action,
+    uint32_t timeout_ms, agent_done_cb done, void *arg)
+{
+	struct agent_op	*op;
+	int		 p[2];
+	pid_t		 pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_warn("agent %s %s: pipe", r->name, action);
+		return NULL;
+	}
+	if ((pid = fork()) < 0) {
+		log_warn("agent %s %s: fork", r->name, action);
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	if (pid == 0)
+		child_exec(r, path, action, timeout_ms, p[1]);
+	setpgid(pid, pid);	/* also in the child: no race on kill(-pid) */
+	close(p[1]);
+	op = xcalloc(1, sizeof(*op));
+	op->pid = pid;
+	op->errfd = p[0];
+	fcntl(op->errfd, F_SETFL, O_NONBLOCK);
+	op->started = now_ms();
+	op->timeout_ms = timeout_ms;
+	op->done = done;
+	op->arg = arg;
+	snprintf(op->what, sizeof(op->what), "%s %s", r->name, action);
+	op->timer = loop_timer_add(timeout_ms, timeout_cb, op);
+	if (loop_add_fd(op->errfd, EPOLLIN, errfd_cb, op) < 0)
+		log_warn("agent %s: cannot watch stderr", op->what);
+	op->next = ops;
+	ops = op;
+	log_debug("agent %s: pid %d started", op->what, (int)pid);
+	return op;
+}
+
+void
+agent_cancel(struct agent_op *op)
+{
+	if (op == NULL)
+		return;
+	op->cancelled = true;
+	kill(-op->pid, SIGKILL);
+	kill(op->pid, SIGKILL);
+}
+
+int
+agent_running(void)
+{
+	struct agent_op	*op;
+	int		 n = 0;
+
+	for (op = ops; op; op = op->next)
+		n++;
+	return n;
+}
+
+void
+agent_result_str(const struct agent_result *r, char *buf, size_t len)
+{
+	if (r->timed_out)
+		snprintf(buf, len, "timed out after %llu ms",
+		    (unsigned long long)r->duration_ms);
+	else if (r->signal)
+		snprintf(buf, len, "killed by signal %d", r->signal);
+	else
+		snprintf(buf, len, "exit %d", r->exit_code);
+}

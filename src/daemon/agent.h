@@ -1,0 +1,51 @@
+/*
+ * agent.h - resource operations as child processes with timeouts.
+ *
+ * Only agent.c forks.  An operation runs `AGENT TYPE ACTION` with OCF-style
+ * environment (OCF_RESKEY_<key> per parameter) in its own process group.
+ * On timeout the group gets SIGTERM, then SIGKILL after a grace period.
+ * The daemon never blocks on it: completion arrives through the loop.
+ */
+#ifndef PGHA_AGENT_H
+#define PGHA_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define AGENT_OK		0
+#define AGENT_ERR_GENERIC	1
+#define AGENT_NOT_RUNNING	7
+#define AGENT_TRANSITIONAL	100
+
+struct agent_result {
+	int		exit_code;	/* -1 if killed by a signal */
+	int		signal;
+	bool		timed_out;
+	bool		cancelled;
+	uint64_t	duration_ms;
+	char		tail[1024];	/* last lines of its stderr */
+};
+
+struct agent_op;
+typedef void	(*agent_done_cb)(const struct agent_result *, void *arg);
+
+/* Set up SIGCHLD handling (signalfd). */
+void	agent_init(void);
+/*
+ * Start `action` of resource r.  done is called exactly once, from the
+ * loop, unless the op is cancelled with agent_cancel().  Returns NULL and
+ * logs if the child could not be started.
+ */
+struct agent_op	*agent_run(const struct conf_resource *r, const char *path,
+		    const char *action, uint32_t timeout_ms,
+		    agent_done_cb done, void *arg);
+/* Kill the op's process group; its callback will not be called. */
+void	agent_cancel(struct agent_op *);
+/* Number of ops still running (for shutdown). */
+int	agent_running(void);
+/* One-line description of a result: "exit 7", "timed out after 5000 ms" */
+void	agent_result_str(const struct agent_result *, char *, size_t);
+
+#endif

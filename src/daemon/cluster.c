@@ -1,0 +1,1234 @@
+/*
+ * cluster.c - Corosync CPG and quorum, and the replicated state.
+ *
+ * Every change to the state comes from a delivered CPG message, applied in
+ * the same total order on every node.  Node facts come from each node's
+ * MSG_RECORD; cluster facts from MSG_DECIDE (the decider), MSG_REQUEST
+ * (operators) and MSG_NODEDOWN.
+ *
+ * Sync rule, when members join: at the membership change every member
+ * sends MSG_SYNC holding its cluster facts as they were at that point in
+ * the order (or "not synced" if it has none), then its MSG_RECORD.  Every
+ * node logs the cluster-changing messages delivered after the change.  The
+ * first delivered SYNC from a synced member wins: every node resets its
+ * cluster facts to it and replays the log, so that all end identical (for
+ * an old member this changes nothing; for a joiner it is the hand-over;
+ * after a partition heals it is the merge).  If every member's SYNC says
+ * "not synced", the cluster is new and starts from the cluster file.  A
+ * node whose cluster file hash differs from the winner's refuses to join.
+ *
+ * The decider is the lowest node id among synced members; it alone sends
+ * MSG_DECIDE, and only while its partition is quorate.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <corosync/cpg.h>
+#include <corosync/quorum.h>
+
+#include "cluster.h"
+#include "decide.h"
+#include "events.h"
+#include "local.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define GROUP_NAME	"pghad"
+#define MAX_MEMBERS	CONF_MAX_NODES
+#define RETRY_MS	10
+#define RECONNECT_MS	1000
+
+struct pending {
+	struct wbuf	 w;
+	struct pending	*next;
+};
+
+struct logged {
+	uint32_t	 nodeid;
+	struct msg	 m;
+	struct logged	*next;
+};
+
+static const struct conf	*conf;
+static struct cstate		*cs;
+static cpg_handle_t		 cpg;
+static quorum_handle_t		 qh;
+static bool			 cpg_ok, q_ok, joined;
+static uint32_t			 my_nodeid;
+static uint32_t			 my_pid;
+static struct pending		*sendq, **sendq_tail = &sendq;
+static struct loop_timer	*retry_timer, *reconnect_timer;
+static int			 records_in_flight, decides_in_flight;
+
+/* Current CPG membership and the sync round. */
+static uint64_t			 members[MAX_MEMBERS];
+static int			 nmembers;
+static bool			 round_pending;
+static bool			 round_seen[CONF_MAX_NODES];
+static char			 round_hash[CONF_MAX_NODES][WIRE_HASH_LEN];
+static char			 cluster_hash[WIRE_HASH_LEN];
+static struct logged		*elog, **elog_tail = &elog;
+
+static bool			 q_quorate;
+
+static void	cpg_connect(void);
+static void	after_change(void);
+
+/* "resource db1-pg": a short-lived name for an event's object. */
+static const char *
+objname(const char *kind, const char *name)
+{
+	static char	buf[4][160];
+	static int	i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s %s", kind, name);
+	return buf[i];
+}
+
+static void
+update_quorate(void)
+{
+	bool	was = cs->quorate;
+
+	cs->quorate = q_quorate && cpg_ok;
+	if (was != cs->quorate)
+		events_add(wall_ms(), conf->nodes[cs->local].name, NULL,
+		    objname("node", conf->nodes[cs->local].name),
+		    was ? "quorate" : "not-quorate",
+		    cs->quorate ? "quorate" : "not-quorate",
+		    cs->quorate ? "partition has quorum" :
+		    "no quorum (or no corosync): stopping local resources");
+}
+
+static const char *
+node_name(uint32_t nodeid)
+{
+	const struct conf_node	*n = conf_node_by_id(conf, nodeid);
+
+	return n ? n->name : "?";
+}
+
+static const char *
+local_name(void)
+{
+	return conf->nodes[cs->local].name;
+}
+
+/* --- sending -------------------------------------------------------- */
+
+static void	cluster_apply_record_local(const struct msg *);
+
+static void
+flush_cb(void *arg)
+{
+	retry_timer = NULL;
+	while (sendq && cpg_ok) {
+		struct pending	*p = sendq;
+		struct iovec	 iov = { p->w.data, p->w.len };
+		cs_error_t	 err;
+
+		err = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
+		if (err == CS_ERR_TRY_AGAIN) {
+			retry_timer = loop_timer_add(RETRY_MS, flush_cb, NULL);
+			return;
+		}
+		if (err != CS_OK)
+			log_warnx("cpg_mcast_joined: error %d; message lost",
+			    err);
+		sendq = p->next;
+		if (sendq == NULL)
+			sendq_tail = &sendq;
+		wbuf_free(&p->w);
+		free(p);
+	}
+}
+
+static void
+send_msg(struct msg *m)
+{
+	struct pending	*p = xcalloc(1, sizeof(*p));
+
+	m->wall = wall_ms();
+	wbuf_init(&p->w);
+	msg_encode(&p->w, m);
+	*sendq_tail = p;
+	sendq_tail = &p->next;
+	if (retry_timer == NULL)
+		flush_cb(NULL);
+}
+
+void
+cluster_send_record(const struct msg *rec)
+{
+	struct msg	m = *rec;
+
+	if (!cpg_ok || !joined) {
+		/* Cut off from the cluster: our facts are only ours. */
+		m.wall = wall_ms();
+		cluster_apply_record_local(&m);
+		return;
+	}
+	records_in_flight++;
+	send_msg(&m);
+}
+
+int
+cluster_record_in_flight(void)
+{
+	return records_in_flight > 0;
+}
+
+/* --- applying messages ---------------------------------------------- */
+
+static void
+clear_node_facts(int n)
+{
+	int	r;
+
+	for (r = 0; r < conf->nresources; r++) {
+		cs->nodes[n].res[r].state = RS_OFFLINE;
+		cs->nodes[n].res[r].fail_seq = 0;
+	}
+	cs->nodes[n].flags = 0;
+}
+
+static void
+apply_record(uint32_t nodeid, const struct msg *m, bool log_events)
+{
+	int		n = state_node_idx(cs, nodeid);
+	uint32_t	i;
+
+	if (n < 0 || cs->nodes[n].refused)
+		return;
+	for (i = 0; i < m->u.record.nres; i++) {
+		const struct msg_res		*x = &m->u.record.res[i];
+		const struct conf_resource	*r;
+		struct res_rt			*rt;
+
+		if ((r = conf_resource_by_name(conf, x->name)) == NULL ||
+		    x->state >= RS__MAX)
+			continue;
+		rt = &cs->nodes[n].res[r->index];
+		if (log_events && rt->state != x->state)
+			events_add(m->wall ? m->wall : wall_ms(),
+			    conf->nodes[n].name, r->group->name,
+			    objname("resource", r->name),
+			    rstate_name(rt->state), rstate_name(x->state),
+			    x->cause);
+		rt->state = x->state;
+		rt->fail_seq = x->fail_seq;
+		rt->changed_ms = x->changed_ms;
+		snprintf(rt->cause, sizeof(rt->cause), "%s", x->cause);
+		snprintf(rt->last_error, sizeof(rt->last_error), "%s",
+		    x->last_error);
+	}
+	cs->nodes[n].flags = m->u.record.flags;
+	cs->nodes[n].recorded = true;
+}
+
+static void
+cluster_apply_record_local(const struct msg *m)
+{
+	apply_record(my_nodeid, m, true);
+	after_change();
+}
+
+static void
+apply_group(const struct msg_group *x, uint64_t wall, const char *by,
+    bool log_events)
+{
+	const struct conf_group	*g = conf_group_by_name(conf, x->name);
+	struct group_rt		*gr;
+	uint32_t		 i;
+
+	if (g == NULL)
+		return;
+	gr = &cs->groups[g->index];
+	if (log_events && (gr->target != x->target ||
+	    gr->intent_online != x->intent_online))
+		events_add(wall, by, g->name,
+		    objname("group", g->name),
+		    gr->target ? node_name(gr->target) : "none",
+		    x->target ? node_name(x->target) : "none", x->reason);
+	gr->target = x->target;
+	gr->intent_online = x->intent_online;
+	snprintf(gr->reason, sizeof(gr->reason), "%s", x->reason);
+	gr->banned = 0;
+	for (i = 0; i < x->nbans; i++) {
+		int n = state_node_idx(cs, x->bans[i]);
+
+		if (n >= 0)
+			gr->banned |= 1ULL << n;
+	}
+	for (i = 0; i < x->nfc; i++) {
+		const struct conf_resource	*r;
+		int				 n;
+
+		r = conf_resource_by_name(conf, x->fc[i].res);
+		n = state_node_idx(cs, x->fc[i].nodeid);
+		if (r == NULL || n < 0)
+			continue;
+		state_fc(cs, r->index, n)->count = x->fc[i].count;
+		state_fc(cs, r->index, n)->seen_seq = x->fc[i].seen;
+	}
+}
+
+/* Build the wire form of a group's cluster record. */
+static void
+group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
+    const struct fc_update *fcu, int nfcu)
+{
+	const struct conf_group	*g = &conf->groups[gi];
+	int			 n, i;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->name, sizeof(x->name), "%s", g->name);
+	x->target = gr->target;
+	x->intent_online = gr->intent_online;
+	snprintf(x->reason, sizeof(x->reason), "%s", gr->reason);
+	x->bans = xcalloc((size_t)conf->nnodes, sizeof(uint32_t));
+	for (n = 0; n < conf->nnodes; n++)
+		if (gr->banned & (1ULL << n))
+			x->bans[x->nbans++] = conf->nodes[n].nodeid;
+	if (fcu) {
+		x->fc = xcalloc((size_t)nfcu, sizeof(*x->fc));
+		for (i = 0; i < nfcu; i++, x->nfc++) {
+			snprintf(x->fc[i].res, sizeof(x->fc[i].res), "%s",
+			    conf->resources[fcu[i].res].name);
+			x->fc[i].nodeid = conf->nodes[fcu[i].node].nodeid;
+			x->fc[i].count = fcu[i].fc.count;
+			x->fc[i].seen = fcu[i].fc.seen_seq;
+		}
+		return;
+	}
+	x->fc = xcalloc((size_t)(g->nres * conf->nnodes), sizeof(*x->fc));
+	for (i = 0; i < g->nres; i++)
+		for (n = 0; n < conf->nnodes; n++, x->nfc++) {
+			const struct fc_rt *fc = state_fc(cs, g->res[i]->index,
+			    n);
+
+			snprintf(x->fc[x->nfc].res, sizeof(x->fc[0].res), "%s",
+			    g->res[i]->name);
+			x->fc[x->nfc].nodeid = conf->nodes[n].nodeid;
+			x->fc[x->nfc].count = fc->count;
+			x->fc[x->nfc].seen = fc->seen_seq;
+		}
+}
+
+static void
+request_move(const struct conf_group *g, const struct msg *m,
+    const char *who, bool log_events)
+{
+	struct group_rt	*gr = &cs->groups[g->index];
+	char		 why[CAUSE_LEN / 2];
+	int		 n, owner = state_group_owner(cs, g);
+	uint32_t	 old = gr->target;
+	int		 r;
+
+	if (m->u.request.to[0]) {
+		const struct conf_node *cn;
+
+		cn = conf_node_by_name(conf, m->u.request.to);
+		n = cn ? cn->index : -1;
+		if (n >= 0) {
+			gr->banned &= ~(1ULL << n);
+			for (r = 0; r < g->nres; r++)
+				state_fc(cs, g->res[r]->index, n)->count = 0;
+		}
+		if (n < 0 || !state_node_eligible(cs, n))
+			n = -1;
+		snprintf(why, sizeof(why), "%s cannot take it",
+		    m->u.request.to);
+	} else
+		n = decide_best_node(cs, g, owner, why, sizeof(why));
+	if (n < 0) {
+		if (log_events)
+			events_add(m->wall, who, g->name,
+			    objname("group", g->name), "move",
+			    "refused", why);
+		return;
+	}
+	gr->intent_online = true;
+	gr->target = conf->nodes[n].nodeid;
+	snprintf(gr->reason, sizeof(gr->reason), "moved to %s by an "
+	    "operator (uid %u on %s)", conf->nodes[n].name,
+	    m->u.request.uid, m->u.request.origin);
+	if (log_events)
+		events_add(m->wall, who, g->name,
+		    objname("group", g->name),
+		    old ? node_name(old) : "none", conf->nodes[n].name,
+		    gr->reason);
+}
+
+static void
+apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
+{
+	const struct conf_group	*g;
+	struct group_rt		*gr;
+	const char		*who = node_name(nodeid);
+	int			 i, n;
+
+	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL)
+		return;
+	gr = &cs->groups[g->index];
+	switch (m->u.request.op) {
+	case REQ_ONLINE:
+		gr->intent_online = true;
+		gr->banned = 0;
+		for (i = 0; i < g->nres; i++)
+			for (n = 0; n < conf->nnodes; n++)
+				state_fc(cs, g->res[i]->index, n)->count = 0;
+		snprintf(gr->reason, sizeof(gr->reason), "brought online by "
+		    "an operator (uid %u on %s)", m->u.request.uid,
+		    m->u.request.origin);
+		if (log_events)
+			events_add(m->wall, who, g->name,
+			    objname("group", g->name), "intent",
+			    "online", gr->reason);
+		break;
+	case REQ_OFFLINE:
+		gr->intent_online = false;
+		snprintf(gr->reason, sizeof(gr->reason), "taken offline by "
+		    "an operator (uid %u on %s)", m->u.request.uid,
+		    m->u.request.origin);
+		if (log_events)
+			events_add(m->wall, who, g->name,
+			    objname("group", g->name), "intent",
+			    "offline", gr->reason);
+		break;
+	case REQ_MOVE:
+		request_move(g, m, who, log_events);
+		break;
+	}
+}
+
+static void
+apply_nodedown(uint32_t from, const struct msg *m, bool log_events)
+{
+	int	n = state_node_idx(cs, m->u.nodedown.nodeid);
+
+	if (n < 0 || cs->nodes[n].in_cpg)
+		return;
+	if (log_events)
+		events_add(m->wall, node_name(from), NULL,
+		    objname("node", conf->nodes[n].name),
+		    "daemon-down", "offline",
+		    "left corosync's membership while its pghad was down");
+	cs->nodes[n].daemon_down = false;
+	clear_node_facts(n);
+}
+
+static void
+apply_cluster_msg(uint32_t nodeid, const struct msg *m, bool log_events)
+{
+	switch (m->type) {
+	case MSG_DECIDE:
+		apply_group(&m->u.decide, m->wall, node_name(nodeid),
+		    log_events);
+		break;
+	case MSG_REQUEST:
+		apply_request(nodeid, m, log_events);
+		break;
+	case MSG_NODEDOWN:
+		apply_nodedown(nodeid, m, log_events);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+elog_clear(void)
+{
+	struct logged	*l;
+
+	while ((l = elog) != NULL) {
+		elog = l->next;
+		msg_clear(&l->m);
+		free(l);
+	}
+	elog_tail = &elog;
+}
+
+static void
+elog_add(uint32_t nodeid, struct msg *m)
+{
+	struct logged	*l = xcalloc(1, sizeof(*l));
+
+	l->nodeid = nodeid;
+	l->m = *m;		/* takes ownership */
+	memset(m, 0, sizeof(*m));
+	*elog_tail = l;
+	elog_tail = &l->next;
+}
+
+/* --- sync ----------------------------------------------------------- */
+
+static void
+refuse_self(const char *theirs)
+{
+	log_warnx("refusing to join: this node's cluster file %s differs "
+	    "from the running cluster's (sha256 %.12s here, %.12s in the "
+	    "cluster); make the files identical and start pghad again",
+	    conf->path, conf->hash, theirs);
+	events_add(wall_ms(), local_name(), NULL,
+	    objname("node", local_name()), "joining", "refused",
+	    "cluster file differs from the running cluster's");
+	cluster_leave();
+	exit(EXIT_CONF_MISMATCH);
+}
+
+static bool
+members_match(const struct msg *m)
+{
+	int	i;
+
+	if ((int)m->u.sync.nmembers != nmembers)
+		return false;
+	for (i = 0; i < nmembers; i++)
+		if (m->u.sync.members[i] != members[i])
+			return false;
+	return true;
+}
+
+static void
+finish_round(const char *hash)
+{
+	struct logged	*l;
+	int		 i;
+
+	snprintf(cluster_hash, sizeof(cluster_hash), "%s", hash);
+	if (strcmp(hash, conf->hash) != 0)
+		refuse_self(hash);
+	for (i = 0; i < nmembers; i++) {
+		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (n < 0)
+			continue;
+		if (round_seen[n] && strcmp(round_hash[n], hash) != 0) {
+			if (!cs->nodes[n].refused)
+				log_warnx("node %s has a different cluster "
+				    "file: ignored", conf->nodes[n].name);
+			cs->nodes[n].refused = true;
+			continue;
+		}
+		cs->nodes[n].synced = true;
+	}
+	for (l = elog; l; l = l->next)
+		apply_cluster_msg(l->nodeid, &l->m, false);
+	round_pending = false;
+	cs->stable = true;
+	log_info("sync complete: %d member(s), cluster file sha256 %.12s",
+	    nmembers, hash);
+}
+
+static void	round_check(void);
+
+static void
+apply_sync(uint32_t nodeid, const struct msg *m)
+{
+	int		n = state_node_idx(cs, nodeid);
+	uint32_t	i;
+
+	if (!round_pending || n < 0 || !members_match(m))
+		return;
+	round_seen[n] = true;
+	snprintf(round_hash[n], WIRE_HASH_LEN, "%s", m->u.sync.hash);
+	if (m->u.sync.synced) {
+		state_reset_cluster(cs);
+		for (i = 0; i < m->u.sync.ngroups; i++)
+			apply_group(&m->u.sync.groups[i], m->wall,
+			    node_name(nodeid), false);
+		finish_round(m->u.sync.hash);
+		return;
+	}
+	round_check();
+}
+
+/* Every member said "not synced": start a new cluster. */
+static void
+round_check(void)
+{
+	int	i;
+
+	if (!round_pending)
+		return;
+	for (i = 0; i < nmembers; i++) {
+		int k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (k >= 0 && !round_seen[k])
+			return;
+	}
+	/* Nobody holds cluster facts: a new cluster.  First SYNC's file. */
+	log_notice("new cluster: no member holds cluster state; starting "
+	    "from the cluster file");
+	state_reset_cluster(cs);
+	for (i = 0; i < nmembers; i++) {
+		int k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (k >= 0) {
+			finish_round(round_hash[k]);
+			return;
+		}
+	}
+}
+
+static void
+send_sync(void)
+{
+	struct msg	m;
+	int		i;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_SYNC;
+	m.u.sync.synced = cs->nodes[cs->local].synced && !round_pending;
+	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", conf->hash);
+	m.u.sync.nmembers = (uint32_t)nmembers;
+	m.u.sync.members = xcalloc((size_t)nmembers, sizeof(uint64_t));
+	memcpy(m.u.sync.members, members, sizeof(uint64_t) * nmembers);
+	if (m.u.sync.synced) {
+		m.u.sync.ngroups = (uint32_t)conf->ngroups;
+		m.u.sync.groups = xcalloc((size_t)conf->ngroups,
+		    sizeof(struct msg_group));
+		for (i = 0; i < conf->ngroups; i++)
+			group_to_msg(i, &cs->groups[i], &m.u.sync.groups[i],
+			    NULL, 0);
+	}
+	send_msg(&m);
+	msg_clear(&m);
+}
+
+/* --- the decider ---------------------------------------------------- */
+
+static bool
+i_am_decider(void)
+{
+	int	i;
+
+	for (i = 0; i < nmembers; i++) {
+		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (n >= 0 && cs->nodes[n].synced && !cs->nodes[n].refused)
+			return n == cs->local;
+	}
+	return false;
+}
+
+static uint32_t
+decider_id(void)
+{
+	int	i;
+
+	for (i = 0; i < nmembers; i++) {
+		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (n >= 0 && cs->nodes[n].synced && !cs->nodes[n].refused)
+			return conf->nodes[n].nodeid;
+	}
+	return 0;
+}
+
+static bool
+all_recorded(void)
+{
+	int	i;
+
+	for (i = 0; i < nmembers; i++) {
+		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+
+		if (n >= 0 && !cs->nodes[n].refused && !cs->nodes[n].recorded)
+			return false;
+	}
+	return true;
+}
+
+static void
+decide_all(void)
+{
+	struct decision	*d;
+	struct msg	 m;
+	int		 gi, n;
+
+	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
+	    !i_am_decider() || !all_recorded())
+		return;
+	for (n = 0; n < conf->nnodes; n++) {
+		if (!cs->nodes[n].daemon_down || cs->nodes[n].cs_member)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_NODEDOWN;
+		m.u.nodedown.nodeid = conf->nodes[n].nodeid;
+		decides_in_flight++;
+		send_msg(&m);
+	}
+	d = xmalloc(sizeof(*d));
+	for (gi = 0; gi < conf->ngroups; gi++) {
+		if (!decide_group(cs, gi, d))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_DECIDE;
+		group_to_msg(gi, &d->g, &m.u.decide, d->fc, d->nfc);
+		decides_in_flight++;
+		send_msg(&m);
+		msg_clear(&m);
+	}
+	free(d);
+}
+
+static void
+after_change(void)
+{
+	decide_all();
+	local_kick();
+}
+
+/* --- CPG callbacks -------------------------------------------------- */
+
+static void
+deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
+    uint32_t pid, void *buf, size_t len)
+{
+	struct msg	m;
+	bool		mine = nodeid == my_nodeid && pid == my_pid;
+
+	if (msg_decode(buf, len, &m) < 0) {
+		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
+		    "ignored", len, nodeid, pid);
+		return;
+	}
+	switch (m.type) {
+	case MSG_SYNC:
+		apply_sync(nodeid, &m);
+		break;
+	case MSG_RECORD:
+		if (mine && records_in_flight > 0)
+			records_in_flight--;
+		apply_record(nodeid, &m, true);
+		break;
+	default:
+		if (mine && decides_in_flight > 0 && m.type != MSG_REQUEST)
+			decides_in_flight--;
+		apply_cluster_msg(nodeid, &m, true);
+		elog_add(nodeid, &m);
+		break;
+	}
+	msg_clear(&m);
+	after_change();
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+member_left(const struct cpg_address *a)
+{
+	int		 n = state_node_idx(cs, a->nodeid);
+	struct node_rt	*nd;
+	int		 r;
+	bool		 active = false;
+	const char	*why;
+
+	if (n < 0 || a->pid == 0)
+		return;
+	nd = &cs->nodes[n];
+	if (!nd->in_cpg || nd->cpg_pid != a->pid)
+		return;
+	nd->in_cpg = false;
+	nd->synced = nd->recorded = false;
+	for (r = 0; r < conf->nresources; r++)
+		if (nd->res[r].state != RS_OFFLINE)
+			active = true;
+	if (a->reason == CPG_REASON_NODEDOWN || !active || nd->refused) {
+		why = a->reason == CPG_REASON_NODEDOWN ?
+		    "left corosync's membership (node down or cut off)" :
+		    "its pghad left the cluster with nothing running";
+		clear_node_facts(n);
+		nd->daemon_down = false;
+		events_add(wall_ms(), local_name(), NULL,
+		    objname("node", conf->nodes[n].name), "online",
+		    "offline", why);
+	} else {
+		nd->daemon_down = true;
+		events_add(wall_ms(), local_name(), NULL,
+		    objname("node", conf->nodes[n].name), "online",
+		    "daemon-down", "its pghad is gone but the node is still "
+		    "a member: what it runs is left in place");
+	}
+	nd->refused = false;
+}
+
+static void
+confchg_cb(cpg_handle_t h, const struct cpg_name *name,
+    const struct cpg_address *mem, size_t nmem,
+    const struct cpg_address *left, size_t nleft,
+    const struct cpg_address *join, size_t njoin)
+{
+	size_t	i;
+
+	nmembers = 0;
+	for (i = 0; i < nmem && nmembers < MAX_MEMBERS; i++)
+		members[nmembers++] = (uint64_t)mem[i].nodeid << 32 |
+		    mem[i].pid;
+	qsort(members, (size_t)nmembers, sizeof(uint64_t), cmp_u64);
+	for (i = 0; i < nleft; i++)
+		member_left(&left[i]);
+	for (i = 0; i < njoin; i++) {
+		int n = state_node_idx(cs, join[i].nodeid);
+
+		if (n < 0) {
+			log_warnx("node id %u joined but is not in %s: "
+			    "ignored", join[i].nodeid, conf->path);
+			continue;
+		}
+		if (join[i].nodeid == my_nodeid && join[i].pid == my_pid)
+			joined = true;
+		cs->nodes[n].in_cpg = true;
+		cs->nodes[n].cpg_pid = join[i].pid;
+		cs->nodes[n].synced = cs->nodes[n].recorded = false;
+		cs->nodes[n].daemon_down = cs->nodes[n].refused = false;
+		if (n != cs->local)
+			events_add(wall_ms(), local_name(), NULL,
+			    objname("node", conf->nodes[n].name),
+			    "offline", "joining", "its pghad joined");
+	}
+	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
+	    nleft, njoin);
+	if (njoin > 0 && joined) {
+		elog_clear();
+		memset(round_seen, 0, sizeof(round_seen));
+		round_pending = true;
+		cs->stable = false;
+		send_sync();
+		{
+			struct msg rec;
+
+			local_record(&rec);
+			records_in_flight++;
+			send_msg(&rec);
+			msg_clear(&rec);
+		}
+	} else
+		round_check();	/* a leaver may be the one we waited for */
+	after_change();
+}
+
+static void
+cpg_fd_cb(int fd, uint32_t events, void *arg)
+{
+	cs_error_t	err = cpg_dispatch(cpg, CS_DISPATCH_ALL);
+
+	if (err == CS_OK || err == CS_ERR_TRY_AGAIN)
+		return;
+	log_warnx("lost the connection to corosync (cpg error %d): "
+	    "stopping local resources", err);
+	events_add(wall_ms(), local_name(), NULL,
+	    objname("node", local_name()), "online", "cut-off",
+	    "lost the connection to corosync");
+	loop_del_fd(fd);
+	cpg_finalize(cpg);
+	cpg_ok = joined = false;
+	update_quorate();
+	cs->stable = false;
+	cs->nodes[cs->local].synced = false;
+	records_in_flight = decides_in_flight = 0;
+	if (reconnect_timer == NULL)
+		reconnect_timer = loop_timer_add(RECONNECT_MS,
+		    (loop_timer_cb)cpg_connect, NULL);
+	after_change();
+}
+
+/* --- quorum --------------------------------------------------------- */
+
+static void
+quorum_cb(quorum_handle_t h, uint32_t quorate, uint64_t ring_seq,
+    uint32_t n, uint32_t *list)
+{
+	uint32_t	i;
+	int		k;
+	bool		was = cs->quorate;
+
+	for (k = 0; k < conf->nnodes; k++)
+		cs->nodes[k].cs_member = false;
+	for (i = 0; i < n; i++)
+		if ((k = state_node_idx(cs, list[i])) >= 0)
+			cs->nodes[k].cs_member = true;
+	(void)was;
+	q_quorate = quorate != 0;
+	update_quorate();
+	after_change();
+}
+
+static void
+quorum_fd_cb(int fd, uint32_t events, void *arg)
+{
+	cs_error_t	err = quorum_dispatch(qh, CS_DISPATCH_ALL);
+
+	if (err == CS_OK || err == CS_ERR_TRY_AGAIN)
+		return;
+	log_warnx("lost the quorum service (error %d)", err);
+	loop_del_fd(fd);
+	quorum_finalize(qh);
+	q_ok = false;
+	q_quorate = false;
+	update_quorate();
+	if (reconnect_timer == NULL)
+		reconnect_timer = loop_timer_add(RECONNECT_MS,
+		    (loop_timer_cb)cpg_connect, NULL);
+	after_change();
+}
+
+static int
+quorum_connect(void)
+{
+	quorum_model_v0_data_t	md;
+	uint32_t		qtype;
+	int			fd, q = 0;
+
+	memset(&md, 0, sizeof(md));
+	md.model = QUORUM_MODEL_V0;
+	md.quorum_notify_fn = quorum_cb;
+	if (quorum_model_initialize(&qh, QUORUM_MODEL_V0,
+	    (quorum_model_data_t *)&md, &qtype, NULL) != CS_OK)
+		return -1;
+	if (quorum_getquorate(qh, &q) != CS_OK ||
+	    quorum_trackstart(qh, CS_TRACK_CHANGES | CS_TRACK_CURRENT) !=
+	    CS_OK || quorum_fd_get(qh, &fd) != CS_OK) {
+		quorum_finalize(qh);
+		return -1;
+	}
+	q_quorate = q != 0;
+	loop_add_fd(fd, EPOLLIN, quorum_fd_cb, NULL);
+	q_ok = true;
+	update_quorate();
+	return 0;
+}
+
+/* --- connection ----------------------------------------------------- */
+
+static cpg_model_v1_data_t cpg_model = {
+	.model = CPG_MODEL_V1,
+	.cpg_deliver_fn = deliver_cb,
+	.cpg_confchg_fn = confchg_cb,
+	.flags = 0,
+};
+
+static int
+cpg_open(void)
+{
+	struct cpg_name	gn;
+	int		fd;
+	cs_error_t	err;
+
+	if (cpg_model_initialize(&cpg, CPG_MODEL_V1,
+	    (cpg_model_data_t *)&cpg_model, NULL) != CS_OK)
+		return -1;
+	if (cpg_local_get(cpg, &my_nodeid) != CS_OK ||
+	    cpg_fd_get(cpg, &fd) != CS_OK) {
+		cpg_finalize(cpg);
+		return -1;
+	}
+	my_pid = (uint32_t)getpid();
+	memset(&gn, 0, sizeof(gn));
+	snprintf(gn.value, sizeof(gn.value), "%s", GROUP_NAME);
+	gn.length = (uint32_t)strlen(GROUP_NAME);
+	err = cpg_join(cpg, &gn);
+	if (err != CS_OK) {
+		log_warnx("cpg_join: error %d", err);
+		cpg_finalize(cpg);
+		return -1;
+	}
+	loop_add_fd(fd, EPOLLIN, cpg_fd_cb, NULL);
+	cpg_ok = true;
+	update_quorate();
+	return 0;
+}
+
+static void
+cpg_connect(void)
+{
+	reconnect_timer = NULL;
+	if (!q_ok && quorum_connect() < 0) {
+		reconnect_timer = loop_timer_add(RECONNECT_MS,
+		    (loop_timer_cb)cpg_connect, NULL);
+		return;
+	}
+	if (cpg_ok)
+		return;
+	if (cpg_open() < 0) {
+		log_warnx("cannot reach corosync's process group service; "
+		    "retrying");
+		reconnect_timer = loop_timer_add(RECONNECT_MS,
+		    (loop_timer_cb)cpg_connect, NULL);
+		return;
+	}
+	log_notice("joined corosync's process group %s as node %s (id %u)",
+	    GROUP_NAME, local_name(), my_nodeid);
+	after_change();
+}
+
+struct cstate *
+cluster_init(const struct conf *c)
+{
+	const struct conf_node	*me;
+	struct cstate		*st;
+	int			 tries;
+
+	conf = c;
+	for (tries = 0;; tries++) {
+		if (cpg_model_initialize(&cpg, CPG_MODEL_V1,
+		    (cpg_model_data_t *)&cpg_model, NULL) == CS_OK &&
+		    cpg_local_get(cpg, &my_nodeid) == CS_OK)
+			break;
+		if (tries == 0)
+			log_warnx("corosync is not running here; waiting");
+		if (tries >= 600)
+			exit(EXIT_COROSYNC);
+		usleep(100 * 1000);	/* start-up only: nothing to serve */
+	}
+	cpg_finalize(cpg);
+	if ((me = conf_node_by_id(conf, my_nodeid)) == NULL) {
+		log_warnx("this node's corosync node id %u is not in %s",
+		    my_nodeid, conf->path);
+		exit(EXIT_NOT_IN_CONFIG);
+	}
+	st = state_new(conf);
+	st->local = me->index;
+	cs = st;
+	if (quorum_connect() < 0) {
+		log_warnx("cannot reach corosync's quorum service");
+		exit(EXIT_COROSYNC);
+	}
+	cs = st;
+	return st;
+}
+
+void
+cluster_join(void)
+{
+	cpg_connect();
+}
+
+void
+cluster_leave(void)
+{
+	struct cpg_name	gn;
+
+	if (cpg_ok) {
+		memset(&gn, 0, sizeof(gn));
+		snprintf(gn.value, sizeof(gn.value), "%s", GROUP_NAME);
+		gn.length = (uint32_t)strlen(GROUP_NAME);
+		flush_cb(NULL);
+		cpg_leave(cpg, &gn);
+		cpg_finalize(cpg);
+		cpg_ok = false;
+	}
+	if (q_ok) {
+		quorum_finalize(qh);
+		q_ok = false;
+	}
+	elog_clear();
+}
+
+/* --- requests and status -------------------------------------------- */
+
+int
+cluster_request(enum req_op op, const char *group, const char *to,
+    unsigned uid, const char **code, char *msg, size_t len, char *target,
+    size_t tlen)
+{
+	const struct conf_group	*g = conf_group_by_name(conf, group);
+	const struct conf_node	*n = NULL;
+	struct msg		 m;
+	char			 why[CAUSE_LEN / 2];
+	int			 best;
+
+	target[0] = '\0';
+	if (g == NULL) {
+		*code = "unknown-group";
+		snprintf(msg, len, "no group named \"%s\" in %s", group,
+		    conf->path);
+		return -1;
+	}
+	if (to && *to && (n = conf_node_by_name(conf, to)) == NULL) {
+		*code = "unknown-node";
+		snprintf(msg, len, "no node named \"%s\" in %s", to,
+		    conf->path);
+		return -1;
+	}
+	if (!cpg_ok || !joined || !cs->stable) {
+		*code = "not-ready";
+		snprintf(msg, len, "pghad on %s has not joined the cluster "
+		    "yet", local_name());
+		return -1;
+	}
+	if (!cs->quorate) {
+		*code = "no-quorum";
+		snprintf(msg, len, "%s's partition has no quorum: nothing can "
+		    "be changed from here", local_name());
+		return -1;
+	}
+	if (op == REQ_MOVE) {
+		if (n && !state_node_eligible(cs, n->index)) {
+			*code = "node-down";
+			snprintf(msg, len, "node %s is not an active member "
+			    "of the cluster", n->name);
+			return -1;
+		}
+		if (!n) {
+			best = decide_best_node(cs, g, state_group_owner(cs, g),
+			    why, sizeof(why));
+			if (best < 0) {
+				*code = "failed";
+				snprintf(msg, len, "no other node can take "
+				    "%s: %s", g->name, why);
+				return -1;
+			}
+			n = &conf->nodes[best];
+		}
+		snprintf(target, tlen, "%s", n->name);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_REQUEST;
+	m.u.request.op = (uint8_t)op;
+	snprintf(m.u.request.group, sizeof(m.u.request.group), "%s", group);
+	snprintf(m.u.request.to, sizeof(m.u.request.to), "%s",
+	    n ? n->name : "");
+	m.u.request.uid = uid;
+	snprintf(m.u.request.origin, sizeof(m.u.request.origin), "%s",
+	    local_name());
+	send_msg(&m);
+	return 0;
+}
+
+static const char *
+node_state(int n)
+{
+	const struct node_rt	*nd = &cs->nodes[n];
+
+	if (nd->refused)
+		return "refused";
+	if (nd->in_cpg)
+		return nd->synced && nd->recorded ? "online" : "joining";
+	if (nd->daemon_down)
+		return "daemon-down";
+	return "offline";
+}
+
+static struct json_object *
+jstr_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+resource_json(const struct conf_resource *r)
+{
+	struct json_object	*o = json_object_new_object();
+	struct json_object	*fc = json_object_new_object();
+	int			 n, where = -1, st = RS_OFFLINE;
+	const char		*err = NULL;
+
+	for (n = 0; n < conf->nnodes; n++) {
+		const struct res_rt *rt = &cs->nodes[n].res[r->index];
+
+		json_object_object_add(fc, conf->nodes[n].name,
+		    json_object_new_int((int)state_fc(cs, r->index,
+		    n)->count));
+		if (rt->last_error[0] && (err == NULL || rt->state != 0))
+			err = rt->last_error;
+		if (rt->state != RS_OFFLINE && (where < 0 ||
+		    conf->nodes[n].nodeid == cs->groups[r->group->index]
+		    .target)) {
+			where = n;
+			st = rt->state;
+		}
+	}
+	if (where >= 0 && cs->nodes[where].daemon_down)
+		st = RS_UNKNOWN;
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "type",
+	    json_object_new_string(r->type_name));
+	json_object_object_add(o, "state",
+	    json_object_new_string(rstate_name(st)));
+	json_object_object_add(o, "node",
+	    where >= 0 ? json_object_new_string(conf->nodes[where].name) :
+	    NULL);
+	json_object_object_add(o, "failcount", fc);
+	json_object_object_add(o, "last_error", jstr_or_null(err));
+	return o;
+}
+
+static struct json_object *
+group_json(const struct conf_group *g)
+{
+	struct json_object	*o = json_object_new_object();
+	struct json_object	*res = json_object_new_array();
+	const struct group_rt	*gr = &cs->groups[g->index];
+	int			 owner = state_group_owner(cs, g), i;
+
+	json_object_object_add(o, "name", json_object_new_string(g->name));
+	json_object_object_add(o, "state",
+	    json_object_new_string(state_group_summary(cs, g)));
+	json_object_object_add(o, "owner", owner >= 0 ?
+	    json_object_new_string(conf->nodes[owner].name) : NULL);
+	json_object_object_add(o, "target", gr->target ?
+	    json_object_new_string(node_name(gr->target)) : NULL);
+	json_object_object_add(o, "intent", json_object_new_string(
+	    gr->intent_online ? "online" : "offline"));
+	json_object_object_add(o, "reason", jstr_or_null(gr->reason));
+	for (i = 0; i < g->nres; i++)
+		json_object_array_add(res, resource_json(g->res[i]));
+	json_object_object_add(o, "resources", res);
+	return o;
+}
+
+struct json_object *
+cluster_status(void)
+{
+	struct json_object	*o = json_object_new_object();
+	struct json_object	*nodes = json_object_new_array();
+	struct json_object	*groups = json_object_new_array();
+	uint32_t		 dec = decider_id();
+	int			 i;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "cluster",
+	    json_object_new_string(conf->cluster_name));
+	json_object_object_add(o, "local_node",
+	    json_object_new_string(local_name()));
+	json_object_object_add(o, "quorate",
+	    json_object_new_boolean(cs->quorate));
+	json_object_object_add(o, "decider",
+	    dec ? json_object_new_string(node_name(dec)) : NULL);
+	json_object_object_add(o, "config_hash",
+	    json_object_new_string(conf->hash));
+	for (i = 0; i < conf->nnodes; i++) {
+		struct json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "name",
+		    json_object_new_string(conf->nodes[i].name));
+		json_object_object_add(n, "id",
+		    json_object_new_int((int)conf->nodes[i].nodeid));
+		json_object_object_add(n, "state",
+		    json_object_new_string(node_state(i)));
+		json_object_object_add(n, "local",
+		    json_object_new_boolean(i == cs->local));
+		json_object_array_add(nodes, n);
+	}
+	json_object_object_add(o, "nodes", nodes);
+	for (i = 0; i < conf->ngroups; i++)
+		json_object_array_add(groups, group_json(&conf->groups[i]));
+	json_object_object_add(o, "groups", groups);
+	return o;
+}

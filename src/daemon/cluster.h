@@ -1,0 +1,40 @@
+/*
+ * cluster.h - membership, quorum and the replicated state, through
+ * Corosync CPG and the quorum service.  Only cluster.c includes Corosync
+ * headers.
+ */
+#ifndef PGHA_CLUSTER_H
+#define PGHA_CLUSTER_H
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "state.h"
+#include "wire.h"
+
+/* pghad exit codes (pghad.8). */
+#define EXIT_CONFIG		2
+#define EXIT_COROSYNC		3
+#define EXIT_CONF_MISMATCH	4
+#define EXIT_SOCKET		5
+#define EXIT_NOT_IN_CONFIG	6
+
+/* Connect to corosync; learn our node id; returns the state (borrowed). */
+struct cstate	*cluster_init(const struct conf *);
+/* Join the process group (after the probe). */
+void		 cluster_join(void);
+/* Broadcast this node's record (or apply it locally when cut off). */
+void		 cluster_send_record(const struct msg *rec);
+/* True while a record of ours is sent but not delivered back. */
+int		 cluster_record_in_flight(void);
+/* Leave the group and close connections. */
+void		 cluster_leave(void);
+
+/* Operator request; 0, or an error code string and message. */
+int		 cluster_request(enum req_op, const char *group, const char *to,
+		    unsigned uid, const char **code, char *msg, size_t len,
+		    char *target, size_t tlen);
+/* A new status object (caller puts). */
+struct json_object *cluster_status(void);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * conf.h - the cluster definition: one text file, the same on every node.
+ *
+ * conf_load() parses a whole file into a new struct conf or rejects it
+ * whole: every error is reported as "file:line: message" and NULL is
+ * returned.  There are no silent defaults for bad values.  The parsed tree
+ * is immutable; a reload builds a new one and swaps it.
+ *
+ * Grammar (see man/pgha.conf.5):
+ *
+ *	# comment                     (whole line; also after whitespace)
+ *	[cluster]                     exactly one, optional (defaults apply)
+ *	key = value
+ *	[node NAME]                   one per node
+ *	[group NAME]
+ *	[resource NAME]
+ *
+ * Values run to the end of the line, surrounding blanks stripped; list
+ * values (preferred_owners, requires) are separated by blanks.  Names are
+ * [A-Za-z0-9_.-]{1,63} and start with a letter or digit; node, group and
+ * resource names share no namespace with each other but must be unique
+ * within their kind.
+ */
+#ifndef PGHA_CONF_H
+#define PGHA_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_NAME_MAX	63
+#define CONF_MAX_NODES	32	/* node ids are 1..CONF_MAX_NODEID */
+#define CONF_MAX_NODEID	65535
+
+enum res_type {
+	RT_DISK,
+	RT_ADDRESS,
+	RT_POSTGRESQL,
+};
+
+/* A type-specific parameter, passed to the agent as OCF_RESKEY_<key>. */
+struct conf_param {
+	char	*key;
+	char	*value;
+};
+
+struct conf_node {
+	char		*name;
+	uint32_t	 nodeid;	/* corosync nodeid */
+	int		 index;		/* position in conf->nodes */
+	int		 line;
+};
+
+struct conf_group;
+
+struct conf_resource {
+	char			*name;
+	int			 index;		/* position in conf->resources */
+	int			 line;
+	struct conf_group	*group;		/* borrows */
+	enum res_type		 type;
+	const char		*type_name;	/* "disk", ... (static) */
+	/* Resources this one requires (same group), as given. */
+	struct conf_resource	**requires;	/* borrows the targets */
+	int			 nrequires;
+	/* Type-specific parameters, all of them, defaults filled in. */
+	struct conf_param	*params;
+	int			 nparams;
+	uint32_t		 monitor_interval_ms;
+	uint32_t		 monitor_timeout_ms;
+	uint32_t		 start_timeout_ms;
+	uint32_t		 stop_timeout_ms;
+	int			 restarts;	/* local restarts before failover */
+};
+
+struct conf_group {
+	char			*name;
+	int			 index;		/* position in conf->groups */
+	int			 line;
+	/* Preferred owners in order; may be empty (any node). */
+	struct conf_node	**preferred;	/* borrows */
+	int			 npreferred;
+	bool			 autostart;	/* online when the cluster forms */
+	/* Its resources in start order (requires first, then file order). */
+	struct conf_resource	**res;		/* borrows */
+	int			 nres;
+};
+
+struct conf {
+	char			*path;
+	char			*cluster_name;
+	char			*socket;	/* "@name" abstract, or a path */
+	char			*admin_group;	/* may change; NULL: root only */
+	char			*state_dir;	/* events log, etc. */
+	char			*agent_path;	/* pgha-agent binary */
+	char			 hash[65];	/* sha256 of conf_print() text */
+	struct conf_node	*nodes;
+	int			 nnodes;
+	struct conf_group	*groups;
+	int			 ngroups;
+	struct conf_resource	*resources;	/* in file order */
+	int			 nresources;
+};
+
+/*
+ * Parse path.  On any error write every "path:line: message" to errf and
+ * return NULL.  Caller frees the result with conf_free().
+ */
+struct conf	*conf_load(const char *path, FILE *errf);
+/* Same, from a buffer (fuzzing, tests); name is used in messages. */
+struct conf	*conf_load_buf(const char *name, const char *buf, size_t len,
+		    FILE *errf);
+void		 conf_free(struct conf *);	/* NULL-safe */
+/* Canonical form: re-parses to an identical tree and hash. */
+void		 conf_print(FILE *, const struct conf *);
+
+const struct conf_node		*conf_node_by_name(const struct conf *,
+				    const char *);
+const struct conf_node		*conf_node_by_id(const struct conf *,
+				    uint32_t);
+const struct conf_group		*conf_group_by_name(const struct conf *,
+				    const char *);
+const struct conf_resource	*conf_resource_by_name(const struct conf *,
+				    const char *);
+/* Value of a type-specific parameter, or NULL. */
+const char	*conf_param(const struct conf_resource *, const char *key);
+
+#endif

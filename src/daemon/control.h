@@ -1,0 +1,14 @@
+/*
+ * control.h - the control socket of pghad (doc/control-protocol.md).
+ * Only control.c touches the unix socket.
+ */
+#ifndef PGHA_CONTROL_H
+#define PGHA_CONTROL_H
+
+#include "conf.h"
+
+/* Listen on conf->socket; exits with EXIT_SOCKET if it cannot. */
+void	control_init(const struct conf *);
+void	control_close(void);
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * local.c - this node's resources (see local.h).
+ *
+ * This node's own facts are kept here (`mine`), changed only by agent
+ * results, and broadcast whole as this node's record.  What to do next is
+ * asked of decide_local_next() against the delivered state, and only when
+ * no record of ours is in flight, so that every step is taken on the same
+ * facts the rest of the cluster sees.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "cluster.h"
+#include "decide.h"
+#include "local.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+enum op_kind {
+	OK_NONE,
+	OK_PROBE,
+	OK_START,
+	OK_STOP,
+	OK_MONITOR,
+};
+
+struct lres {
+	struct res_rt		 mine;
+	struct agent_op		*op;
+	enum op_kind		 kind;
+	struct loop_timer	*mon_timer;
+	bool			 mon_due;
+};
+
+struct op_ctx {
+	int	res;
+};
+
+static struct cstate		*cs;
+static const struct conf	*conf;
+static const char		*agent_path;
+static struct lres		*lr;
+static struct op_ctx		*ctx;
+static int			 probes_left = -1;
+static void			(*probe_done)(void);
+static void			(*shutdown_done)(void);
+static bool			 shutting_down;
+static struct loop_timer	*kick_timer;
+
+static void	run(void *);
+
+void
+local_init(struct cstate *c, const char *path)
+{
+	int	i;
+
+	cs = c;
+	conf = c->conf;
+	agent_path = path;
+	lr = xcalloc((size_t)conf->nresources, sizeof(*lr));
+	ctx = xcalloc((size_t)conf->nresources, sizeof(*ctx));
+	for (i = 0; i < conf->nresources; i++)
+		ctx[i].res = i;
+}
+
+void
+local_free(void)
+{
+	int	i;
+
+	if (lr == NULL)
+		return;
+	for (i = 0; i < conf->nresources; i++)
+		loop_timer_cancel(lr[i].mon_timer);
+	loop_timer_cancel(kick_timer);
+	free(lr);
+	free(ctx);
+	lr = NULL;
+	ctx = NULL;
+}
+
+void
+local_record(struct msg *m)
+{
+	int	i;
+
+	memset(m, 0, sizeof(*m));
+	m->type = MSG_RECORD;
+	m->u.record.flags = (probes_left == 0 ? NF_PROBED : 0) |
+	    (shutting_down ? NF_SHUTTING_DOWN : 0);
+	m->u.record.nres = (uint32_t)conf->nresources;
+	m->u.record.res = xcalloc((size_t)conf->nresources,
+	    sizeof(struct msg_res));
+	for (i = 0; i < conf->nresources; i++) {
+		struct msg_res		*x = &m->u.record.res[i];
+		const struct res_rt	*r = &lr[i].mine;
+
+		snprintf(x->name, sizeof(x->name), "%s",
+		    conf->resources[i].name);
+		x->state = r->state;
+		x->fail_seq = r->fail_seq;
+		x->changed_ms = r->changed_ms;
+		snprintf(x->cause, sizeof(x->cause), "%s", r->cause);
+		snprintf(x->last_error, sizeof(x->last_error), "%s",
+		    r->last_error);
+	}
+}
+
+static void
+publish(void)
+{
+	struct msg	m;
+
+	local_record(&m);
+	cluster_send_record(&m);
+	msg_clear(&m);
+}
+
+static void
+set_state(int r, int st, const char *cause, bool failure)
+{
+	struct res_rt	*x = &lr[r].mine;
+
+	x->state = (uint8_t)st;
+	x->changed_ms = wall_ms();
+	snprintf(x->cause, sizeof(x->cause), "%s", cause);
+	if (failure) {
+		x->fail_seq++;
+		snprintf(x->last_error, sizeof(x->last_error), "%s", cause);
+	}
+}
+
+void
+local_kick(void)
+{
+	if (kick_timer == NULL && lr != NULL)
+		kick_timer = loop_timer_add(0, run, NULL);
+}
+
+static void
+mon_cb(void *arg)
+{
+	struct op_ctx	*c = arg;
+
+	lr[c->res].mon_timer = NULL;
+	lr[c->res].mon_due = true;
+	local_kick();
+}
+
+static void
+mon_schedule(int r)
+{
+	loop_timer_cancel(lr[r].mon_timer);
+	lr[r].mon_due = false;
+	lr[r].mon_timer = loop_timer_add(
+	    conf->resources[r].monitor_interval_ms, mon_cb, &ctx[r]);
+}
+
+static void
+describe(const struct agent_result *res, const char *what, char *buf,
+    size_t len)
+{
+	char	rs[96];
+
+	agent_result_str(res, rs, sizeof(rs));
+	snprintf(buf, len, "%s %s%s%s", what, rs, res->tail[0] ? ": " : "",
+	    res->tail);
+}
+
+static void
+op_done(const struct agent_result *res, void *arg)
+{
+	struct op_ctx			*c = arg;
+	struct lres			*l = &lr[c->res];
+	const struct conf_resource	*r = &conf->resources[c->res];
+	enum op_kind			 kind = l->kind;
+	char				 cause[CAUSE_LEN];
+	bool				 ok = !res->timed_out &&
+					    res->exit_code == AGENT_OK;
+
+	l->op = NULL;
+	l->kind = OK_NONE;
+	switch (kind) {
+	case OK_PROBE:
+		if (ok || res->exit_code == AGENT_TRANSITIONAL)
+			set_state(c->res, RS_ONLINE, "found running when "
+			    "pghad started", false);
+		else if (!res->timed_out &&
+		    res->exit_code == AGENT_NOT_RUNNING)
+			set_state(c->res, RS_OFFLINE, "not running when "
+			    "pghad started", false);
+		else {
+			describe(res, "probe failed:", cause, sizeof(cause));
+			set_state(c->res, RS_FAILED, cause, false);
+		}
+		if (lr[c->res].mine.state == RS_ONLINE)
+			mon_schedule(c->res);
+		log_notice("probe %s: %s", r->name,
+		    rstate_name(lr[c->res].mine.state));
+		if (--probes_left == 0 && probe_done)
+			probe_done();
+		return;
+	case OK_START:
+		if (ok) {
+			snprintf(cause, sizeof(cause), "start succeeded in "
+			    "%llu ms", (unsigned long long)res->duration_ms);
+			set_state(c->res, RS_ONLINE, cause, false);
+			mon_schedule(c->res);
+		} else {
+			describe(res, "start failed:", cause, sizeof(cause));
+			set_state(c->res, RS_FAILED, cause, true);
+		}
+		break;
+	case OK_STOP:
+		if (ok) {
+			snprintf(cause, sizeof(cause), "stopped in %llu ms",
+			    (unsigned long long)res->duration_ms);
+			set_state(c->res, RS_OFFLINE, cause, false);
+		} else {
+			describe(res, "stop failed:", cause, sizeof(cause));
+			set_state(c->res, RS_STOP_FAILED, cause, true);
+		}
+		break;
+	case OK_MONITOR:
+		if (ok || (!res->timed_out &&
+		    res->exit_code == AGENT_TRANSITIONAL)) {
+			mon_schedule(c->res);
+			local_kick();
+			return;
+		}
+		describe(res, "monitor failed:", cause, sizeof(cause));
+		set_state(c->res, RS_FAILED, cause, true);
+		break;
+	case OK_NONE:
+		return;
+	}
+	publish();
+	local_kick();
+}
+
+static bool
+launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
+{
+	struct lres	*l = &lr[r];
+
+	l->op = agent_run(&conf->resources[r], agent_path, action, timeout,
+	    op_done, &ctx[r]);
+	if (l->op == NULL)
+		return false;
+	l->kind = kind;
+	return true;
+}
+
+void
+local_probe(void (*done)(void))
+{
+	int	i;
+
+	probe_done = done;
+	probes_left = conf->nresources;
+	if (probes_left == 0) {
+		done();
+		return;
+	}
+	for (i = 0; i < conf->nresources; i++) {
+		const struct conf_resource *r = &conf->resources[i];
+
+		set_state(i, RS_UNKNOWN, "probing", false);
+		if (!launch(i, OK_PROBE, "monitor", r->monitor_timeout_ms))
+			fatalx("cannot run the agent for %s", r->name);
+	}
+}
+
+/* Is a start or stop running in group g?  Which resource, if so. */
+static int
+group_busy(const struct conf_group *g)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++) {
+		int k = lr[g->res[i]->index].kind;
+
+		if (k == OK_START || k == OK_STOP || k == OK_PROBE)
+			return g->res[i]->index;
+	}
+	return -1;
+}
+
+static void
+cancel_monitors(const struct conf_group *g)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++) {
+		struct lres *l = &lr[g->res[i]->index];
+
+		if (l->kind != OK_MONITOR)
+			continue;
+		agent_cancel(l->op);
+		l->op = NULL;
+		l->kind = OK_NONE;
+		l->mon_due = true;
+	}
+}
+
+static void
+step_group(int gi)
+{
+	const struct conf_group		*g = &conf->groups[gi];
+	const struct conf_resource	*r;
+	struct local_step		 st;
+	int				 busy = group_busy(g);
+
+	decide_local_next(cs, gi, &st);
+	if (busy >= 0) {
+		/* A stop may overtake a start of the same resource. */
+		if (st.op != LOP_STOP || st.res != busy ||
+		    lr[busy].kind != OK_START)
+			return;
+		log_notice("cancelling the start of %s: %s",
+		    conf->resources[busy].name, st.why);
+		agent_cancel(lr[busy].op);
+		lr[busy].op = NULL;
+		lr[busy].kind = OK_NONE;
+	}
+	if (st.op == LOP_NONE)
+		return;
+	cancel_monitors(g);
+	r = &conf->resources[st.res];
+	loop_timer_cancel(lr[st.res].mon_timer);
+	lr[st.res].mon_timer = NULL;
+	if (st.op == LOP_START) {
+		log_notice("starting %s: %s", r->name, st.why);
+		set_state(st.res, RS_STARTING, st.why, false);
+		if (!launch(st.res, OK_START, "start", r->start_timeout_ms))
+			set_state(st.res, RS_FAILED, "cannot run its agent",
+			    true);
+	} else {
+		log_notice("stopping %s: %s", r->name, st.why);
+		set_state(st.res, RS_STOPPING, st.why, false);
+		if (!launch(st.res, OK_STOP, "stop", r->stop_timeout_ms))
+			set_state(st.res, RS_STOP_FAILED,
+			    "cannot run its agent", true);
+	}
+	publish();
+}
+
+static void
+monitor_group(const struct conf_group *g)
+{
+	int	i;
+
+	if (group_busy(g) >= 0)
+		return;
+	for (i = 0; i < g->nres; i++) {
+		int		 r = g->res[i]->index;
+		struct lres	*l = &lr[r];
+
+		if (!l->mon_due || l->op != NULL)
+			continue;
+		l->mon_due = false;
+		if (l->mine.state != RS_ONLINE)
+			continue;
+		launch(r, OK_MONITOR, "monitor",
+		    conf->resources[r].monitor_timeout_ms);
+	}
+}
+
+static bool
+all_offline(void)
+{
+	int	i;
+
+	for (i = 0; i < conf->nresources; i++)
+		if (lr[i].mine.state != RS_OFFLINE &&
+		    lr[i].mine.state != RS_STOP_FAILED)
+			return false;
+	return true;
+}
+
+static void
+run(void *arg)
+{
+	int	gi;
+
+	kick_timer = NULL;
+	if (probes_left != 0)
+		return;
+	for (gi = 0; gi < conf->ngroups; gi++) {
+		if (!cluster_record_in_flight())
+			step_group(gi);
+		monitor_group(&conf->groups[gi]);
+	}
+	if (shutting_down && shutdown_done && all_offline() &&
+	    !cluster_record_in_flight()) {
+		void (*d)(void) = shutdown_done;
+
+		shutdown_done = NULL;
+		d();
+	}
+}
+
+void
+local_shutdown(void (*done)(void))
+{
+	shutting_down = true;
+	shutdown_done = done;
+	if (probes_left == 0)
+		publish();
+	local_kick();
+}

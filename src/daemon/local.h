@@ -1,0 +1,23 @@
+/*
+ * local.h - this node's resources: probing at start-up, running start,
+ * stop and monitor operations in the order decide_local_next() gives, and
+ * reporting every change as this node's record.
+ */
+#ifndef PGHA_LOCAL_H
+#define PGHA_LOCAL_H
+
+#include "state.h"
+#include "wire.h"
+
+void	local_init(struct cstate *, const char *agent_path);
+/* Probe every resource; calls done() once all have answered. */
+void	local_probe(void (*done)(void));
+/* Look again at what to do (coalesced; runs from the loop). */
+void	local_kick(void);
+/* This node's record as a message (caller msg_clear()s). */
+void	local_record(struct msg *);
+/* Leaving: take no groups, stop everything; done() when all offline. */
+void	local_shutdown(void (*done)(void));
+void	local_free(void);
+
+#endif

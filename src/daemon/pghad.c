@@ -1,0 +1,198 @@
+/*
+ * pghad.c - the pgha node daemon: options, set-up, signals, shutdown.
+ *
+ * Start-up order matters: the cluster file is checked, corosync is
+ * reached, then every resource is probed (is it already running here?)
+ * before this node joins the process group, so that the cluster never
+ * decides anything about this node without knowing what runs on it.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cluster.h"
+#include "conf.h"
+#include "control.h"
+#include "events.h"
+#include "local.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define DEFAULT_CONF	"/etc/pgha/pgha.conf"
+
+static struct conf	*conf;
+static char		*agent_path;
+static bool		 stopping;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: pghad [-dnv] [-f file]\n"
+	    "  -d       stay in the foreground, log to stderr\n"
+	    "  -f file  cluster file (default %s)\n"
+	    "  -n       check the cluster file and exit\n"
+	    "  -v       verbose; with -n print the canonical file\n",
+	    DEFAULT_CONF);
+	exit(EXIT_CONFIG);
+}
+
+static char *
+default_agent_path(void)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return xstrdup("/usr/libexec/pgha/pgha-agent");
+	buf[n] = '\0';
+	return xasprintf("%s/pgha-agent", dirname(buf));
+}
+
+static void
+shutdown_done(void)
+{
+	log_notice("every local resource is offline: leaving the cluster");
+	cluster_leave();
+	loop_stop();
+}
+
+static void
+signal_cb(int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo	si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (stopping) {
+				log_warnx("second stop signal: leaving now, "
+				    "resources as they are");
+				cluster_leave();
+				exit(0);
+			}
+			stopping = true;
+			log_notice("stop signal: moving groups away and "
+			    "stopping local resources");
+			local_shutdown(shutdown_done);
+			break;
+		case SIGUSR2:
+			log_dump_ring(STDERR_FILENO);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+signals_init(void)
+{
+	sigset_t	mask;
+	int		fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
+	loop_add_fd(fd, EPOLLIN, signal_cb, NULL);
+}
+
+static void
+crash_handler(int sig)
+{
+	log_dump_ring(STDERR_FILENO);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+probed(void)
+{
+	log_notice("probe complete: joining the cluster");
+	cluster_join();
+	local_kick();
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*file = DEFAULT_CONF;
+	struct cstate	*cs;
+	int		 ch, fg = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			fg = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if ((conf = conf_load(file, stderr)) == NULL)
+		exit(check ? 1 : EXIT_CONFIG);
+	if (check) {
+		if (verbose)
+			conf_print(stdout, conf);
+		else
+			fprintf(stderr, "%s: configuration OK\n", file);
+		conf_free(conf);
+		return 0;
+	}
+	log_init("pghad", fg, verbose);
+	signal(SIGSEGV, crash_handler);
+	signal(SIGABRT, crash_handler);
+	agent_path = conf->agent_path ? xstrdup(conf->agent_path) :
+	    default_agent_path();
+	if (access(agent_path, X_OK) < 0) {
+		log_warn("resource agent %s", agent_path);
+		exit(EXIT_CONFIG);
+	}
+	loop_init();
+	signals_init();
+	agent_init();
+	events_init(conf->state_dir);
+	cs = cluster_init(conf);
+	log_notice("pghad starting on %s: cluster %s, %d group(s), cluster "
+	    "file sha256 %.12s", conf->nodes[cs->local].name,
+	    conf->cluster_name, conf->ngroups, conf->hash);
+	control_init(conf);
+	local_init(cs, agent_path);
+	local_probe(probed);
+	loop_run();
+	control_close();
+	local_free();
+	events_close();
+	state_free(cs);
+	conf_free(conf);
+	free(agent_path);
+	log_notice("pghad stopped");
+	return 0;
+}

@@ -1,0 +1,180 @@
+/*
+ * state.c - runtime state container and the read-only questions asked of
+ * it (see state.h).  Changing it is cluster.c's job, from delivered
+ * messages only.
+ */
+#include <string.h>
+#include <stdlib.h>
+
+#include "state.h"
+#include "util.h"
+
+static const char *rstate_names[RS__MAX] = {
+	[RS_OFFLINE] = "offline",
+	[RS_STARTING] = "starting",
+	[RS_ONLINE] = "online",
+	[RS_STOPPING] = "stopping",
+	[RS_FAILED] = "failed",
+	[RS_STOP_FAILED] = "stop-failed",
+	[RS_UNKNOWN] = "unknown",
+};
+
+const char *
+rstate_name(int s)
+{
+	if (s < 0 || s >= RS__MAX)
+		return "invalid";
+	return rstate_names[s];
+}
+
+int
+rstate_from_name(const char *n)
+{
+	int	i;
+
+	for (i = 0; i < RS__MAX; i++)
+		if (strcmp(rstate_names[i], n) == 0)
+			return i;
+	return -1;
+}
+
+struct cstate *
+state_new(const struct conf *conf)
+{
+	struct cstate	*cs = xcalloc(1, sizeof(*cs));
+	int		 i;
+
+	cs->conf = conf;
+	cs->local = -1;
+	cs->nodes = xcalloc((size_t)conf->nnodes, sizeof(*cs->nodes));
+	for (i = 0; i < conf->nnodes; i++)
+		cs->nodes[i].res = xcalloc((size_t)conf->nresources,
+		    sizeof(struct res_rt));
+	cs->groups = xcalloc((size_t)conf->ngroups, sizeof(*cs->groups));
+	cs->fc = xcalloc((size_t)conf->nresources * (size_t)conf->nnodes,
+	    sizeof(*cs->fc));
+	state_reset_cluster(cs);
+	return cs;
+}
+
+void
+state_free(struct cstate *cs)
+{
+	int	i;
+
+	if (cs == NULL)
+		return;
+	for (i = 0; i < cs->conf->nnodes; i++)
+		free(cs->nodes[i].res);
+	free(cs->nodes);
+	free(cs->groups);
+	free(cs->fc);
+	free(cs);
+}
+
+void
+state_reset_cluster(struct cstate *cs)
+{
+	int	i;
+
+	for (i = 0; i < cs->conf->ngroups; i++) {
+		memset(&cs->groups[i], 0, sizeof(cs->groups[i]));
+		cs->groups[i].intent_online = cs->conf->groups[i].autostart;
+	}
+	memset(cs->fc, 0, (size_t)cs->conf->nresources *
+	    (size_t)cs->conf->nnodes * sizeof(*cs->fc));
+}
+
+int
+state_node_idx(const struct cstate *cs, uint32_t nodeid)
+{
+	int	i;
+
+	for (i = 0; i < cs->conf->nnodes; i++)
+		if (cs->conf->nodes[i].nodeid == nodeid)
+			return i;
+	return -1;
+}
+
+bool
+state_node_eligible(const struct cstate *cs, int n)
+{
+	const struct node_rt	*nd = &cs->nodes[n];
+
+	return nd->in_cpg && nd->synced && nd->recorded && !nd->refused &&
+	    !nd->daemon_down && !(nd->flags & NF_SHUTTING_DOWN);
+}
+
+bool
+state_group_active_on(const struct cstate *cs, const struct conf_group *g,
+    int n)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++)
+		if (cs->nodes[n].res[g->res[i]->index].state != RS_OFFLINE)
+			return true;
+	return false;
+}
+
+int
+state_group_owner(const struct cstate *cs, const struct conf_group *g)
+{
+	const struct group_rt	*gr = &cs->groups[g->index];
+	int			 n, first = -1;
+
+	for (n = 0; n < cs->conf->nnodes; n++) {
+		if (!state_group_active_on(cs, g, n))
+			continue;
+		if (cs->conf->nodes[n].nodeid == gr->target)
+			return n;
+		if (first < 0)
+			first = n;
+	}
+	return first;
+}
+
+static int
+count_on(const struct cstate *cs, const struct conf_group *g, int n, int st)
+{
+	int	i, c = 0;
+
+	for (i = 0; i < g->nres; i++)
+		if (cs->nodes[n].res[g->res[i]->index].state == st)
+			c++;
+	return c;
+}
+
+const char *
+state_group_summary(const struct cstate *cs, const struct conf_group *g)
+{
+	const struct group_rt	*gr = &cs->groups[g->index];
+	int			 n, owner = state_group_owner(cs, g);
+	int			 tgt = gr->target ?
+				    state_node_idx(cs, gr->target) : -1;
+
+	for (n = 0; n < cs->conf->nnodes; n++)
+		if (count_on(cs, g, n, RS_STOP_FAILED))
+			return "failed";
+	if (owner >= 0 && cs->nodes[owner].daemon_down)
+		return "unknown";
+	if (owner < 0) {
+		if (!gr->intent_online)
+			return "offline";
+		if (tgt < 0)
+			return gr->reason[0] ? "failed" : "offline";
+		return "starting";
+	}
+	if (owner != tgt)
+		return tgt < 0 ? "stopping" : "moving";
+	for (n = 0; n < cs->conf->nnodes; n++)
+		if (n != owner && state_group_active_on(cs, g, n))
+			return "moving";
+	if (count_on(cs, g, owner, RS_ONLINE) == g->nres)
+		return "online";
+	if (count_on(cs, g, owner, RS_FAILED))
+		return "failed";
+	if (count_on(cs, g, owner, RS_STOPPING))
+		return "stopping";
+	return "starting";
+}

@@ -1,0 +1,111 @@
+/*
+ * state.h - the cluster's runtime state as every node holds it.
+ *
+ * Two kinds of facts:
+ *  - node facts (struct node_rt, struct res_rt): what runs on a node.
+ *    Only that node changes them; it broadcasts its whole record
+ *    (MSG_RECORD) after each change and after each membership change.
+ *  - cluster facts (struct group_rt, failure counts): where each group
+ *    should run, the operator's intent, bans.  Changed only by totally
+ *    ordered messages (MSG_DECIDE from the decider, MSG_REQUEST from an
+ *    operator) that every node applies in the same order, and handed to
+ *    joiners in MSG_SYNC (see cluster.c for the sync rule).
+ */
+#ifndef PGHA_STATE_H
+#define PGHA_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define CAUSE_LEN	512
+#define NAME_LEN	64
+
+enum rstate {
+	RS_OFFLINE = 0,
+	RS_STARTING,
+	RS_ONLINE,
+	RS_STOPPING,
+	RS_FAILED,
+	RS_STOP_FAILED,
+	RS_UNKNOWN,
+	RS__MAX
+};
+
+struct res_rt {
+	uint8_t		state;		/* enum rstate */
+	uint32_t	fail_seq;	/* failures of it on this node, ever */
+	uint64_t	changed_ms;	/* wall clock of the last change */
+	char		cause[CAUSE_LEN];	/* why it is in this state */
+	char		last_error[CAUSE_LEN];	/* latest failure, or "" */
+};
+
+enum node_flag {
+	NF_PROBED = 0x01,	/* its record holds probe results */
+	NF_SHUTTING_DOWN = 0x02,	/* its daemon is leaving: take no groups */
+};
+
+struct node_rt {
+	bool		in_cpg;		/* its pghad is in the process group */
+	bool		daemon_down;	/* pghad died, node still up: facts stale */
+	bool		synced;		/* took part in a completed sync */
+	bool		recorded;	/* sent a record since it joined */
+	bool		refused;	/* its cluster file differs */
+	bool		cs_member;	/* in corosync's membership (local view) */
+	uint32_t	cpg_pid;
+	uint32_t	flags;		/* enum node_flag, from its record */
+	struct res_rt	*res;		/* [conf->nresources] */
+};
+
+struct fc_rt {
+	uint32_t	count;		/* failures counted against the node */
+	uint32_t	seen_seq;	/* the node's fail_seq already counted */
+};
+
+struct group_rt {
+	uint32_t	target;		/* nodeid where it should run, 0: none */
+	bool		intent_online;
+	uint64_t	banned;		/* bit per node index */
+	char		reason[CAUSE_LEN];	/* why target is what it is */
+};
+
+struct cstate {
+	const struct conf	*conf;		/* borrows */
+	struct node_rt		*nodes;		/* [conf->nnodes] */
+	struct group_rt		*groups;	/* [conf->ngroups] */
+	struct fc_rt		*fc;		/* [nresources * nnodes] */
+	int			 local;		/* index of this node */
+	bool			 quorate;	/* this node's partition */
+	bool			 stable;	/* sync round complete */
+};
+
+struct cstate	*state_new(const struct conf *);	/* caller frees */
+void		 state_free(struct cstate *);
+/* Cluster facts back to their start (every group unplaced). */
+void		 state_reset_cluster(struct cstate *);
+
+const char	*rstate_name(int);
+int		 rstate_from_name(const char *);
+
+static inline struct fc_rt *
+state_fc(const struct cstate *cs, int res, int node)
+{
+	return &cs->fc[res * cs->conf->nnodes + node];
+}
+
+/* Node index for a nodeid, -1 if not in the cluster file. */
+int		 state_node_idx(const struct cstate *, uint32_t nodeid);
+/* True if a node may be given groups. */
+bool		 state_node_eligible(const struct cstate *, int node);
+/* True if any resource of g is not offline on node. */
+bool		 state_group_active_on(const struct cstate *,
+		    const struct conf_group *, int node);
+/* Index of the node where g is active (first), or -1. */
+int		 state_group_owner(const struct cstate *,
+		    const struct conf_group *);
+/* Summary state of a group for display: "online", "failed", ... */
+const char	*state_group_summary(const struct cstate *,
+		    const struct conf_group *);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * wire.c - checked encoding and decoding of CPG messages (see wire.h).
+ * Integers are little-endian on the wire, whatever the host.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "wire.h"
+
+#define HDR_LEN	16
+
+void
+wbuf_init(struct wbuf *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+wbuf_free(struct wbuf *w)
+{
+	free(w->data);
+	memset(w, 0, sizeof(*w));
+}
+
+static void
+wbuf_put(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->len + n > w->cap) {
+		size_t cap = w->cap ? w->cap : 256;
+
+		while (cap < w->len + n)
+			cap *= 2;
+		w->data = xreallocarray(w->data, cap, 1);
+		w->cap = cap;
+	}
+	memcpy(w->data + w->len, p, n);
+	w->len += n;
+}
+
+void
+wbuf_u8(struct wbuf *w, uint8_t v)
+{
+	wbuf_put(w, &v, 1);
+}
+
+void
+wbuf_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t	b[4];
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	wbuf_put(w, b, 4);
+}
+
+void
+wbuf_u64(struct wbuf *w, uint64_t v)
+{
+	wbuf_u32(w, (uint32_t)v);
+	wbuf_u32(w, (uint32_t)(v >> 32));
+}
+
+void
+wbuf_str(struct wbuf *w, const char *s)
+{
+	size_t	n = s ? strlen(s) : 0;
+
+	if (n > WIRE_MAX_STR)
+		n = WIRE_MAX_STR;	/* truncated, never rejected by peers */
+	wbuf_u32(w, (uint32_t)n);
+	if (n)
+		wbuf_put(w, s, n);
+}
+
+void
+wbuf_begin(struct wbuf *w, enum wire_type t)
+{
+	w->len = 0;
+	wbuf_u32(w, WIRE_MAGIC);
+	wbuf_u32(w, WIRE_VERSION);
+	wbuf_u32(w, (uint32_t)t);
+	wbuf_u32(w, 0);
+}
+
+void
+wbuf_end(struct wbuf *w)
+{
+	uint32_t	body = (uint32_t)(w->len - HDR_LEN);
+	int		i;
+
+	for (i = 0; i < 4; i++)
+		w->data[12 + i] = (uint8_t)(body >> (8 * i));
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+int
+rbuf_open(struct rbuf *r, const void *msg, size_t len, enum wire_type *t)
+{
+	const uint8_t	*p = msg;
+
+	memset(r, 0, sizeof(*r));
+	if (len < HDR_LEN || len > WIRE_MAX_MSG)
+		return -1;
+	if (get32(p) != WIRE_MAGIC || get32(p + 4) != WIRE_VERSION)
+		return -1;
+	if (get32(p + 12) != len - HDR_LEN)
+		return -1;
+	*t = (enum wire_type)get32(p + 8);
+	r->p = p + HDR_LEN;
+	r->left = len - HDR_LEN;
+	return 0;
+}
+
+static const uint8_t *
+rbuf_take(struct rbuf *r, size_t n)
+{
+	const uint8_t	*p;
+
+	if (r->err || r->left < n) {
+		r->err = true;
+		return NULL;
+	}
+	p = r->p;
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+uint8_t
+rbuf_u8(struct rbuf *r)
+{
+	const uint8_t	*p = rbuf_take(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+uint32_t
+rbuf_u32(struct rbuf *r)
+{
+	const uint8_t	*p = rbuf_take(r, 4);
+
+	return p ? get32(p) : 0;
+}
+
+uint64_t
+rbuf_u64(struct rbuf *r)
+{
+	uint64_t	lo = rbuf_u32(r);
+
+	return lo | (uint64_t)rbuf_u32(r) << 32;
+}
+
+void
+rbuf_str(struct rbuf *r, char *dst, size_t dstlen)
+{
+	uint32_t	 n = rbuf_u32(r);
+	const uint8_t	*p;
+
+	dst[0] = '\0';
+	if (r->err)
+		return;
+	if (n >= dstlen || n > WIRE_MAX_STR) {
+		r->err = true;
+		return;
+	}
+	if ((p = rbuf_take(r, n)) == NULL)
+		return;
+	if (memchr(p, '\0', n) != NULL) {
+		r->err = true;
+		return;
+	}
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+uint32_t
+rbuf_count(struct rbuf *r, size_t min_item)
+{
+	uint32_t	n = rbuf_u32(r);
+
+	if (r->err)
+		return 0;
+	if (n > WIRE_MAX_ITEMS || (min_item && n > r->left / min_item)) {
+		r->err = true;
+		return 0;
+	}
+	return n;
+}
+
+int
+rbuf_close(struct rbuf *r)
+{
+	return (r->err || r->left != 0) ? -1 : 0;
+}
+
+static void
+enc_group(struct wbuf *w, const struct msg_group *g)
+{
+	uint32_t	i;
+
+	wbuf_str(w, g->name);
+	wbuf_u32(w, g->target);
+	wbuf_u8(w, g->intent_online);
+	wbuf_u32(w, g->nbans);
+	for (i = 0; i < g->nbans; i++)
+		wbuf_u32(w, g->bans[i]);
+	wbuf_str(w, g->reason);
+	wbuf_u32(w, g->nfc);
+	for (i = 0; i < g->nfc; i++) {
+		wbuf_str(w, g->fc[i].res);
+		wbuf_u32(w, g->fc[i].nodeid);
+		wbuf_u32(w, g->fc[i].count);
+		wbuf_u32(w, g->fc[i].seen);
+	}
+}
+
+void
+msg_encode(struct wbuf *w, const struct msg *m)
+{
+	uint32_t	i;
+
+	wbuf_begin(w, m->type);
+	wbuf_u64(w, m->wall);
+	switch (m->type) {
+	case MSG_RECORD:
+		wbuf_u32(w, m->u.record.flags);
+		wbuf_u32(w, m->u.record.nres);
+		for (i = 0; i < m->u.record.nres; i++) {
+			const struct msg_res *r = &m->u.record.res[i];
+
+			wbuf_str(w, r->name);
+			wbuf_u8(w, r->state);
+			wbuf_u32(w, r->fail_seq);
+			wbuf_u64(w, r->changed_ms);
+			wbuf_str(w, r->cause);
+			wbuf_str(w, r->last_error);
+		}
+		break;
+	case MSG_SYNC:
+		wbuf_u8(w, m->u.sync.synced);
+		wbuf_str(w, m->u.sync.hash);
+		wbuf_u32(w, m->u.sync.nmembers);
+		for (i = 0; i < m->u.sync.nmembers; i++)
+			wbuf_u64(w, m->u.sync.members[i]);
+		wbuf_u32(w, m->u.sync.ngroups);
+		for (i = 0; i < m->u.sync.ngroups; i++)
+			enc_group(w, &m->u.sync.groups[i]);
+		break;
+	case MSG_DECIDE:
+		enc_group(w, &m->u.decide);
+		break;
+	case MSG_REQUEST:
+		wbuf_u8(w, m->u.request.op);
+		wbuf_str(w, m->u.request.group);
+		wbuf_str(w, m->u.request.to);
+		wbuf_u32(w, m->u.request.uid);
+		wbuf_str(w, m->u.request.origin);
+		break;
+	case MSG_NODEDOWN:
+		wbuf_u32(w, m->u.nodedown.nodeid);
+		break;
+	}
+	wbuf_end(w);
+}
+
+static void
+dec_group(struct rbuf *r, struct msg_group *g)
+{
+	uint32_t	i;
+
+	rbuf_str(r, g->name, sizeof(g->name));
+	g->target = rbuf_u32(r);
+	g->intent_online = rbuf_u8(r);
+	g->nbans = rbuf_count(r, 4);
+	g->bans = xcalloc(g->nbans, sizeof(*g->bans));
+	for (i = 0; i < g->nbans; i++)
+		g->bans[i] = rbuf_u32(r);
+	rbuf_str(r, g->reason, sizeof(g->reason));
+	g->nfc = rbuf_count(r, 16);
+	g->fc = xcalloc(g->nfc, sizeof(*g->fc));
+	for (i = 0; i < g->nfc; i++) {
+		rbuf_str(r, g->fc[i].res, sizeof(g->fc[i].res));
+		g->fc[i].nodeid = rbuf_u32(r);
+		g->fc[i].count = rbuf_u32(r);
+		g->fc[i].seen = rbuf_u32(r);
+	}
+}
+
+static void
+free_group(struct msg_group *g)
+{
+	free(g->bans);
+	free(g->fc);
+	g->bans = NULL;
+	g->fc = NULL;
+	g->nbans = g->nfc = 0;
+}
+
+static void
+dec_record(struct rbuf *r, struct msg *m)
+{
+	uint32_t	i;
+
+	m->u.record.flags = rbuf_u32(r);
+	m->u.record.nres = rbuf_count(r, 25);
+	m->u.record.res = xcalloc(m->u.record.nres, sizeof(struct msg_res));
+	for (i = 0; i < m->u.record.nres; i++) {
+		struct msg_res *x = &m->u.record.res[i];
+
+		rbuf_str(r, x->name, sizeof(x->name));
+		x->state = rbuf_u8(r);
+		x->fail_seq = rbuf_u32(r);
+		x->changed_ms = rbuf_u64(r);
+		rbuf_str(r, x->cause, sizeof(x->cause));
+		rbuf_str(r, x->last_error, sizeof(x->last_error));
+	}
+}
+
+static void
+dec_sync(struct rbuf *r, struct msg *m)
+{
+	uint32_t	i;
+
+	m->u.sync.synced = rbuf_u8(r);
+	rbuf_str(r, m->u.sync.hash, sizeof(m->u.sync.hash));
+	m->u.sync.nmembers = rbuf_count(r, 8);
+	m->u.sync.members = xcalloc(m->u.sync.nmembers, sizeof(uint64_t));
+	for (i = 0; i < m->u.sync.nmembers; i++)
+		m->u.sync.members[i] = rbuf_u64(r);
+	m->u.sync.ngroups = rbuf_count(r, 21);
+	m->u.sync.groups = xcalloc(m->u.sync.ngroups,
+	    sizeof(struct msg_group));
+	for (i = 0; i < m->u.sync.ngroups && !r->err; i++)
+		dec_group(r, &m->u.sync.groups[i]);
+}
+
+int
+msg_decode(const void *buf, size_t len, struct msg *m)
+{
+	struct rbuf	r;
+	enum wire_type	t;
+
+	memset(m, 0, sizeof(*m));
+	if (rbuf_open(&r, buf, len, &t) < 0)
+		return -1;
+	m->type = t;
+	m->wall = rbuf_u64(&r);
+	switch (t) {
+	case MSG_RECORD:
+		dec_record(&r, m);
+		break;
+	case MSG_SYNC:
+		dec_sync(&r, m);
+		break;
+	case MSG_DECIDE:
+		dec_group(&r, &m->u.decide);
+		break;
+	case MSG_REQUEST:
+		m->u.request.op = rbuf_u8(&r);
+		rbuf_str(&r, m->u.request.group, sizeof(m->u.request.group));
+		rbuf_str(&r, m->u.request.to, sizeof(m->u.request.to));
+		m->u.request.uid = rbuf_u32(&r);
+		rbuf_str(&r, m->u.request.origin,
+		    sizeof(m->u.request.origin));
+		if (m->u.request.op < REQ_ONLINE ||
+		    m->u.request.op > REQ_MOVE)
+			r.err = true;
+		break;
+	case MSG_NODEDOWN:
+		m->u.nodedown.nodeid = rbuf_u32(&r);
+		break;
+	default:
+		return -1;
+	}
+	if (rbuf_close(&r) < 0) {
+		msg_clear(m);
+		return -1;
+	}
+	return 0;
+}
+
+void
+msg_clear(struct msg *m)
+{
+	uint32_t	i;
+
+	switch (m->type) {
+	case MSG_RECORD:
+		free(m->u.record.res);
+		break;
+	case MSG_SYNC:
+		free(m->u.sync.members);
+		for (i = 0; i < m->u.sync.ngroups; i++)
+			free_group(&m->u.sync.groups[i]);
+		free(m->u.sync.groups);
+		break;
+	case MSG_DECIDE:
+		free_group(&m->u.decide);
+		break;
+	default:
+		break;
+	}
+	memset(m, 0, sizeof(*m));
+}

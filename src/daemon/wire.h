@@ -1,0 +1,143 @@
+/*
+ * wire.h - the messages pghad nodes exchange through Corosync CPG.
+ *
+ * Every message starts with a fixed header (magic, version, type, body
+ * length).  Bodies are sequences of length-checked fields written with
+ * wbuf_* and read with rbuf_*; a reader never trusts a size from the
+ * wire: every read is checked against what is left, and a message that
+ * does not decode exactly is rejected whole (counted, logged, ignored).
+ * Objects are named (group and resource names), never indexed, so a
+ * message stays meaningful to a node whose cluster file differs.
+ */
+#ifndef PGHA_WIRE_H
+#define PGHA_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_MAGIC	0x50474841u	/* "PGHA" */
+#define WIRE_VERSION	1
+#define WIRE_MAX_MSG	(256 * 1024)
+#define WIRE_MAX_STR	4096
+#define WIRE_MAX_ITEMS	4096
+
+enum wire_type {
+	MSG_SYNC = 1,	/* after a membership change: hash + cluster state */
+	MSG_RECORD = 2,	/* a node's own facts: its resources' states */
+	MSG_DECIDE = 3,	/* the decider's placement of one group */
+	MSG_REQUEST = 4,	/* an operator's request, applied by all */
+	MSG_NODEDOWN = 5,	/* decider: a daemon-down node left corosync */
+};
+
+struct wbuf {
+	uint8_t	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+struct rbuf {
+	const uint8_t	*p;
+	size_t		 left;
+	bool		 err;	/* sticky: any failed read sets it */
+};
+
+void	wbuf_init(struct wbuf *);
+void	wbuf_free(struct wbuf *);
+void	wbuf_u8(struct wbuf *, uint8_t);
+void	wbuf_u32(struct wbuf *, uint32_t);
+void	wbuf_u64(struct wbuf *, uint64_t);
+void	wbuf_str(struct wbuf *, const char *);	/* NULL written as "" */
+/* Start a message: header with a length patched by wbuf_end(). */
+void	wbuf_begin(struct wbuf *, enum wire_type);
+void	wbuf_end(struct wbuf *);
+
+/* Check the header of a whole message; on success rb covers the body. */
+int	rbuf_open(struct rbuf *, const void *, size_t, enum wire_type *);
+uint8_t	rbuf_u8(struct rbuf *);
+uint32_t rbuf_u32(struct rbuf *);
+uint64_t rbuf_u64(struct rbuf *);
+/* Copy a string into dst (size dstlen); rejects NULs and overlong. */
+void	rbuf_str(struct rbuf *, char *dst, size_t dstlen);
+/* A count of items that follow, each at least min_item bytes. */
+uint32_t rbuf_count(struct rbuf *, size_t min_item);
+/* 0 if everything read cleanly and nothing is left over. */
+int	rbuf_close(struct rbuf *);
+
+/* Decoded messages: values, never pointers into the wire buffer. */
+#define WIRE_NAME_LEN	64
+#define WIRE_CAUSE_LEN	512
+#define WIRE_HASH_LEN	65
+
+struct msg_res {
+	char		name[WIRE_NAME_LEN];
+	uint8_t		state;
+	uint32_t	fail_seq;
+	uint64_t	changed_ms;
+	char		cause[WIRE_CAUSE_LEN];
+	char		last_error[WIRE_CAUSE_LEN];
+};
+
+struct msg_fc {
+	char		res[WIRE_NAME_LEN];
+	uint32_t	nodeid;
+	uint32_t	count;
+	uint32_t	seen;
+};
+
+struct msg_group {
+	char		 name[WIRE_NAME_LEN];
+	uint32_t	 target;
+	uint8_t		 intent_online;
+	uint32_t	 nbans;
+	uint32_t	*bans;		/* nodeids */
+	char		 reason[WIRE_CAUSE_LEN];
+	uint32_t	 nfc;
+	struct msg_fc	*fc;
+};
+
+enum req_op {
+	REQ_ONLINE = 1,
+	REQ_OFFLINE = 2,
+	REQ_MOVE = 3,
+};
+
+struct msg {
+	enum wire_type	 type;
+	uint64_t	 wall;		/* sender's clock, for the event log */
+	union {
+		struct {
+			uint32_t	 flags;
+			uint32_t	 nres;
+			struct msg_res	*res;
+		} record;
+		struct {
+			uint8_t		 synced;
+			char		 hash[WIRE_HASH_LEN];
+			uint32_t	 nmembers;
+			uint64_t	*members;	/* nodeid << 32 | pid */
+			uint32_t	 ngroups;
+			struct msg_group *groups;
+		} sync;
+		struct msg_group decide;
+		struct {
+			uint8_t		op;		/* enum req_op */
+			char		group[WIRE_NAME_LEN];
+			char		to[WIRE_NAME_LEN];	/* "" = best */
+			uint32_t	uid;
+			char		origin[WIRE_NAME_LEN];
+		} request;
+		struct {
+			uint32_t	nodeid;
+		} nodedown;
+	} u;
+};
+
+/* Whole message to bytes; w is reset first. */
+void	msg_encode(struct wbuf *w, const struct msg *m);
+/* Bytes to a message: 0, or -1 if malformed (m is then left empty). */
+int	msg_decode(const void *buf, size_t len, struct msg *m);
+/* Free what msg_decode allocated (NULL-safe, idempotent). */
+void	msg_clear(struct msg *m);
+
+#endif
