@@ -66,7 +66,7 @@ $(BUILD)/pgha-writer: $(call obj,tests/lab/writer.c $(COMMON_SRC))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Modules each unit test links (besides src/common).
 UNIT_DEPS_test_conf   = src/daemon/conf.c
-UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c
+UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c src/daemon/conf.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)

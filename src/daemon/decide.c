@@ -22,8 +22,11 @@ groups_on(const struct cstate *cs, int n, int except)
 static void
 whycat(char *why, size_t len, const char *node, const char *what)
 {
-	size_t	l = strlen(why);
+	size_t	l;
 
+	if (why == NULL || len == 0)
+		return;
+	l = strlen(why);
 	if (l < len)
 		snprintf(why + l, len - l, "%s%s: %s", l ? "; " : "", node,
 		    what);
@@ -57,11 +60,10 @@ node_usable(const struct cstate *cs, const struct group_rt *gr, int n,
 	return true;
 }
 
-int
-decide_best_node(const struct cstate *cs, const struct conf_group *g,
-    int exclude, char *why, size_t whylen)
+static int
+best_node(const struct cstate *cs, const struct conf_group *g,
+    const struct group_rt *gr, int exclude, char *why, size_t whylen)
 {
-	const struct group_rt	*gr = &cs->groups[g->index];
 	int			 i, n, best = -1, bestc = 0;
 	bool			 tried[CONF_MAX_NODES] = { false };
 
@@ -89,6 +91,13 @@ decide_best_node(const struct cstate *cs, const struct conf_group *g,
 		}
 	}
 	return best;
+}
+
+int
+decide_best_node(const struct cstate *cs, const struct conf_group *g,
+    int exclude, char *why, size_t whylen)
+{
+	return best_node(cs, g, &cs->groups[g->index], exclude, why, whylen);
 }
 
 /* Count new failures reported by nodes; fills d->fc. */
@@ -227,7 +236,7 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 	if ((n = adoptable_owner(cs, g, &d->g)) >= 0) {
 		snprintf(d->g.reason, sizeof(d->g.reason),
 		    "already active on %s", cs->conf->nodes[n].name);
-	} else if ((n = decide_best_node(cs, g, -1, why, sizeof(why))) < 0) {
+	} else if ((n = best_node(cs, g, &d->g, -1, why, sizeof(why))) < 0) {
 		if (d->g.target != 0 || d->g.reason[0] == '\0' ||
 		    strncmp(d->g.reason, "no node can run it", 18) != 0)
 			snprintf(d->g.reason, sizeof(d->g.reason),

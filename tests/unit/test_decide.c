@@ -1,0 +1,316 @@
+/*
+ * test_decide.c - the decision engine (decide.c) against hand-built
+ * states: placement, failure accounting, blocking, and the local start
+ * and stop order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "tap.h"
+
+static const char *conf2 =
+    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
+    "[group db1]\npreferred_owners = node1 node2\n"
+    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
+    "mountpoint = /srv/db1\nfstype = ext4\n"
+    "[resource pg]\ngroup = db1\ntype = postgresql\ndata = /srv/db1/data\n"
+    "requires = d ip\n%s"
+    "[resource ip]\ngroup = db1\ntype = address\n"
+    "address = 198.18.0.100/24\nrequires = d\n";
+
+static const char *conf3 =
+    "[node a]\nnodeid = 1\n[node b]\nnodeid = 2\n[node c]\nnodeid = 3\n"
+    "[group g1]\n[group g2]\n[group g3]\n[group g4]\n";
+
+static struct conf *
+load(const char *fmt, const char *extra)
+{
+	char		 buf[4096];
+	struct conf	*c;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(buf, sizeof(buf), fmt, extra);
+#pragma GCC diagnostic pop
+	c = conf_load_buf("test.conf", buf, strlen(buf), stderr);
+	if (c == NULL)
+		abort();
+	return c;
+}
+
+static void
+up(struct cstate *cs, int n)
+{
+	cs->nodes[n].in_cpg = cs->nodes[n].synced = true;
+	cs->nodes[n].recorded = true;
+}
+
+static struct cstate *
+fresh(const struct conf *c, int local)
+{
+	struct cstate	*cs = state_new(c);
+	int		 n;
+
+	for (n = 0; n < c->nnodes; n++)
+		up(cs, n);
+	cs->local = local;
+	cs->quorate = cs->stable = true;
+	return cs;
+}
+
+static int
+ridx(const struct conf *c, const char *name)
+{
+	return conf_resource_by_name(c, name)->index;
+}
+
+static void
+apply(struct cstate *cs, const struct decision *d)
+{
+	int	i;
+
+	cs->groups[d->group] = d->g;
+	for (i = 0; i < d->nfc; i++)
+		*state_fc(cs, d->fc[i].res, d->fc[i].node) = d->fc[i].fc;
+}
+
+static void
+all_state(struct cstate *cs, int n, int st)
+{
+	int	r;
+
+	for (r = 0; r < cs->conf->nresources; r++)
+		cs->nodes[n].res[r].state = (uint8_t)st;
+}
+
+static void
+test_placement(void)
+{
+	struct conf	*c = load(conf2, "");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+
+	is_int(decide_group(cs, 0, &d), 1, "fresh cluster: a decision");
+	is_int(d.g.target, 1, "fresh cluster: first preferred owner");
+	apply(cs, &d);
+	is_int(decide_group(cs, 0, &d), 0, "stable once placed");
+
+	cs->nodes[0].in_cpg = false;
+	is_int(decide_group(cs, 0, &d), 1, "owner left: a decision");
+	is_int(d.g.target, 2, "owner left: next preferred owner");
+	ok(strstr(d.g.reason, "failover from node1 to node2") != NULL,
+	    "reason names the failover: %s", d.g.reason);
+	apply(cs, &d);
+	up(cs, 0);
+	is_int(decide_group(cs, 0, &d), 0, "no failback when node1 returns");
+	state_free(cs);
+
+	cs = fresh(c, 0);
+	all_state(cs, 1, RS_ONLINE);
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 2, "adopts the node where it already runs");
+	ok(strstr(d.g.reason, "already active on node2") != NULL,
+	    "reason: %s", d.g.reason);
+	state_free(cs);
+
+	cs = fresh(c, 0);
+	cs->groups[0].intent_online = false;
+	is_int(decide_group(cs, 0, &d), 0, "offline intent, unplaced: none");
+	cs->groups[0].target = 1;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 0, "offline intent: unplaced");
+	state_free(cs);
+
+	cs = fresh(c, 0);
+	cs->nodes[0].in_cpg = cs->nodes[1].in_cpg = false;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 0, "no eligible node: unplaced");
+	ok(strstr(d.g.reason, "no node can run it") != NULL &&
+	    strstr(d.g.reason, "node2: not a member") != NULL,
+	    "reason says why each node was passed over: %s", d.g.reason);
+	apply(cs, &d);
+	is_int(decide_group(cs, 0, &d), 0, "and that is stable");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_failures(void)
+{
+	struct conf	*c = load(conf2, "");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+	int		 pg = ridx(c, "pg");
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].res[pg].state = RS_FAILED;
+	cs->nodes[0].res[pg].fail_seq = 1;
+	snprintf(cs->nodes[0].res[pg].last_error, CAUSE_LEN,
+	    "monitor failed: exit 7");
+	is_int(decide_group(cs, 0, &d), 1, "failure: a decision");
+	is_int(d.g.target, 2, "restarts = 0: fails over at once");
+	ok(d.g.banned & 1, "failed node banned");
+	ok(strstr(d.g.reason, "pg failed on node1") != NULL &&
+	    strstr(d.g.reason, "monitor failed: exit 7") != NULL,
+	    "reason carries the failure: %s", d.g.reason);
+	apply(cs, &d);
+	is_int(state_fc(cs, pg, 0)->count, 1, "failure counted once");
+	is_int(decide_group(cs, 0, &d), 0, "counted failure not recounted");
+
+	/* Now node2 fails too: nowhere left. */
+	all_state(cs, 1, RS_ONLINE);
+	cs->nodes[1].res[pg].state = RS_FAILED;
+	cs->nodes[1].res[pg].fail_seq = 1;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 0, "both nodes failed: group failed");
+	ok(strstr(d.g.reason, "banned") != NULL, "reason: %s", d.g.reason);
+	state_free(cs);
+	conf_free(c);
+
+	c = load(conf2, "restarts = 1\n");
+	cs = fresh(c, 0);
+	pg = ridx(c, "pg");
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].res[pg].state = RS_FAILED;
+	cs->nodes[0].res[pg].fail_seq = 1;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "restarts = 1: first failure restarts here");
+	apply(cs, &d);
+	cs->nodes[0].res[pg].fail_seq = 2;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 2, "restarts = 1: second failure fails over");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_blocking(void)
+{
+	struct conf	*c = load(conf2, "");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].res[ridx(c, "d")].state = RS_STOP_FAILED;
+	cs->nodes[0].in_cpg = false;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "stop-failed: the group is not moved");
+	ok(strstr(d.g.reason, "could not be stopped") != NULL, "reason: %s",
+	    d.g.reason);
+	state_free(cs);
+
+	cs = fresh(c, 1);
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].in_cpg = false;
+	cs->nodes[0].daemon_down = true;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "owner's pghad down: left in place");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_fewest(void)
+{
+	struct conf	*c = load(conf3, "");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+	int		 gi, count[4] = { 0 };
+
+	for (gi = 0; gi < 4; gi++) {
+		decide_group(cs, gi, &d);
+		apply(cs, &d);
+		count[d.g.target]++;
+	}
+	ok(count[1] == 2 && count[2] == 1 && count[3] == 1,
+	    "4 groups on 3 nodes: 2/1/1 (got %d/%d/%d)", count[1], count[2],
+	    count[3]);
+	is_int(decide_best_node(cs, &c->groups[0], 0, NULL, 0), 1,
+	    "best other node for g1 (on a): b, fewest groups then lowest id");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_local(void)
+{
+	struct conf		*c = load(conf2, "");
+	struct cstate		*cs = fresh(c, 0);
+	struct decision		 d;
+	struct local_step	 st;
+	int			 dk = ridx(c, "d"), ip = ridx(c, "ip");
+	int			 pg = ridx(c, "pg");
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == dk, "start: disk first");
+	cs->nodes[0].res[dk].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == ip, "then the address");
+	cs->nodes[0].res[ip].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == pg, "then the server");
+	cs->nodes[0].res[pg].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "all online: nothing to do");
+
+	cs->nodes[1].res[dk].state = RS_ONLINE;
+	cs->nodes[0].res[pg].state = RS_OFFLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "active on the other node: wait");
+	cs->nodes[1].res[dk].state = RS_OFFLINE;
+	cs->nodes[0].res[pg].state = RS_ONLINE;
+
+	cs->groups[0].target = 2;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == pg, "stop: the server first");
+	cs->nodes[0].res[pg].state = RS_OFFLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == ip, "then the address");
+	cs->nodes[0].res[ip].state = RS_OFFLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == dk, "then the disk");
+
+	cs->groups[0].target = 1;
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].res[dk].state = RS_FAILED;
+	cs->nodes[0].res[dk].fail_seq = 1;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "failure not yet counted: wait for the decider");
+	state_fc(cs, dk, 0)->seen_seq = 1;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == pg,
+	    "failed disk: what requires it stops first");
+
+	all_state(cs, 0, RS_ONLINE);
+	cs->quorate = false;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == pg, "no quorum: stop, in order");
+	cs->quorate = true;
+	cs->stable = false;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "not synced yet: touch nothing");
+	state_free(cs);
+	conf_free(c);
+}
+
+int
+main(void)
+{
+	test_placement();
+	test_failures();
+	test_blocking();
+	test_fewest();
+	test_local();
+	return done_testing();
+}
