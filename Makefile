@@ -67,7 +67,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 # Modules each unit test links (besides src/common).
 UNIT_DEPS_test_conf   = src/daemon/conf.c
 UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
-UNIT_DEPS_test_wire   = src/daemon/wire.c src/daemon/conf.c
+UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 
@@ -79,7 +79,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COM
 # --- fuzz harnesses (libFuzzer with clang; a corpus replayer otherwise) ---
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_conf = src/daemon/conf.c
-FUZZ_DEPS_wire = src/daemon/wire.c src/daemon/conf.c
+FUZZ_DEPS_wire = src/daemon/wire.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(FUZZ_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)

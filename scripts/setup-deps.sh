@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install what pgha needs to build, test and run its lab on Debian 12.
+# Packages already present are not fetched again.
+set -euo pipefail
+
+PKGS=(
+	gcc make pkg-config clang libclang-rt-14-dev
+	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcfg-dev
+	libjson-c-dev libpq-dev libssl-dev
+	corosync postgresql-15 postgresql-client-15
+	iproute2 e2fsprogs util-linux mount kmod psmisc procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-deps: missing packages ${missing[*]}; run as root" >&2
+	exit 1
+fi
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts services from postinst where it can; the lab runs its own.

@@ -1,0 +1,267 @@
+/*
+ * agent_util.c - helpers shared by the built-in agents (see agent_util.h).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_util.h"
+#include "util.h"
+
+/* Defaults when pghad did not pass PGHA_TIMEOUT_MS (a hand run). */
+#define DEFAULT_START_MS	60000
+#define DEFAULT_STOP_MS		60000
+#define DEFAULT_MONITOR_MS	10000
+
+static uint64_t	 deadline;
+
+const char *
+agent_param(const char *key)
+{
+	char		 name[128];
+	const char	*v;
+
+	snprintf(name, sizeof(name), "OCF_RESKEY_%s", key);
+	v = getenv(name);
+	return v ? v : "";
+}
+
+int
+agent_param_int(const char *key, long min, long max, long *out)
+{
+	const char	*s = agent_param(key);
+	char		*end;
+	long		 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		agent_err("parameter %s: \"%s\" is not a number in %ld..%ld",
+		    key, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+agent_err(const char *fmt, ...)
+{
+	char	buf[2048];
+	size_t	n;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* libpq messages end in a newline of their own */
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	fprintf(stderr, "%s\n", buf);
+	fflush(stderr);
+}
+
+void
+agent_errno(const char *fmt, ...)
+{
+	char	buf[1024];
+	int	saved = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", buf, strerror(saved));
+	fflush(stderr);
+	errno = saved;
+}
+
+void
+agent_deadline_init(enum agent_action act)
+{
+	const char	*s = getenv("PGHA_TIMEOUT_MS");
+	uint64_t	 ms, margin;
+	char		*end;
+
+	ms = act == ACT_MONITOR ? DEFAULT_MONITOR_MS :
+	    act == ACT_START ? DEFAULT_START_MS : DEFAULT_STOP_MS;
+	if (s != NULL && *s != '\0') {
+		unsigned long long v = strtoull(s, &end, 10);
+
+		if (*end == '\0' && v > 0 && v < 24ULL * 3600 * 1000)
+			ms = v;
+	}
+	/* Leave pghad a tenth (at most 1 s) to see our answer. */
+	margin = ms / 10;
+	if (margin > 1000)
+		margin = 1000;
+	deadline = now_ms() + ms - margin;
+}
+
+uint64_t
+agent_deadline(void)
+{
+	return deadline;
+}
+
+uint64_t
+agent_remaining_ms(void)
+{
+	uint64_t	now = now_ms();
+
+	return now >= deadline ? 0 : deadline - now;
+}
+
+void
+agent_sleep_ms(unsigned ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+int
+agent_readlink(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	n = readlink(path, buf, len);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+bool
+agent_path_under(const char *path, const char *dir)
+{
+	size_t	n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/' || path[n] == ' ');
+}
+
+int
+agent_proc_foreach(int (*fn)(pid_t, void *), void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		 self = getpid();
+	int		 r = 0;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		char	*end;
+		long	 pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == self)
+			continue;
+		r = fn((pid_t)pid, arg);
+	}
+	closedir(d);
+	return r;
+}
+
+void
+agent_proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char	path[64];
+	int	fd;
+	ssize_t	n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(buf, len, "?");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+void
+agent_child_reset(void)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+	int			sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	closefrom(3);
+}
+
+int
+agent_wait_child(pid_t pid, uint64_t until, int *status)
+{
+	for (;;) {
+		pid_t	r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return 0;	/* not ours any more: treat as gone */
+		if (now_ms() >= until)
+			return -1;
+		agent_sleep_ms(10);
+	}
+}
+
+void
+agent_tail_file(const char *path, int n)
+{
+	char	 buf[8192];
+	int	 fd, lines = 0;
+	off_t	 size, from;
+	ssize_t	 len, i;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 :
+	    0;
+	len = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	for (i = len - 1; i >= 0; i--) {
+		if (buf[i] == '\n' && ++lines == n)
+			break;
+	}
+	agent_err("%s", buf + i + 1);
+}

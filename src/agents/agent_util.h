@@ -1,0 +1,79 @@
+/*
+ * agent_util.h - what the built-in resource agents share: OCF exit codes,
+ * parameters from the environment, the operation's deadline, failure lines
+ * on stderr, /proc scanning and child process set-up.
+ *
+ * pghad runs "pgha-agent TYPE ACTION" with OCF_RESOURCE_INSTANCE,
+ * OCF_RESKEY_<key> for every key and PGHA_TIMEOUT_MS in the environment.
+ * It ignores stdout and keeps the last lines of stderr, so each failure
+ * ends with its most useful line.
+ */
+#ifndef PGHA_AGENT_UTIL_H
+#define PGHA_AGENT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* OCF exit codes, plus our "transitional, not a failure". */
+#define OCF_SUCCESS		0
+#define OCF_ERR_GENERIC		1
+#define OCF_ERR_ARGS		2
+#define OCF_ERR_INSTALLED	5
+#define OCF_ERR_CONFIGURED	6
+#define OCF_NOT_RUNNING		7
+#define AGENT_TRANSITIONAL	100
+
+enum agent_action {
+	ACT_START,
+	ACT_STOP,
+	ACT_MONITOR,
+};
+
+int	disk_main(enum agent_action);
+int	address_main(enum agent_action);
+int	postgresql_main(enum agent_action);
+
+/* OCF_RESKEY_<key>, or "" when unset.  Borrows the environment. */
+const char	*agent_param(const char *key);
+/* Parse a decimal parameter within [min, max]; -1 and a message if bad. */
+int		 agent_param_int(const char *key, long min, long max,
+		    long *out);
+
+/* One line on stderr; agent_errno() appends strerror(errno). */
+void	agent_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	agent_errno(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The operation's own deadline: PGHA_TIMEOUT_MS (or a default per action)
+ * less a margin, so that the agent gives up and says why before pghad
+ * has to kill it.
+ */
+void		 agent_deadline_init(enum agent_action);
+uint64_t	 agent_deadline(void);		/* CLOCK_MONOTONIC ms */
+uint64_t	 agent_remaining_ms(void);	/* 0 once past it */
+void		 agent_sleep_ms(unsigned);
+
+/* readlink() that NUL-terminates; -1 on error or truncation. */
+int	agent_readlink(const char *path, char *buf, size_t len);
+/* path is dir itself or below it (both canonical). */
+bool	agent_path_under(const char *path, const char *dir);
+
+/*
+ * Call fn(pid, arg) for each process in /proc but ourselves; stops early
+ * when fn returns non-zero and returns that value.
+ */
+int	agent_proc_foreach(int (*fn)(pid_t, void *), void *arg);
+/* /proc/PID/comm into buf ("?" if gone). */
+void	agent_proc_comm(pid_t, char *buf, size_t len);
+
+/* In a forked child: default signal dispositions, empty mask, fds >2 shut. */
+void	agent_child_reset(void);
+/* Wait for child pid until deadline; 0 and *status, or -1 on timeout. */
+int	agent_wait_child(pid_t, uint64_t deadline, int *status);
+
+/* Copy the last n lines of a file to stderr (nothing if unreadable). */
+void	agent_tail_file(const char *path, int n);
+
+#endif

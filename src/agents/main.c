@@ -1,0 +1,55 @@
+/*
+ * main.c - pgha-agent: "pgha-agent TYPE ACTION", the built-in resource
+ * agents (disk, address, postgresql) behind one OCF-style interface.
+ * Parses the command line, sets the deadline and dispatches.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent_util.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(enum agent_action);
+} types[] = {
+	{ "disk",	disk_main },
+	{ "address",	address_main },
+	{ "postgresql",	postgresql_main },
+};
+
+static int
+usage(void)
+{
+	agent_err("usage: pgha-agent disk|address|postgresql "
+	    "start|stop|monitor");
+	return OCF_ERR_ARGS;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum agent_action	act;
+	size_t			i;
+
+	if (argc != 3)
+		return usage();
+	if (strcmp(argv[2], "start") == 0)
+		act = ACT_START;
+	else if (strcmp(argv[2], "stop") == 0)
+		act = ACT_STOP;
+	else if (strcmp(argv[2], "monitor") == 0)
+		act = ACT_MONITOR;
+	else
+		return usage();
+	/* A closed stderr pipe must not kill us halfway through a stop. */
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	agent_deadline_init(act);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcmp(argv[1], types[i].name) == 0)
+			return types[i].fn(act);
+	}
+	return usage();
+}

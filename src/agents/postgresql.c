@@ -1,0 +1,636 @@
+/*
+ * postgresql.c - the "postgresql" agent: one PostgreSQL data directory run
+ * by the cluster.  Keys: data, port, user, bindir, socket_dir, logfile.
+ *
+ * The postmaster is started directly (no pg_ctl, no shell) with
+ * restart_after_crash=off on its command line, so that a crashed server is
+ * a failure the cluster handles and no postgresql.conf can turn that off.
+ * A server is "ours" only if its process runs bindir/postgres with the data
+ * directory as its working directory: a postmaster.pid left by a dead node
+ * names a pid that may belong to anything in a fresh PID namespace.
+ *
+ * Connections are made with the effective uid of `user`, so that the
+ * default "local all postgres peer" line of pg_hba.conf lets us in.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_util.h"
+#include "util.h"
+
+#define POLL_MS		10
+#define MAX_PROCS	256
+
+struct pg {
+	char		 data[PATH_MAX];	/* canonical if it exists */
+	bool		 data_exists;
+	char		 port[16];
+	const char	*user;
+	uid_t		 uid;
+	gid_t		 gid;
+	char		 postgres[PATH_MAX];	/* canonical bindir/postgres */
+	const char	*socket_dir;
+	const char	*logfile;
+};
+
+struct procs {
+	const struct pg	*pg;
+	pid_t		 pid[MAX_PROCS];
+	int		 n;
+};
+
+static int
+pg_load(struct pg *pg)
+{
+	const char	*data = agent_param("data");
+	const char	*bindir = agent_param("bindir");
+	struct passwd	*pw;
+	char		 bin[PATH_MAX];
+	long		 port;
+
+	pg->user = agent_param("user");
+	pg->socket_dir = agent_param("socket_dir");
+	pg->logfile = agent_param("logfile");
+	if (data[0] != '/' || pg->socket_dir[0] != '/' ||
+	    pg->logfile[0] != '/' || bindir[0] != '/') {
+		agent_err("parameters data, bindir, socket_dir and logfile "
+		    "must be absolute paths");
+		return OCF_ERR_CONFIGURED;
+	}
+	if (agent_param_int("port", 1, 65535, &port) == -1)
+		return OCF_ERR_CONFIGURED;
+	snprintf(pg->port, sizeof(pg->port), "%ld", port);
+	if ((pw = getpwnam(pg->user)) == NULL) {
+		agent_err("parameter user: no such user \"%s\"", pg->user);
+		return OCF_ERR_CONFIGURED;
+	}
+	pg->uid = pw->pw_uid;
+	pg->gid = pw->pw_gid;
+	snprintf(bin, sizeof(bin), "%s/postgres", bindir);
+	if (realpath(bin, pg->postgres) == NULL ||
+	    access(pg->postgres, X_OK) == -1) {
+		agent_errno("%s", bin);
+		return OCF_ERR_INSTALLED;
+	}
+	pg->data_exists = realpath(data, pg->data) != NULL;
+	if (!pg->data_exists)
+		snprintf(pg->data, sizeof(pg->data), "%s", data);
+	return OCF_SUCCESS;
+}
+
+/* pid runs our postgres binary in our data directory (zombies do not). */
+static bool
+pid_is_server(const struct pg *pg, pid_t pid)
+{
+	char	path[64], buf[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (agent_readlink(path, buf, sizeof(buf)) == -1 ||
+	    strcmp(buf, pg->postgres) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+	return agent_readlink(path, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, pg->data) == 0;
+}
+
+/* First line of a lock file as a pid; 0 if absent or unreadable. */
+static pid_t
+lockfile_pid(const char *path)
+{
+	char	buf[32];
+	int	fd;
+	ssize_t	n;
+	long	pid;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	/* A standalone backend writes -pid. */
+	if (pid < 0)
+		pid = -pid;
+	return pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
+/* The running postmaster's pid, or 0 (no file, or a stale one). */
+static pid_t
+postmaster_pid(const struct pg *pg, bool *stale)
+{
+	char	path[PATH_MAX + 32];
+	pid_t	pid;
+
+	*stale = false;
+	if (!pg->data_exists)
+		return 0;
+	snprintf(path, sizeof(path), "%s/postmaster.pid", pg->data);
+	if (access(path, F_OK) == -1)
+		return 0;
+	pid = lockfile_pid(path);
+	if (pid != 0 && pid_is_server(pg, pid))
+		return pid;
+	*stale = true;
+	return 0;
+}
+
+static int
+procs_add(pid_t pid, void *arg)
+{
+	struct procs	*p = arg;
+
+	if (p->n < MAX_PROCS && pid_is_server(p->pg, pid))
+		p->pid[p->n++] = pid;
+	return 0;
+}
+
+/* Every process of this server: the postmaster, backends, orphans. */
+static void
+procs_find(const struct pg *pg, struct procs *p)
+{
+	p->pg = pg;
+	p->n = 0;
+	agent_proc_foreach(procs_add, p);
+}
+
+static void
+procs_report(const struct procs *p, const char *what)
+{
+	char	line[1024];
+	size_t	used;
+
+	used = snprintf(line, sizeof(line), "%s", what);
+	for (int i = 0; i < p->n && used < sizeof(line); i++)
+		used += snprintf(line + used, sizeof(line) - used, " %d",
+		    (int)p->pid[i]);
+	agent_err("%s", line);
+}
+
+/* Effective ids of the server's user around connect (peer auth). */
+static void
+as_user(const struct pg *pg, bool on)
+{
+	if (getuid() != 0)
+		return;
+	if (on) {
+		(void)setegid(pg->gid);
+		(void)seteuid(pg->uid);
+	} else {
+		(void)seteuid(0);
+		(void)setegid(0);
+	}
+}
+
+static void
+conn_params(const struct pg *pg, const char **kw, const char **val,
+    char *opts, size_t optslen, uint64_t stmt_ms)
+{
+	static const char *const keys[] = { "host", "port", "dbname", "user",
+	    "connect_timeout", "application_name", "options", NULL };
+
+	snprintf(opts, optslen, "-c statement_timeout=%llu",
+	    (unsigned long long)(stmt_ms > 0 ? stmt_ms : 1));
+	for (int i = 0; keys[i] != NULL; i++)
+		kw[i] = keys[i];
+	val[0] = pg->socket_dir;
+	val[1] = pg->port;
+	val[2] = "postgres";
+	val[3] = pg->user;
+	val[4] = "2";
+	val[5] = "pgha-agent";
+	val[6] = opts;
+	val[7] = NULL;
+	kw[7] = NULL;
+}
+
+/* Wait until fd is ready for events or until; 1 ready, 0 timed out. */
+static int
+wait_fd(int fd, short events, uint64_t until)
+{
+	struct pollfd	pfd = { .fd = fd, .events = events };
+	uint64_t	now;
+	int		r;
+
+	for (;;) {
+		if ((now = now_ms()) >= until)
+			return 0;
+		r = poll(&pfd, 1, (int)(until - now));
+		if (r > 0)
+			return 1;
+		if (r == -1 && errno != EINTR)
+			return 1;	/* let libpq see the error */
+	}
+}
+
+/*
+ * Connect without blocking past until (libpq's connect_timeout cannot go
+ * below 2 s).  0 connected, -1 refused (message in conn), -2 timed out.
+ * *connp is always set (NULL only on OOM); caller PQfinish()es it.
+ */
+static int
+pg_connect(const struct pg *pg, uint64_t until, uint64_t stmt_ms,
+    PGconn **connp)
+{
+	const char		*kw[8], *val[8];
+	char			 opts[64];
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	int			 r = -2;
+
+	conn_params(pg, kw, val, opts, sizeof(opts), stmt_ms);
+	as_user(pg, true);
+	*connp = PQconnectStartParams(kw, val, 0);
+	while (*connp != NULL && PQstatus(*connp) != CONNECTION_BAD) {
+		if (st == PGRES_POLLING_OK || st == PGRES_POLLING_FAILED)
+			break;
+		if (!wait_fd(PQsocket(*connp), st == PGRES_POLLING_READING ?
+		    POLLIN : POLLOUT, until))
+			goto out;
+		st = PQconnectPoll(*connp);
+	}
+	r = *connp != NULL && PQstatus(*connp) == CONNECTION_OK ? 0 : -1;
+out:
+	as_user(pg, false);
+	return r;
+}
+
+/*
+ * Run sql without blocking past until.  0 success, -1 failure with the
+ * SQLSTATE in state[6] ("" if none) and the message on stderr unless
+ * quiet, -2 timed out.
+ */
+static int
+pg_query(PGconn *conn, const char *sql, uint64_t until, char state[6],
+    bool quiet)
+{
+	PGresult	*res;
+	int		 r = 0;
+	const char	*s;
+
+	state[0] = '\0';
+	if (!PQsendQuery(conn, sql))
+		goto fail;
+	while (PQflush(conn) == 1) {
+		if (!wait_fd(PQsocket(conn), POLLOUT, until))
+			return -2;
+	}
+	while (PQisBusy(conn)) {
+		if (!wait_fd(PQsocket(conn), POLLIN, until))
+			return -2;
+		if (!PQconsumeInput(conn))
+			goto fail;
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType	est = PQresultStatus(res);
+
+		if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK &&
+		    r == 0) {
+			r = -1;
+			s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			snprintf(state, 6, "%s", s ? s : "");
+			if (!quiet)
+				agent_err("%s: %s", sql,
+				    PQresultErrorMessage(res));
+		}
+		PQclear(res);
+	}
+	return r;
+fail:
+	if (!quiet)
+		agent_err("%s: %s", sql, PQerrorMessage(conn));
+	return -1;
+}
+
+static PGPing
+pg_ping(const struct pg *pg)
+{
+	const char	*kw[8], *val[8];
+	char		 opts[64];
+	PGPing		 r;
+
+	conn_params(pg, kw, val, opts, sizeof(opts), 1000);
+	as_user(pg, true);
+	r = PQpingParams(kw, val, 0);
+	as_user(pg, false);
+	return r;
+}
+
+static int
+pg_monitor(const struct pg *pg)
+{
+	PGconn	*conn;
+	bool	 stale;
+	char	 state[6];
+	int	 r;
+
+	if (postmaster_pid(pg, &stale) == 0)
+		return OCF_NOT_RUNNING;
+	r = pg_connect(pg, agent_deadline(), agent_remaining_ms(), &conn);
+	if (r == -1) {
+		/* libpq keeps the SQLSTATE of a refused connection to itself;
+		 * PQping maps 57P03 (cannot connect now) to REJECT. */
+		agent_err("connect: %s", conn ? PQerrorMessage(conn) : "OOM");
+		PQfinish(conn);
+		if (pg_ping(pg) != PQPING_REJECT)
+			return OCF_ERR_GENERIC;
+		agent_err("postgres is starting up, shutting down or in "
+		    "recovery (SQLSTATE 57P03)");
+		return AGENT_TRANSITIONAL;
+	}
+	if (r == 0)
+		r = pg_query(conn, "SELECT 1", agent_deadline(), state, false);
+	PQfinish(conn);
+	if (r == -2) {
+		agent_err("postgres on %s port %s did not answer in time",
+		    pg->socket_dir, pg->port);
+		return OCF_ERR_GENERIC;
+	}
+	if (r == -1 && (strcmp(state, "57P03") == 0 ||
+	    strcmp(state, "57P01") == 0))
+		return AGENT_TRANSITIONAL;
+	return r == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
+}
+
+/* The child: own session, the server's user, log as stdout and stderr. */
+static void
+server_exec(const struct pg *pg, int logfd)
+{
+	char	*argv[] = { (char *)pg->postgres, "-D", (char *)pg->data, "-p",
+	    (char *)pg->port, "-c", "restart_after_crash=off", "-c", NULL,
+	    NULL };
+	char	 sockopt[PATH_MAX + 32];
+	int	 null;
+
+	setsid();
+	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s",
+	    pg->socket_dir);
+	argv[8] = sockopt;
+	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
+	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
+		_exit(127);
+	agent_child_reset();
+	if (initgroups(pg->user, pg->gid) == -1 || setgid(pg->gid) == -1 ||
+	    setuid(pg->uid) == -1) {
+		dprintf(2, "pgha-agent: cannot become %s: %s\n", pg->user,
+		    strerror(errno));
+		_exit(127);
+	}
+	if (chdir(pg->data) == -1) {
+		dprintf(2, "pgha-agent: chdir %s: %s\n", pg->data,
+		    strerror(errno));
+		_exit(127);
+	}
+	execv(pg->postgres, argv);
+	dprintf(2, "pgha-agent: exec %s: %s\n", pg->postgres, strerror(errno));
+	_exit(127);
+}
+
+/* Leftovers a dead server (or node) can leave that would stop a start. */
+static int
+clear_stale(const struct pg *pg, bool stale)
+{
+	char	path[PATH_MAX + 64];
+	char	exe[PATH_MAX], link[64];
+	pid_t	pid;
+
+	snprintf(path, sizeof(path), "%s/postmaster.pid", pg->data);
+	if (stale && unlink(path) == -1 && errno != ENOENT) {
+		agent_errno("remove stale %s", path);
+		return -1;
+	}
+	/* The socket lock: stale unless a live postgres holds it. */
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%s.lock", pg->socket_dir,
+	    pg->port);
+	if ((pid = lockfile_pid(path)) == 0)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	if (agent_readlink(link, exe, sizeof(exe)) == 0 &&
+	    strcmp(exe, pg->postgres) == 0)
+		return 0;	/* another live server: postgres will say so */
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%s", pg->socket_dir,
+	    pg->port);
+	(void)unlink(path);
+	return 0;
+}
+
+static int
+prepare_dirs(const struct pg *pg, int *logfd)
+{
+	struct stat	st;
+
+	if (mkdir(pg->socket_dir, 02775) == -1 && errno != EEXIST) {
+		agent_errno("mkdir %s", pg->socket_dir);
+		return -1;
+	}
+	if (chown(pg->socket_dir, pg->uid, pg->gid) == -1 ||
+	    chmod(pg->socket_dir, 02775) == -1) {
+		agent_errno("socket directory %s", pg->socket_dir);
+		return -1;
+	}
+	*logfd = open(pg->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640);
+	if (*logfd == -1) {
+		agent_errno("open %s", pg->logfile);
+		return -1;
+	}
+	/* The server's log belongs to the server's user. */
+	if (fstat(*logfd, &st) == 0 && st.st_uid == 0 && pg->uid != 0)
+		(void)fchown(*logfd, pg->uid, pg->gid);
+	return 0;
+}
+
+static void
+report_exit(const struct pg *pg, pid_t pid, int status)
+{
+	if (WIFEXITED(status))
+		agent_err("postgres (pid %d) exited with status %d during "
+		    "start; last lines of %s:", (int)pid, WEXITSTATUS(status),
+		    pg->logfile);
+	else
+		agent_err("postgres (pid %d) died of signal %d during start; "
+		    "last lines of %s:", (int)pid, WTERMSIG(status),
+		    pg->logfile);
+	agent_tail_file(pg->logfile, 3);
+}
+
+/*
+ * Poll until the server accepts connections.  child: the postmaster is
+ * our child (we just forked it), so its exit is seen with waitpid().
+ */
+static int
+wait_ready(const struct pg *pg, pid_t pid, bool child)
+{
+	uint64_t	t0 = now_ms();
+	int		status;
+	PGPing		ping;
+
+	for (;;) {
+		if (child && waitpid(pid, &status, WNOHANG) == pid) {
+			report_exit(pg, pid, status);
+			return OCF_ERR_GENERIC;
+		}
+		if (!child && !pid_is_server(pg, pid)) {
+			agent_err("postgres (pid %d) exited during start; last "
+			    "lines of %s:", (int)pid, pg->logfile);
+			agent_tail_file(pg->logfile, 3);
+			return OCF_ERR_GENERIC;
+		}
+		ping = pg_ping(pg);
+		if (ping == PQPING_OK)
+			return OCF_SUCCESS;
+		if (ping == PQPING_NO_ATTEMPT) {
+			agent_err("postgres: bad connection parameters");
+			return OCF_ERR_CONFIGURED;
+		}
+		if (agent_remaining_ms() == 0)
+			break;
+		agent_sleep_ms(POLL_MS);
+	}
+	agent_err("postgres (pid %d) did not accept connections within %llu "
+	    "ms; last lines of %s:", (int)pid,
+	    (unsigned long long)(now_ms() - t0), pg->logfile);
+	agent_tail_file(pg->logfile, 3);
+	return OCF_ERR_GENERIC;
+}
+
+static int
+pg_start(const struct pg *pg)
+{
+	char	path[PATH_MAX + 16];
+	bool	stale;
+	pid_t	pid;
+	int	logfd;
+
+	if (!pg->data_exists) {
+		errno = ENOENT;
+		agent_errno("data directory %s", pg->data);
+		return OCF_ERR_GENERIC;
+	}
+	snprintf(path, sizeof(path), "%s/PG_VERSION", pg->data);
+	if (access(path, F_OK) == -1) {
+		agent_errno("%s: not a data directory", path);
+		return OCF_ERR_GENERIC;
+	}
+	if ((pid = postmaster_pid(pg, &stale)) != 0)
+		return wait_ready(pg, pid, false);
+	if (clear_stale(pg, stale) == -1 || prepare_dirs(pg, &logfd) == -1)
+		return OCF_ERR_GENERIC;
+	if ((pid = fork()) == -1) {
+		agent_errno("fork");
+		close(logfd);
+		return OCF_ERR_GENERIC;
+	}
+	if (pid == 0)
+		server_exec(pg, logfd);
+	close(logfd);
+	return wait_ready(pg, pid, true);
+}
+
+/* Signal every process of the server; 0 once none is left. */
+static int
+kill_all_until(const struct pg *pg, int sig, uint64_t until)
+{
+	struct procs	p;
+
+	for (;;) {
+		procs_find(pg, &p);
+		if (p.n == 0)
+			return 0;
+		for (int i = 0; i < p.n; i++)
+			kill(p.pid[i], sig);
+		if (now_ms() >= until)
+			break;
+		agent_sleep_ms(POLL_MS);
+	}
+	procs_report(&p, "postgres processes still there:");
+	return -1;
+}
+
+static bool
+wait_gone(const struct pg *pg, pid_t pid, uint64_t until)
+{
+	while (pid_is_server(pg, pid)) {
+		if (now_ms() >= until)
+			return false;
+		agent_sleep_ms(POLL_MS);
+	}
+	return true;
+}
+
+/* CHECKPOINT first: the shutdown checkpoint then has little to write. */
+static void
+checkpoint(const struct pg *pg, uint64_t budget)
+{
+	PGconn	*conn;
+	char	 state[6];
+
+	if (pg_connect(pg, now_ms() + budget, budget, &conn) == 0)
+		(void)pg_query(conn, "CHECKPOINT", now_ms() + budget, state,
+		    true);
+	PQfinish(conn);
+}
+
+static int
+pg_stop(const struct pg *pg)
+{
+	uint64_t	rest;
+	bool		stale;
+	pid_t		pid;
+
+	if ((pid = postmaster_pid(pg, &stale)) == 0) {
+		/* Orphaned backends of a killed postmaster still hold the
+		 * data directory (and the disk). */
+		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
+		    OCF_SUCCESS : OCF_ERR_GENERIC;
+	}
+	checkpoint(pg, agent_remaining_ms() * 2 / 5);
+	/* Of what is left: half for a fast shutdown (clients get 57P01),
+	 * a quarter for an immediate one, the last quarter for SIGKILL. */
+	rest = agent_remaining_ms();
+	kill(pid, SIGINT);
+	if (!wait_gone(pg, pid, now_ms() + rest / 2)) {
+		agent_err("postgres (pid %d) ignored a fast shutdown; "
+		    "immediate shutdown", (int)pid);
+		kill(pid, SIGQUIT);
+		(void)wait_gone(pg, pid, now_ms() + rest / 4);
+	}
+	if (kill_all_until(pg, SIGKILL, agent_deadline()) == -1)
+		return OCF_ERR_GENERIC;
+	return OCF_SUCCESS;
+}
+
+int
+postgresql_main(enum agent_action act)
+{
+	struct pg	pg;
+	int		r;
+
+	memset(&pg, 0, sizeof(pg));
+	if ((r = pg_load(&pg)) != OCF_SUCCESS)
+		return r;
+	switch (act) {
+	case ACT_START:
+		return pg_start(&pg);
+	case ACT_STOP:
+		return pg_stop(&pg);
+	case ACT_MONITOR:
+		return pg_monitor(&pg);
+	}
+	return OCF_ERR_ARGS;
+}

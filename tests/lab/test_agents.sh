@@ -1,0 +1,366 @@
+#!/bin/bash
+# test_agents.sh - lab test of pgha-agent's built-in agents (disk, address,
+# postgresql) against a real ext4 on a loop device, real veths in network
+# namespaces and a real PostgreSQL 15.  Run as root: tests/lab/test_agents.sh
+# [BUILD_DIR].  Self-contained: builds its scratch world under
+# /var/tmp/pgha-agent-test and namespaces pghaT-agent / pghaT-peer, removes
+# them on exit, and removes leftovers of a killed earlier run first.
+# Prints TAP and a closing "N passed, N failed" line.
+
+set -u
+
+BUILD=${1:-build}
+AGENT=$(realpath "$BUILD/pgha-agent")
+DIR=/var/tmp/pgha-agent-test
+IMG=$DIR/disk.img
+MP=$DIR/mnt
+SOCK=$DIR/sock
+PGLOG=$DIR/postgres.log
+PGDATA=$MP/pgdata
+PGBIN=/usr/lib/postgresql/15/bin
+PORT=54329
+NS=pghaT-agent
+PEER=pghaT-peer
+VIP=198.19.99.100
+
+npass=0
+nfail=0
+ntest=0
+HOLDER=
+LOOP=
+
+ok() {
+	ntest=$((ntest + 1))
+	if [ "$1" = 0 ]; then
+		npass=$((npass + 1))
+		echo "ok $ntest - $2"
+	else
+		nfail=$((nfail + 1))
+		echo "not ok $ntest - $2"
+	fi
+}
+
+# check DESCRIPTION COMMAND...: one test from a command's exit status
+check() {
+	local what=$1
+	shift
+	"$@"
+	ok $? "$what"
+}
+
+# wait_until SECONDS COMMAND...: poll every 20 ms until it holds
+wait_until() {
+	local until=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@"; do
+		[ $(($(date +%s%N) / 1000000)) -ge "$until" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# Processes we started: everything in our two network namespaces.
+kill_ns_pids() {
+	local ns pid
+	for ns in "$NS" "$PEER"; do
+		ip netns list | grep -qw "^$ns" || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+}
+
+cleanup() {
+	local pid dev
+	if [ -f "$DIR/pids" ]; then
+		# only if the pid still is what we started (argv[0] marked)
+		for pid in $(cat "$DIR/pids"); do
+			tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
+			    grep -q '^pghaT-' && kill -KILL "$pid" 2>/dev/null
+		done
+	fi
+	kill_ns_pids
+	[ -n "$HOLDER" ] && { wait "$HOLDER"; } 2>/dev/null
+	# the mount namespace goes with its last process
+	for ns in "$NS" "$PEER"; do
+		wait_until 5 sh -c "[ -z \"\$(ip netns pids $ns 2>/dev/null)\" ]"
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -f "$IMG" ]; then
+		for dev in $(losetup -j "$IMG" -O NAME -n 2>/dev/null); do
+			losetup -d "$dev" 2>/dev/null
+		done
+	fi
+	rm -rf "$DIR"
+}
+
+# A process we start outside the namespaces, marked for cleanup by argv[0].
+start_marked_sleep() {
+	bash -c 'exec -a pghaT-sleep sleep 600' &
+	echo $! >>"$DIR/pids"
+	MARKED=$!
+}
+
+setup() {
+	mkdir -p "$DIR" "$MP"
+	truncate -s 256M "$IMG" || return 1
+	LOOP=$(losetup -f --show "$IMG") || return 1
+	mkfs.ext4 -q -F "$LOOP" || return 1
+	ip netns add "$NS" && ip netns add "$PEER" || return 1
+	ip link add pTa netns "$NS" type veth peer name pTp netns "$PEER" ||
+	    return 1
+	ip -n "$NS" addr add 198.19.99.1/24 dev pTa
+	ip -n "$PEER" addr add 198.19.99.2/24 dev pTp
+	ip -n "$NS" link set lo up
+	ip -n "$NS" link set pTa up
+	ip -n "$PEER" link set lo up
+	ip -n "$PEER" link set pTp up
+	# The node: a private mount namespace in $NS held by one process;
+	# every agent call enters it, so mounts persist between calls and
+	# never reach the host.
+	ip netns exec "$NS" unshare -m --propagation private \
+	    sleep 100000 </dev/null &
+	HOLDER=$!
+	wait_until 5 sh -c "readlink /proc/$HOLDER/exe | grep -q sleep"
+}
+
+# in_node COMMAND...: run inside the node's namespaces
+in_node() {
+	nsenter -t "$HOLDER" -m -n -- "$@"
+}
+
+DISK_ENV=(OCF_RESOURCE_INSTANCE=t-disk OCF_RESKEY_device="$DIR/loopdev"
+    OCF_RESKEY_mountpoint="$MP" OCF_RESKEY_fstype=ext4
+    OCF_RESKEY_options=noatime,nodev,nosuid)
+ADDR_ENV=(OCF_RESOURCE_INSTANCE=t-ip OCF_RESKEY_address=$VIP/24
+    OCF_RESKEY_interface= OCF_RESKEY_arp_count=5)
+PG_ENV=(OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$PGDATA"
+    OCF_RESKEY_port=$PORT OCF_RESKEY_user=postgres
+    OCF_RESKEY_bindir=$PGBIN OCF_RESKEY_socket_dir="$SOCK"
+    OCF_RESKEY_logfile="$PGLOG")
+
+# agent TYPE ACTION [TIMEOUT_MS]: run it as pghad would (fixed environment,
+# stderr read through a pipe to EOF); sets RC, MS and ERR.
+agent() {
+	local t0 envv
+	case $1 in
+	disk) envv=("${DISK_ENV[@]}") ;;
+	address) envv=("${ADDR_ENV[@]}") ;;
+	postgresql) envv=("${PG_ENV[@]}") ;;
+	esac
+	t0=$(ms)
+	ERR=$(in_node env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    PGHA_TIMEOUT_MS="${3:-20000}" "${envv[@]}" \
+	    "$AGENT" "$1" "$2" 2>&1 >/dev/null)
+	RC=$?
+	MS=$(($(ms) - t0))
+	echo "# $1 $2: rc=$RC ${MS}ms${ERR:+: $(echo "$ERR" | tail -1)}"
+	TIMES="$TIMES$1 $2 rc=$RC ${MS}ms
+"
+}
+
+# expect RC TYPE ACTION [TIMEOUT_MS]
+expect() {
+	local want=$1
+	shift
+	agent "$@"
+	[ "$RC" = "$want" ]
+	ok $? "$1 $2 -> $want (got $RC, ${MS} ms)"
+}
+
+psql_q() {
+	psql -X -q -At -h "$SOCK" -p $PORT -U postgres -d postgres -c "$1" \
+	    2>/dev/null
+}
+
+# pids of postgres processes in the node (zombies have no exe and no netns)
+server_pids() {
+	local p
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$PGBIN/postgres" ] &&
+		    echo "$p"
+	done
+}
+
+no_server_left() {
+	[ -z "$(server_pids)" ]
+}
+
+mounted_in_node_only() {
+	in_node grep -q " $MP " /proc/self/mountinfo &&
+	    ! grep -q " $MP " /proc/self/mountinfo
+}
+
+test_disk() {
+	local hpid rc
+
+	expect 7 disk monitor
+	expect 0 disk start
+	check "file system mounted in the node only" mounted_in_node_only
+	expect 0 disk monitor
+	expect 0 disk start
+	# a process holding a file open under the mount point
+	nsenter -t "$HOLDER" -m -n -- \
+	    bash -c "exec -a pghaT-holder sleep 600 3>$MP/held" &
+	hpid=$!
+	check "holder has the file open" wait_until 5 in_node sh -c \
+	    "readlink /proc/$hpid/fd/3 2>/dev/null | grep -q held"
+	expect 0 disk stop
+	wait "$hpid"
+	rc=$?
+	check "holder was killed by stop (status $rc)" [ "$rc" -ge 128 ]
+	expect 7 disk monitor
+	expect 0 disk stop
+	# something else on the mount point: start refuses, monitor fails
+	in_node mount -t tmpfs pghaT-tmp "$MP"
+	expect 1 disk start
+	expect 1 disk monitor
+	in_node umount "$MP"
+	expect 0 disk start
+}
+
+neigh_has_mac() {
+	ip -n "$PEER" neigh show "$VIP" dev pTp | grep -q "lladdr $1 "
+}
+
+test_address() {
+	local mac
+
+	expect 7 address monitor
+	# the peer knows the address under an old owner's MAC
+	ip -n "$PEER" neigh replace "$VIP" lladdr 02:00:00:00:00:99 dev pTp \
+	    nud stale
+	expect 0 address start
+	check "start did not wait for the ARP train (5 x 200 ms): $MS ms" \
+	    [ "$MS" -lt 600 ]
+	check "$VIP/24 on pTa (interface found by subnet)" sh -c \
+	    "ip -n $NS -4 -o addr show dev pTa | grep -q ' $VIP/24 '"
+	expect 0 address monitor
+	mac=$(ip netns exec "$NS" cat /sys/class/net/pTa/address)
+	check "peer's neighbour entry moved to $mac by gratuitous ARP" \
+	    wait_until 3 neigh_has_mac "$mac"
+	expect 0 address start
+	expect 0 address stop
+	check "$VIP gone from pTa" sh -c \
+	    "! ip -n $NS -4 -o addr show dev pTa | grep -q ' $VIP/'"
+	expect 7 address monitor
+	expect 0 address stop
+}
+
+client_active() {
+	[ "$(psql_q "SELECT count(*) FROM pg_stat_activity
+	    WHERE query LIKE 'SELECT pg_sleep(60)%'")" = 1 ]
+}
+
+pg_initdb() {
+	in_node install -d -o postgres -g postgres -m 700 "$PGDATA" &&
+	in_node runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust \
+	    >"$DIR/initdb.log" 2>&1 || return 1
+	# restart_after_crash = on must lose against the agent's -c
+	in_node sh -c "printf '%s\n' 'restart_after_crash = on' \
+	    \"listen_addresses = '*'\" >>$PGDATA/postgresql.conf &&
+	    echo 'host all all 198.18.0.0/15 trust' >>$PGDATA/pg_hba.conf"
+}
+
+test_postgresql() {
+	local cpid ppid spid
+
+	check "initdb on the shared disk" pg_initdb
+	expect 7 postgresql monitor
+	expect 0 postgresql start
+	check "psql over the socket works" [ "$(psql_q 'SELECT 1')" = 1 ]
+	check "restart_after_crash is off despite postgresql.conf" \
+	    [ "$(psql_q 'SHOW restart_after_crash')" = off ]
+	expect 0 postgresql monitor
+	expect 0 postgresql start
+
+	# a client inside a statement while the server stops
+	psql -X -v VERBOSITY=verbose -h "$SOCK" -p $PORT -U postgres \
+	    -d postgres -c 'SELECT pg_sleep(60)' >"$DIR/client.out" 2>&1 &
+	cpid=$!
+	check "client statement running" wait_until 5 client_active
+	expect 0 postgresql stop
+	wait "$cpid"
+	check "the client got 57P01 (fast shutdown)" \
+	    grep -q 57P01 "$DIR/client.out"
+	check "no server process left after stop" no_server_left
+	expect 7 postgresql monitor
+	expect 0 postgresql stop
+
+	# the postmaster killed: never "running"; stop cleans the orphans
+	expect 0 postgresql start
+	ppid=$(in_node head -1 "$PGDATA/postmaster.pid")
+	[ -n "$ppid" ] && kill -KILL "$ppid"
+	agent postgresql monitor
+	check "monitor after kill -9 of the postmaster: 7 or 1 (got $RC)" \
+	    [ "$RC" = 7 -o "$RC" = 1 ]
+	expect 0 postgresql stop
+	check "no server process left after stop" no_server_left
+
+	# a stale postmaster.pid naming an unrelated live process
+	start_marked_sleep
+	spid=$MARKED
+	in_node sh -c "printf '%s\n%s\n' $spid $PGDATA \
+	    >$PGDATA/postmaster.pid && chown postgres $PGDATA/postmaster.pid"
+	expect 7 postgresql monitor
+	expect 0 postgresql start
+	check "the unrelated process lives on" kill -0 "$spid"
+	check "postmaster.pid names the new server" \
+	    [ "$(in_node head -1 "$PGDATA/postmaster.pid")" != "$spid" ]
+	kill -KILL "$spid"
+	wait "$spid" 2>/dev/null
+
+	# a server that refuses connections (57P03) is transitional, and
+	# a start that never sees it accept them fails in its time
+	in_node sh -c "touch $PGDATA/standby.signal &&
+	    echo 'hot_standby = off' >>$PGDATA/postgresql.auto.conf"
+	expect 0 postgresql stop
+	expect 1 postgresql start 1500
+	check "start gave up within its 1500 ms timeout" [ "$MS" -lt 1500 ]
+	expect 100 postgresql monitor
+	expect 0 postgresql stop
+	in_node sh -c "rm $PGDATA/standby.signal &&
+	    sed -i '/^hot_standby = off/d' $PGDATA/postgresql.auto.conf"
+	expect 0 postgresql start
+
+	# a frozen postmaster: stop is bounded by its own timeout
+	ppid=$(in_node head -1 "$PGDATA/postmaster.pid")
+	[ -n "$ppid" ] && kill -STOP "$ppid"
+	expect 0 postgresql stop 3000
+	check "stop of a frozen server within its 3000 ms timeout" \
+	    [ "$MS" -lt 3000 ]
+	check "no server process left after stop" no_server_left
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "test_agents.sh: must run as root" >&2
+	exit 1
+fi
+if [ ! -x "$AGENT" ]; then
+	echo "test_agents.sh: no $BUILD/pgha-agent (make first)" >&2
+	exit 1
+fi
+cleanup
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+TIMES=
+if ! setup; then
+	echo "Bail out! setup failed"
+	exit 1
+fi
+ln -s "$LOOP" "$DIR/loopdev"
+test_disk
+test_address
+test_postgresql
+expect 0 disk stop
+expect 7 disk monitor
+cleanup
+echo "1..$ntest"
+echo "# durations:"
+echo -n "$TIMES" | sed 's/^/#   /'
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ]

@@ -1,0 +1,164 @@
+/*
+ * test_wire.c - CPG message encoding and checked decoding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util.h"
+#include "wire.h"
+
+static void
+write_corpus(const char *name, const struct wbuf *w)
+{
+	char	 path[256];
+	FILE	*f;
+
+	/* Seed the fuzz corpus when asked (make golden-update). */
+	if (getenv("PGHA_WRITE_CORPUS") == NULL)
+		return;
+	snprintf(path, sizeof(path), "tests/fuzz/corpus/wire/%s", name);
+	if ((f = fopen(path, "w")) != NULL) {
+		fwrite(w->data, 1, w->len, f);
+		fclose(f);
+	}
+}
+
+static void
+test_record(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+	size_t		cut;
+	int		bad = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_RECORD;
+	m.wall = 1795000000123ULL;
+	m.u.record.flags = 3;
+	m.u.record.nres = 2;
+	m.u.record.res = xcalloc(2, sizeof(struct msg_res));
+	snprintf(m.u.record.res[0].name, WIRE_NAME_LEN, "db1-disk");
+	m.u.record.res[0].state = 2;
+	m.u.record.res[1].fail_seq = 7;
+	snprintf(m.u.record.res[1].cause, WIRE_CAUSE_LEN, "monitor failed");
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	write_corpus("record", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "record decodes");
+	is_int(d.type, MSG_RECORD, "type");
+	is_int((long long)d.wall, 1795000000123LL, "wall clock");
+	is_int(d.u.record.nres, 2, "two resources");
+	is_str(d.u.record.res[0].name, "db1-disk", "name");
+	is_int(d.u.record.res[1].fail_seq, 7, "fail_seq");
+	is_str(d.u.record.res[1].cause, "monitor failed", "cause");
+	msg_clear(&d);
+	for (cut = 0; cut < w.len; cut++)
+		if (msg_decode(w.data, cut, &d) == 0) {
+			bad++;
+			msg_clear(&d);
+		}
+	is_int(bad, 0, "every truncation rejected");
+	w.data[w.len - 1] ^= 0;
+	{
+		uint8_t *big = xmalloc(w.len + 1);
+
+		memcpy(big, w.data, w.len);
+		big[w.len] = 0;
+		ok(msg_decode(big, w.len + 1, &d) < 0,
+		    "trailing byte rejected");
+		free(big);
+	}
+	w.data[0] ^= 0xff;
+	ok(msg_decode(w.data, w.len, &d) < 0, "bad magic rejected");
+	wbuf_free(&w);
+	msg_clear(&m);
+}
+
+static void
+test_sync_decide(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_SYNC;
+	m.u.sync.synced = 1;
+	snprintf(m.u.sync.hash, WIRE_HASH_LEN, "%064d", 0);
+	m.u.sync.nmembers = 2;
+	m.u.sync.members = xcalloc(2, sizeof(uint64_t));
+	m.u.sync.members[0] = (1ULL << 32) | 100;
+	m.u.sync.members[1] = (2ULL << 32) | 200;
+	m.u.sync.ngroups = 1;
+	m.u.sync.groups = xcalloc(1, sizeof(struct msg_group));
+	snprintf(m.u.sync.groups[0].name, WIRE_NAME_LEN, "db1");
+	m.u.sync.groups[0].target = 2;
+	m.u.sync.groups[0].nbans = 1;
+	m.u.sync.groups[0].bans = xcalloc(1, sizeof(uint32_t));
+	m.u.sync.groups[0].bans[0] = 1;
+	m.u.sync.groups[0].nfc = 1;
+	m.u.sync.groups[0].fc = xcalloc(1, sizeof(struct msg_fc));
+	snprintf(m.u.sync.groups[0].fc[0].res, WIRE_NAME_LEN, "db1-pg");
+	m.u.sync.groups[0].fc[0].count = 3;
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	write_corpus("sync", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "sync decodes");
+	is_int(d.u.sync.nmembers, 2, "members");
+	is_int((long long)d.u.sync.members[1], (long long)((2ULL << 32) | 200),
+	    "member value");
+	is_int(d.u.sync.groups[0].target, 2, "group target");
+	is_int(d.u.sync.groups[0].bans[0], 1, "ban");
+	is_int(d.u.sync.groups[0].fc[0].count, 3, "failcount");
+	msg_clear(&d);
+	msg_clear(&m);
+
+	/* A count claiming more items than bytes left is refused. */
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_DECIDE;
+	snprintf(m.u.decide.name, WIRE_NAME_LEN, "db1");
+	msg_encode(&w, &m);
+	write_corpus("decide", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "decide decodes");
+	msg_clear(&d);
+	/* nbans sits after name(4+3) + target(4) + intent(1), body at 16+8 */
+	w.data[16 + 8 + 7 + 5] = 0xff;
+	ok(msg_decode(w.data, w.len, &d) < 0, "huge item count rejected");
+	wbuf_free(&w);
+}
+
+static void
+test_request(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_REQUEST;
+	m.u.request.op = REQ_MOVE;
+	snprintf(m.u.request.group, WIRE_NAME_LEN, "db1");
+	snprintf(m.u.request.to, WIRE_NAME_LEN, "node2");
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	write_corpus("request", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "request decodes");
+	is_str(d.u.request.to, "node2", "to");
+	msg_clear(&d);
+	w.data[16 + 8] = 9;
+	ok(msg_decode(w.data, w.len, &d) < 0, "unknown request op rejected");
+	w.data[16 + 8] = REQ_MOVE;
+	/* A NUL inside a string is refused. */
+	w.data[16 + 8 + 1 + 4 + 1] = 0;
+	ok(msg_decode(w.data, w.len, &d) < 0, "NUL inside a name rejected");
+	wbuf_free(&w);
+}
+
+int
+main(void)
+{
+	test_record();
+	test_sync_decide();
+	test_request();
+	return done_testing();
+}
