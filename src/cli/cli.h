@@ -1,0 +1,159 @@
+/*
+ * cli.h - what the modules of pgha (the command-line tool) share: the
+ * parsed command line, exit codes, the output vtable (bgpctl's struct
+ * output) and the control-socket client.
+ *
+ * cmd.c and out_text.c are pure (no I/O but the FILE they are handed) so
+ * that tests/unit/test_cli_render.c can drive them without a daemon.
+ */
+#ifndef PGHA_CLI_H
+#define PGHA_CLI_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#ifndef PGHA_VERSION
+#define PGHA_VERSION	"0.1"
+#endif
+
+#define CLI_DEFAULT_SOCKET	"@pgha.ctl"
+#define CLI_SOCKET_ENV		"PGHA_SOCKET"
+#define CLI_WAIT_DEFAULT_MS	60000
+#define CLI_WAIT_MAX_MS		(7 * 86400 * 1000U)
+#define CLI_POLL_MS		50
+#define CLI_REPLY_MAX		(16 * 1024 * 1024)
+#define CLI_REQUEST_TIMEOUT_MS	10000
+#define CLI_LIMIT_MAX		10000000L
+
+/* Exit codes: the table in doc/control-protocol.md and pgha(8). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_PERM = 3,
+	EXIT_UNKNOWN = 4,
+	EXIT_NO_QUORUM = 5,
+	EXIT_NODE_DOWN = 6,
+	EXIT_UNREACHABLE = 7,
+	EXIT_NOT_READY = 8,
+	EXIT_BUSY = 9,
+	EXIT_TIMEOUT = 10,
+};
+
+enum cmd_id {
+	CMD_NONE,		/* only global options (--help, --version) */
+	CMD_STATUS,
+	CMD_GROUP_ONLINE,
+	CMD_GROUP_OFFLINE,
+	CMD_GROUP_MOVE,
+	CMD_EVENTS,
+};
+
+/* Option flags a command accepts (struct cmd_def.opts). */
+#define CO_WAIT		0x01	/* --wait[=S], --no-wait */
+#define CO_TO		0x02	/* --to NODE */
+#define CO_EVENTS	0x04	/* --follow --group --node --since --limit */
+
+struct cmd_def {
+	const char	*name;		/* "group move" */
+	const char	*args;		/* positional synopsis: "GROUP" */
+	int		 nargs;		/* number of positional arguments */
+	int		 opts;		/* CO_* */
+	enum cmd_id	 id;
+	const char	*help;		/* one paragraph */
+};
+
+/* The parsed command line.  Strings borrow argv or the environment. */
+struct cli_args {
+	const char		*socket;
+	int			 json;
+	int			 help;		/* print help and exit 0 */
+	int			 version;
+	const char		*help_prefix;	/* "group": help for a family */
+	const struct cmd_def	*cmd;		/* NULL when CMD_NONE */
+	const char		*group;		/* positional GROUP */
+	const char		*to;		/* move --to */
+	int			 wait;
+	uint32_t		 wait_ms;
+	int			 follow;
+	const char		*ev_group;
+	const char		*ev_node;
+	int			 has_since;
+	int64_t			 since_ms;
+	long			 limit;		/* 0: none */
+};
+
+/* cmd.c */
+extern const struct cmd_def	cmd_table[];
+extern const size_t		cmd_table_len;
+int	cmd_parse(int, char **, const char *, int64_t, struct cli_args *,
+	    char *, size_t);
+int	cmd_parse_time(const char *, int64_t, int64_t *);
+struct json_object *cmd_request(const struct cli_args *);
+int	cmd_exit_code(const char *);
+void	cmd_usage(FILE *);
+void	cmd_synopsis(FILE *, const struct cmd_def *);
+void	cmd_help(FILE *, const struct cmd_def *);
+void	cmd_help_prefix(FILE *, const char *);
+
+/* Column widths kept across a followed event stream. */
+struct ev_cols {
+	int	stream;		/* following: JSON as one line per object */
+	int	node;
+	int	object;
+	int	old;
+	int	new;
+};
+
+/* What a --wait ended with, for the final line. */
+struct wait_result {
+	const char	*group;
+	const char	*old_owner;	/* owner before the request, or NULL */
+	uint64_t	 elapsed_ms;
+	int		 goal_offline;
+	int		 was_failed;	/* failed before the request */
+};
+
+/* bgpctl-style output vtable: out_text.c and out_json.c. */
+struct output {
+	void	(*status)(FILE *, struct json_object *);
+	void	(*events)(FILE *, struct json_object *, struct ev_cols *);
+	void	(*event)(FILE *, struct json_object *, struct ev_cols *);
+	void	(*requested)(FILE *, const struct cli_args *,
+		    struct json_object *);
+	void	(*wait_done)(FILE *, struct json_object *,
+		    const struct wait_result *);
+};
+extern const struct output	out_text;
+extern const struct output	out_json;
+
+/* out_text.c helpers used by wait.c */
+const char	*out_jstr(struct json_object *, const char *);
+void		 out_text_wait_failed(FILE *, struct json_object *,
+		    const struct wait_result *);
+void		 out_text_progress(FILE *, struct json_object *, uint64_t);
+void		 out_text_fmt_local(int64_t, char *, size_t);
+
+/* out_json.c */
+void	out_json_print(FILE *, struct json_object *, int);
+
+/* ctl_client.c: functions returning int give 0 or an exit code. */
+#define CTL_INTR	(-1)	/* ctl_read: SIGINT or SIGTERM arrived */
+struct ctl_conn;
+int	ctl_open(const char *, struct json_object *, struct ctl_conn **);
+int	ctl_read(struct ctl_conn *, uint64_t, struct json_object **);
+void	ctl_close(struct ctl_conn *);
+int	ctl_call(const char *, struct json_object *, struct json_object **);
+int	ctl_check(struct json_object *);
+void	ctl_catch_signals(void);
+
+/* wait.c */
+#define WAIT_FAILED_GRACE_MS	2000
+int	wait_group(const struct cli_args *, const struct output *,
+	    const char *, struct wait_result *, uint64_t);
+struct json_object *wait_find_group(struct json_object *, const char *);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * ctl_client.c - pgha's side of the control socket (doc/control-
+ * protocol.md): connect to "@name" (abstract) or a path, send one JSON
+ * request line, read JSON reply lines with a size bound and a deadline.
+ * Every failure is printed here, once, as "pgha: ..." on stderr, and
+ * turned into the exit code the caller returns.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "cli.h"
+
+#define CTL_BUF_INIT	65536
+
+struct ctl_conn {
+	int		 fd;
+	char		*sock;
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	int		 nlines;	/* lines read so far */
+};
+
+static volatile sig_atomic_t	 interrupted;
+static sigset_t			 wait_mask;	/* mask while in ppoll */
+static int			 catching;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * SIGINT/SIGTERM end a followed stream cleanly (exit 0).  They stay
+ * blocked except inside ppoll(), so one arriving between two reads is
+ * not lost.
+ */
+void
+ctl_catch_signals(void)
+{
+	struct sigaction	sa;
+	sigset_t		block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+	catching = 1;
+}
+
+static void
+sock_addr(const char *name, struct sockaddr_un *sun, socklen_t *len)
+{
+	size_t	n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (name[0] == '@') {
+		/* Abstract: sun_path[0] is NUL, the name is not terminated. */
+		n = strlen(name + 1);
+		memcpy(sun->sun_path + 1, name + 1, n);
+		*len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+	} else {
+		n = strlen(name);
+		memcpy(sun->sun_path, name, n);
+		*len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+	}
+}
+
+/* Why connect() failed, in words an operator can act on. */
+static int
+connect_error(const char *name, int err)
+{
+	const char	*why;
+
+	if (err == ECONNREFUSED && name[0] == '@')
+		why = "nothing listens there: pghad is not running "
+		    "(in this network namespace)";
+	else if (err == ECONNREFUSED)
+		why = "connection refused: a stale socket, pghad is not "
+		    "running";
+	else if (err == ENOENT)
+		why = "no such socket: pghad is not running, or uses "
+		    "another socket (-s, PGHA_SOCKET)";
+	else if (err == EAGAIN || err == EINPROGRESS || err == ETIMEDOUT)
+		why = "pghad is running but does not accept connections";
+	else
+		why = strerror(err);
+	fprintf(stderr, "pgha: cannot reach pghad at %s: %s\n", name, why);
+	return EXIT_UNREACHABLE;
+}
+
+static int
+send_all(struct ctl_conn *c, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = send(c->fd, p, n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "pgha: sending to pghad at %s: %s\n",
+			    c->sock, errno == EAGAIN ? "timed out" :
+			    strerror(errno));
+			return EXIT_UNREACHABLE;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Connect and send req; on success *cp is the connection. */
+int
+ctl_open(const char *sock, struct json_object *req, struct ctl_conn **cp)
+{
+	struct ctl_conn		*c;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { CLI_REQUEST_TIMEOUT_MS / 1000, 0 };
+	socklen_t		 len;
+	const char		*line;
+	int			 r;
+
+	c = xcalloc(1, sizeof(*c));
+	c->sock = xstrdup(sock);
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		fprintf(stderr, "pgha: socket: %s\n", strerror(errno));
+		ctl_close(c);
+		return EXIT_FAILED;
+	}
+	/* Bounds connect() on a full backlog and send() alike. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	sock_addr(sock, &sun, &len);
+	while ((r = connect(c->fd, (struct sockaddr *)&sun, len)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r == -1) {
+		r = connect_error(sock, errno);
+		ctl_close(c);
+		return r;
+	}
+	line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if ((r = send_all(c, line, strlen(line))) != 0 ||
+	    (r = send_all(c, "\n", 1)) != 0) {
+		ctl_close(c);
+		return r;
+	}
+	*cp = c;
+	return 0;
+}
+
+void
+ctl_close(struct ctl_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->sock);
+	free(c->buf);
+	free(c);
+}
+
+/* Parse one complete line (NUL-terminated in place) into an object. */
+static int
+parse_line(struct ctl_conn *c, char *line, size_t n, struct json_object **out)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	enum json_tokener_error	 jerr;
+	size_t			 used;
+
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, line, (int)n);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL || jerr != json_tokener_success ||
+	    line[used + strspn(line + used, " \t\r")] != '\0' ||
+	    !json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "pgha: malformed reply from pghad at %s: %s\n",
+		    c->sock, o == NULL || jerr != json_tokener_success ?
+		    json_tokener_error_desc(jerr) : "not one JSON object");
+		json_object_put(o);
+		return EXIT_FAILED;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Take a full line out of the buffer if there is one: 1, 0, or -exit. */
+static int
+take_line(struct ctl_conn *c, struct json_object **out)
+{
+	char	*nl;
+	size_t	 n;
+	int	 r;
+
+	if (c->len == 0 || (nl = memchr(c->buf, '\n', c->len)) == NULL)
+		return 0;
+	*nl = '\0';
+	n = (size_t)(nl - c->buf);
+	if (memchr(c->buf, '\0', n) != NULL) {
+		fprintf(stderr, "pgha: malformed reply from pghad at %s: "
+		    "NUL byte\n", c->sock);
+		return -EXIT_FAILED;
+	}
+	r = parse_line(c, c->buf, n, out);
+	c->nlines++;
+	c->len -= n + 1;
+	memmove(c->buf, nl + 1, c->len);
+	return r == 0 ? 1 : -r;
+}
+
+/* Wait for data until deadline (now_ms(); 0: none): 0, CTL_INTR or exit. */
+static int
+wait_readable(struct ctl_conn *c, uint64_t deadline)
+{
+	struct pollfd	 pfd = { c->fd, POLLIN, 0 };
+	struct timespec	 ts, *tsp = NULL;
+	uint64_t	 now;
+	int		 r;
+
+	for (;;) {
+		if (catching && interrupted)
+			return CTL_INTR;
+		if (deadline != 0) {
+			if ((now = now_ms()) >= deadline) {
+				fprintf(stderr, "pgha: no reply from pghad at "
+				    "%s within %d s\n", c->sock,
+				    CLI_REQUEST_TIMEOUT_MS / 1000);
+				return EXIT_UNREACHABLE;
+			}
+			ts.tv_sec = (deadline - now) / 1000;
+			ts.tv_nsec = (long)((deadline - now) % 1000) * 1000000;
+			tsp = &ts;
+		}
+		r = ppoll(&pfd, 1, tsp, catching ? &wait_mask : NULL);
+		if (r > 0)
+			return 0;
+		if (r == -1 && errno != EINTR) {
+			fprintf(stderr, "pgha: poll: %s\n", strerror(errno));
+			return EXIT_FAILED;
+		}
+	}
+}
+
+static int
+fill(struct ctl_conn *c)
+{
+	ssize_t	n;
+
+	if (c->len == c->cap) {
+		if (c->cap >= CLI_REPLY_MAX) {
+			fprintf(stderr, "pgha: reply from pghad at %s exceeds "
+			    "%d MiB\n", c->sock, CLI_REPLY_MAX >> 20);
+			return EXIT_FAILED;
+		}
+		c->cap = c->cap ? c->cap * 2 : CTL_BUF_INIT;
+		c->buf = xreallocarray(c->buf, c->cap + 1, 1);
+	}
+	while ((n = read(c->fd, c->buf + c->len, c->cap - c->len)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n > 0) {
+		c->len += (size_t)n;
+		return 0;
+	}
+	if (n == 0 && c->len == 0)
+		fprintf(stderr, "pgha: pghad at %s closed the connection%s\n",
+		    c->sock, c->nlines ? "" : " without a reply");
+	else if (n == 0)
+		fprintf(stderr, "pgha: malformed reply from pghad at %s: "
+		    "truncated\n", c->sock);
+	else
+		fprintf(stderr, "pgha: reading from pghad at %s: %s\n",
+		    c->sock, strerror(errno));
+	return n == 0 && c->len != 0 ? EXIT_FAILED : EXIT_UNREACHABLE;
+}
+
+/*
+ * Read the next JSON line (caller frees *out).  deadline is a now_ms()
+ * value, 0 for none.  Returns 0, CTL_INTR, or an exit code (printed).
+ */
+int
+ctl_read(struct ctl_conn *c, uint64_t deadline, struct json_object **out)
+{
+	int	r;
+
+	for (;;) {
+		if ((r = take_line(c, out)) != 0)
+			return r > 0 ? 0 : -r;
+		if ((r = wait_readable(c, deadline)) != 0)
+			return r;
+		if ((r = fill(c)) != 0)
+			return r;
+	}
+}
+
+/* One request, one reply within CLI_REQUEST_TIMEOUT_MS; caller frees. */
+int
+ctl_call(const char *sock, struct json_object *req, struct json_object **out)
+{
+	struct ctl_conn	*c;
+	int		 r;
+
+	*out = NULL;
+	if ((r = ctl_open(sock, req, &c)) != 0)
+		return r;
+	r = ctl_read(c, now_ms() + CLI_REQUEST_TIMEOUT_MS, out);
+	ctl_close(c);
+	return r;
+}
+
+/* 0 if reply is {"ok": true, ...}; else print its message, give exit. */
+int
+ctl_check(struct json_object *reply)
+{
+	struct json_object	*ok, *code, *msg;
+
+	if (!json_object_object_get_ex(reply, "ok", &ok) ||
+	    !json_object_is_type(ok, json_type_boolean)) {
+		fprintf(stderr, "pgha: malformed reply from pghad: no \"ok\" "
+		    "field\n");
+		return EXIT_FAILED;
+	}
+	if (json_object_get_boolean(ok))
+		return 0;
+	if (!json_object_object_get_ex(reply, "error", &code))
+		code = NULL;
+	if (!json_object_object_get_ex(reply, "message", &msg) || msg == NULL)
+		msg = code;
+	fprintf(stderr, "pgha: %s\n", msg ? json_object_get_string(msg) :
+	    "request failed (no error code in reply)");
+	return cmd_exit_code(code ? json_object_get_string(code) : NULL);
+}

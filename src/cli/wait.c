@@ -1,0 +1,198 @@
+/*
+ * wait.c - pgha's --wait: after the daemon took a group request, poll
+ * status every CLI_POLL_MS until the group is where it was asked to be,
+ * has failed, or the time is up.  Polling status (not a subscription)
+ * keeps the protocol to one request per connection and sees the same
+ * state an operator would.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "cli.h"
+
+/* The group named name in a status reply (borrowed), or NULL. */
+struct json_object *
+wait_find_group(struct json_object *st, const char *name)
+{
+	struct json_object	*groups, *g;
+	size_t			 i;
+
+	if (!json_object_object_get_ex(st, "groups", &groups) ||
+	    !json_object_is_type(groups, json_type_array))
+		return NULL;
+	for (i = 0; i < json_object_array_length(groups); i++) {
+		g = json_object_array_get_idx(groups, i);
+		if (strcmp(out_jstr(g, "name"), name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+/* Is g where the request wanted it?  target NULL: its own target. */
+static int
+reached(struct json_object *g, int offline, const char *target)
+{
+	const char	*owner = out_jstr(g, "owner");
+
+	if (offline)
+		return strcmp(out_jstr(g, "state"), "offline") == 0;
+	if (target == NULL)
+		target = out_jstr(g, "target");
+	return strcmp(out_jstr(g, "state"), "online") == 0 &&
+	    strcmp(owner, "-") != 0 && strcmp(owner, target) == 0;
+}
+
+/*
+ * pghad answers a request once it has multicast it, before the cluster
+ * applies it: a group failed before the request can still show "failed"
+ * in the first polls.  That old failure counts only once the request
+ * has had WAIT_FAILED_GRACE_MS to take effect and the group was never
+ * seen in another state meanwhile.
+ */
+static int
+is_new_failure(struct json_object *g, struct wait_result *w)
+{
+	if (strcmp(out_jstr(g, "state"), "failed") != 0) {
+		w->was_failed = 0;
+		return 0;
+	}
+	return !w->was_failed || w->elapsed_ms >= WAIT_FAILED_GRACE_MS;
+}
+
+static void
+pause_poll(uint64_t deadline)
+{
+	struct timespec	ts;
+	uint64_t	now = now_ms(), ms = CLI_POLL_MS;
+
+	if (now < deadline && deadline - now < ms)
+		ms = deadline - now;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)ms * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* One status poll: 0 with *stp set, -1 to retry, or an exit code. */
+static int
+poll_status(const char *sock, struct json_object **stp)
+{
+	struct json_object	*req, *st, *code;
+	const char		*c;
+	int			 r;
+
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	r = ctl_call(sock, req, &st);
+	json_object_put(req);
+	if (r != 0)
+		return r;
+	/* A daemon briefly busy or re-joining: keep polling. */
+	if (json_object_object_get_ex(st, "error", &code) &&
+	    (c = json_object_get_string(code)) != NULL &&
+	    (strcmp(c, "not-ready") == 0 || strcmp(c, "busy") == 0)) {
+		json_object_put(st);
+		return -1;
+	}
+	if ((r = ctl_check(st)) != 0) {
+		json_object_put(st);
+		return r;
+	}
+	*stp = st;
+	return 0;
+}
+
+static void
+progress(struct json_object *g, uint64_t elapsed, char **last)
+{
+	char	*key;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	key = xasprintf("%s/%s/%s", out_jstr(g, "state"), out_jstr(g, "owner"),
+	    out_jstr(g, "target"));
+	if (*last == NULL || strcmp(*last, key) != 0) {
+		out_text_progress(stderr, g, elapsed);
+		free(*last);
+		*last = key;
+	} else
+		free(key);
+}
+
+/* The group reached an end (or time ran out): report, give the exit. */
+static int
+finish(const struct cli_args *a, const struct output *out,
+    struct json_object *g, const struct wait_result *w, int rc,
+    const char *target)
+{
+	if (a->json)
+		out_json_print(stdout, g, 1);
+	else if (rc == 0)
+		out->wait_done(stdout, g, w);
+	if (rc == EXIT_FAILED)
+		out_text_wait_failed(stderr, g, w);
+	else if (rc == EXIT_TIMEOUT)
+		fprintf(stderr, "pgha: %s: not %s%s%s after %.1f s (now %s, "
+		    "owner %s, target %s)\n", w->group,
+		    w->goal_offline ? "offline" : "online",
+		    target ? " on " : "", target ? target : "",
+		    w->elapsed_ms / 1000.0, out_jstr(g, "state"),
+		    out_jstr(g, "owner"), out_jstr(g, "target"));
+	return rc;
+}
+
+/*
+ * Wait for a->group to be offline, or online on target (NULL: on the
+ * group's own target).  wp holds the group's owner and failed flag from
+ * before the request, t0 the now_ms() the request was sent.  Returns the
+ * exit code.
+ */
+int
+wait_group(const struct cli_args *a, const struct output *out,
+    const char *target, struct wait_result *wp, uint64_t t0)
+{
+	struct wait_result	 w = *wp;
+	struct json_object	*st = NULL, *g;
+	uint64_t		 deadline = t0 + a->wait_ms;
+	char			*last = NULL;
+	int			 r, rc;
+
+	w.goal_offline = a->cmd->id == CMD_GROUP_OFFLINE;
+	for (;; json_object_put(st), st = NULL, pause_poll(deadline)) {
+		if ((r = poll_status(a->socket, &st)) > 0)
+			break;
+		w.elapsed_ms = now_ms() - t0;
+		if (r == 0 && (g = wait_find_group(st, a->group)) == NULL) {
+			fprintf(stderr, "pgha: %s: no longer in the cluster's "
+			    "status\n", a->group);
+			r = EXIT_UNKNOWN;
+			break;
+		}
+		rc = -1;
+		if (r == 0 && reached(g, w.goal_offline, target))
+			rc = 0;
+		else if (r == 0 && is_new_failure(g, &w))
+			rc = EXIT_FAILED;
+		else if (r == 0 && now_ms() >= deadline)
+			rc = EXIT_TIMEOUT;
+		else if (r == 0)
+			progress(g, w.elapsed_ms, &last);
+		else if (now_ms() >= deadline) {
+			fprintf(stderr, "pgha: %s: timed out: pghad not "
+			    "ready\n", a->group);
+			r = EXIT_TIMEOUT;
+			break;
+		}
+		if (rc >= 0) {
+			r = finish(a, out, g, &w, rc, target);
+			break;
+		}
+	}
+	json_object_put(st);
+	free(last);
+	return r;
+}
