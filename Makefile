@@ -8,17 +8,19 @@ CC	= clang
 BUILD	?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
+CCWARN	= -Wno-unknown-warning-option
 else
 CC	?= cc
 BUILD	?= build
 SANFLAGS =
+CCWARN	=
 endif
 
 PKG_CONFIG ?= pkg-config
 CFLAGS	?= -O2 -g
 WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-truncation \
-	  -D_GNU_SOURCE
+	  -D_GNU_SOURCE $(CCWARN)
 CPPFLAGS += -Isrc/common -Isrc/daemon
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 

@@ -8,7 +8,7 @@ PKGS=(
 	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcfg-dev
 	libjson-c-dev libpq-dev libssl-dev
 	corosync postgresql-15 postgresql-client-15
-	iproute2 e2fsprogs util-linux mount kmod psmisc procps
+	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq
 )
 
 missing=()

@@ -87,6 +87,9 @@ vlog(int pri, const char *fmt, va_list ap)
 		syslog(pri, "[%s] %s", log_tag, msg);
 }
 
+static void	logit(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 logit(int pri, const char *fmt, ...)
 {

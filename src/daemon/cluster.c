@@ -258,6 +258,7 @@ apply_group(const struct msg_group *x, uint64_t wall, const char *by,
 		    x->target ? node_name(x->target) : "none", x->reason);
 	gr->target = x->target;
 	gr->intent_online = x->intent_online;
+	gr->placed = x->placed;
 	snprintf(gr->reason, sizeof(gr->reason), "%s", x->reason);
 	gr->banned = 0;
 	for (i = 0; i < x->nbans; i++) {
@@ -291,6 +292,7 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 	snprintf(x->name, sizeof(x->name), "%s", g->name);
 	x->target = gr->target;
 	x->intent_online = gr->intent_online;
+	x->placed = gr->placed;
 	snprintf(x->reason, sizeof(x->reason), "%s", gr->reason);
 	x->bans = xcalloc((size_t)conf->nnodes, sizeof(uint32_t));
 	for (n = 0; n < conf->nnodes; n++)
@@ -580,14 +582,14 @@ round_check(void)
 }
 
 static void
-send_sync(void)
+send_sync(bool synced)
 {
 	struct msg	m;
 	int		i;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_SYNC;
-	m.u.sync.synced = cs->nodes[cs->local].synced && !round_pending;
+	m.u.sync.synced = synced;
 	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", conf->hash);
 	m.u.sync.nmembers = (uint32_t)nmembers;
 	m.u.sync.members = xcalloc((size_t)nmembers, sizeof(uint64_t));
@@ -805,11 +807,13 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
 	    nleft, njoin);
 	if (njoin > 0 && joined) {
+		bool synced = cs->nodes[cs->local].synced && !round_pending;
+
 		elog_clear();
 		memset(round_seen, 0, sizeof(round_seen));
 		round_pending = true;
 		cs->stable = false;
-		send_sync();
+		send_sync(synced);
 		{
 			struct msg rec;
 

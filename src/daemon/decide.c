@@ -270,6 +270,7 @@ decide_group(const struct cstate *cs, int gi, struct decision *d)
 	memset(d, 0, sizeof(*d));
 	d->group = gi;
 	d->g = *cur;
+	d->g.placed = true;
 	count_failures(cs, g, d);
 	if (group_blocked(cs, g, why, sizeof(why))) {
 		snprintf(d->g.reason, sizeof(d->g.reason), "%s", why);
@@ -406,6 +407,9 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 		return;
 	}
 	if (!me->synced || !cs->stable)
+		return;
+	/* Not yet placed by the decider: leave everything as it is. */
+	if (!cs->groups[gi].placed && cs->groups[gi].intent_online)
 		return;
 	online = want_online(cs, g);
 	if (cleanup_failed(cs, g, online, st))

@@ -66,6 +66,7 @@ struct fc_rt {
 struct group_rt {
 	uint32_t	target;		/* nodeid where it should run, 0: none */
 	bool		intent_online;
+	bool		placed;		/* the decider has placed it */
 	uint64_t	banned;		/* bit per node index */
 	char		reason[CAUSE_LEN];	/* why target is what it is */
 };

@@ -209,6 +209,7 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	wbuf_str(w, g->name);
 	wbuf_u32(w, g->target);
 	wbuf_u8(w, g->intent_online);
+	wbuf_u8(w, g->placed);
 	wbuf_u32(w, g->nbans);
 	for (i = 0; i < g->nbans; i++)
 		wbuf_u32(w, g->bans[i]);
@@ -279,6 +280,7 @@ dec_group(struct rbuf *r, struct msg_group *g)
 	rbuf_str(r, g->name, sizeof(g->name));
 	g->target = rbuf_u32(r);
 	g->intent_online = rbuf_u8(r);
+	g->placed = rbuf_u8(r);
 	g->nbans = rbuf_count(r, 4);
 	g->bans = xcalloc(g->nbans, sizeof(*g->bans));
 	for (i = 0; i < g->nbans; i++)

@@ -89,6 +89,7 @@ struct msg_group {
 	char		 name[WIRE_NAME_LEN];
 	uint32_t	 target;
 	uint8_t		 intent_online;
+	uint8_t		 placed;
 	uint32_t	 nbans;
 	uint32_t	*bans;		/* nodeids */
 	char		 reason[WIRE_CAUSE_LEN];

@@ -122,8 +122,8 @@ test_sync_decide(void)
 	write_corpus("decide", &w);
 	ok(msg_decode(w.data, w.len, &d) == 0, "decide decodes");
 	msg_clear(&d);
-	/* nbans sits after name(4+3) + target(4) + intent(1), body at 16+8 */
-	w.data[16 + 8 + 7 + 5] = 0xff;
+	/* nbans sits after name(4+3), target(4), intent(1), placed(1) */
+	w.data[16 + 8 + 7 + 6] = 0xff;
 	ok(msg_decode(w.data, w.len, &d) < 0, "huge item count rejected");
 	wbuf_free(&w);
 }

@@ -1,0 +1,1494 @@
+/*
+ * conf.c - reads the cluster definition (see conf.h, pgha.conf(5)).
+ *
+ * Owns the key table (conf_keys[]), the line lexer, the checks, the
+ * canonical printer and the hash.  Parsing is two passes: the lexer turns
+ * the text into raw sections of key/value lines, then the builder checks
+ * every value against the table and resolves names.  Every error is kept
+ * and they are written sorted by line at the end; one error rejects the
+ * whole file, as a half-understood HA configuration is worse than none.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_keys.h"
+#include "util.h"
+
+#define LINE_MAX_LEN	1024
+#define DUR_MAX_MS	86400000	/* 24h */
+#define SUN_PATH_MAX	107		/* sizeof(sun_path) - 1 */
+#define IFNAME_MAX	15		/* IFNAMSIZ - 1 */
+#define NAME_RULE	"is not a valid name (letters, digits, \"_\", \".\", " \
+			"\"-\", at most 63, starting with a letter or digit)"
+
+#define RES(f)	offsetof(struct conf_resource, f)
+
+const struct conf_key conf_keys[] = {
+	{ "name", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
+	    offsetof(struct conf, cluster_name), "pgha", { 0 }, 0, 0,
+	    "cluster name, the same on every node" },
+	{ "socket", CS_CLUSTER, CK_ANY_TYPE, CV_SOCKET, 0,
+	    offsetof(struct conf, socket), "@pgha.ctl", { 0 }, 0, 0,
+	    "control socket: @NAME (abstract) or an absolute path" },
+	{ "admin_group", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
+	    offsetof(struct conf, admin_group), NULL, { 0 }, 0, 0,
+	    "unix group allowed to change the cluster (unset: root only)" },
+	{ "state_dir", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
+	    offsetof(struct conf, state_dir), "/var/lib/pgha", { 0 }, 0, 0,
+	    "directory for the daemon's state and event log" },
+	{ "agent_path", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
+	    offsetof(struct conf, agent_path), NULL, { 0 }, 0, 0,
+	    "pgha-agent binary (unset: the one next to pghad)" },
+
+	{ "nodeid", CS_NODE, CK_ANY_TYPE, CV_INT, CK_REQUIRED,
+	    offsetof(struct conf_node, nodeid), NULL, { 0 }, 1,
+	    CONF_MAX_NODEID, "corosync node id, unique" },
+
+	{ "preferred_owners", CS_GROUP, CK_ANY_TYPE, CV_NODES, 0, 0, NULL,
+	    { 0 }, 0, 0, "nodes to run the group on, best first (any)" },
+	{ "autostart", CS_GROUP, CK_ANY_TYPE, CV_BOOL, 0,
+	    offsetof(struct conf_group, autostart), "yes", { 0 }, 0, 0,
+	    "bring the group online when the cluster forms" },
+
+	{ "group", CS_RESOURCE, CK_ANY_TYPE, CV_GROUPREF, CK_REQUIRED, 0,
+	    NULL, { 0 }, 0, 0, "the group the resource belongs to" },
+	{ "type", CS_RESOURCE, CK_ANY_TYPE, CV_RTYPE, CK_REQUIRED, 0, NULL,
+	    { 0 }, 0, 0, "disk, address or postgresql" },
+	{ "requires", CS_RESOURCE, CK_ANY_TYPE, CV_RESLIST, 0, 0, NULL,
+	    { 0 }, 0, 0, "resources of the same group started before it" },
+	{ "monitor_interval", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
+	    RES(monitor_interval_ms), NULL, { "5s", "2s", "500ms" }, 100,
+	    DUR_MAX_MS, "time between two monitor operations" },
+	{ "monitor_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
+	    RES(monitor_timeout_ms), NULL, { "10s", "5s", "5s" }, 1000,
+	    DUR_MAX_MS, "time a monitor operation may take" },
+	{ "start_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
+	    RES(start_timeout_ms), NULL, { "60s", "10s", "120s" }, 1000,
+	    DUR_MAX_MS, "time a start operation may take" },
+	{ "stop_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
+	    RES(stop_timeout_ms), NULL, { "60s", "10s", "60s" }, 1000,
+	    DUR_MAX_MS, "time a stop operation may take" },
+	{ "restarts", CS_RESOURCE, CK_ANY_TYPE, CV_INT, 0, RES(restarts),
+	    "0", { 0 }, 0, 100, "local restarts before failing over" },
+
+	{ "device", CS_RESOURCE, RT_DISK, CV_PATH, CK_REQUIRED | CK_PARAM,
+	    0, NULL, { 0 }, 0, 0, "block device to mount" },
+	{ "mountpoint", CS_RESOURCE, RT_DISK, CV_PATH,
+	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
+	    "where to mount it" },
+	{ "fstype", CS_RESOURCE, RT_DISK, CV_WORD, CK_REQUIRED | CK_PARAM,
+	    0, NULL, { 0 }, 0, 0, "file system type, e.g. ext4" },
+	{ "options", CS_RESOURCE, RT_DISK, CV_STR, CK_PARAM, 0, "", { 0 },
+	    0, 0, "mount options, e.g. noatime" },
+
+	{ "address", CS_RESOURCE, RT_ADDRESS, CV_CIDR,
+	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
+	    "IPv4 address and prefix length, a.b.c.d/len" },
+	{ "interface", CS_RESOURCE, RT_ADDRESS, CV_IFNAME, CK_PARAM, 0, "",
+	    { 0 }, 0, 0, "interface to add it to (unset: found by subnet)" },
+	{ "arp_count", CS_RESOURCE, RT_ADDRESS, CV_INT, CK_PARAM, 0, "3",
+	    { 0 }, 0, 20, "gratuitous ARP replies sent when it is added" },
+
+	{ "data", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
+	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
+	    "data directory" },
+	{ "port", CS_RESOURCE, RT_POSTGRESQL, CV_PORT, CK_PARAM, 0, "5432",
+	    { 0 }, 1, 65535, "TCP port" },
+	{ "user", CS_RESOURCE, RT_POSTGRESQL, CV_NAME, CK_PARAM, 0,
+	    "postgres", { 0 }, 0, 0, "system user that runs the server" },
+	{ "bindir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
+	    "/usr/lib/postgresql/15/bin", { 0 }, 0, 0,
+	    "directory of pg_ctl and postgres" },
+	{ "socket_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
+	    "/run/postgresql", { 0 }, 0, 0, "unix socket directory" },
+	{ "logfile", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
+	    CK_PARAM | CK_DATALOG, 0, NULL, { 0 }, 0, 0,
+	    "server log (default: DATA/pgha-server.log)" },
+};
+const size_t	conf_nkeys = nitems(conf_keys);
+
+static const char *const sect_names[] = {
+	"cluster", "node", "group", "resource"
+};
+static const char *const rtype_names[] = { "disk", "address", "postgresql" };
+
+/* One "key = value" line as read. */
+struct raw_kv {
+	char	*key;
+	char	*val;
+	int	 line;
+};
+
+/* One section as read; bad ones swallow their lines silently. */
+struct raw_sect {
+	int		 kind;		/* CS_*, or -1 */
+	char		*name;		/* NULL for [cluster] */
+	char		*label;		/* "[node a]", for messages */
+	int		 line;
+	bool		 bad;
+	struct raw_kv	*kv;
+	int		 nkv;
+};
+
+struct perr {
+	int	 line;
+	int	 seq;
+	char	*msg;
+};
+
+struct parser {
+	const char	*fname;
+	struct perr	*errs;
+	int		 nerrs;
+	struct raw_sect	*sects;
+	int		 nsects;
+	struct conf	*conf;
+	/* raw section of each node, group, resource of conf */
+	struct raw_sect	**rnode, **rgroup, **rres;
+};
+
+static void perr(struct parser *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list		 ap;
+	struct perr	*e;
+	char		*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+	p->errs = xreallocarray(p->errs, p->nerrs + 1, sizeof(*p->errs));
+	e = &p->errs[p->nerrs];
+	e->line = line;
+	e->seq = p->nerrs++;
+	e->msg = msg;
+}
+
+static int
+perr_cmp(const void *a, const void *b)
+{
+	const struct perr	*x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Write the errors sorted by line (stable), then free them. */
+static void
+perr_flush(struct parser *p, FILE *errf)
+{
+	int	i;
+
+	qsort(p->errs, p->nerrs, sizeof(*p->errs), perr_cmp);
+	for (i = 0; i < p->nerrs; i++) {
+		if (errf != NULL)
+			fprintf(errf, "%s:%d: %s\n", p->fname, p->errs[i].line,
+			    p->errs[i].msg);
+		free(p->errs[i].msg);
+	}
+	free(p->errs);
+	p->errs = NULL;
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t	i, n = strlen(s);
+
+	if (n == 0 || n > CONF_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char	c = s[i];
+		bool	alnum = (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* Copy [s, e) with surrounding blanks stripped. */
+static char *
+strip_dup(const char *s, const char *e)
+{
+	char	*r;
+
+	while (s < e && is_blank(*s))
+		s++;
+	while (e > s && is_blank(e[-1]))
+		e--;
+	r = xmalloc(e - s + 1);
+	memcpy(r, s, e - s);
+	r[e - s] = '\0';
+	return r;
+}
+
+static struct raw_sect *
+cur_sect(struct parser *p)
+{
+	return p->nsects ? &p->sects[p->nsects - 1] : NULL;
+}
+
+static struct raw_sect *
+find_sect(struct parser *p, int kind, const char *name, int upto)
+{
+	int	i;
+
+	for (i = 0; i < upto; i++) {
+		struct raw_sect	*s = &p->sects[i];
+
+		if (s->kind == kind && !s->bad &&
+		    (name == NULL ? s->name == NULL :
+		    s->name != NULL && strcmp(s->name, name) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+static int
+sect_kind(const char *kind)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(sect_names); i++)
+		if (strcmp(kind, sect_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Check a "[kind name]" header (inner text); false if unusable. */
+static bool
+check_header(struct parser *p, struct raw_sect *s, const char *kind,
+    int line)
+{
+	struct raw_sect	*dup;
+
+	s->kind = sect_kind(kind);
+	if (s->kind == -1) {
+		perr(p, line, "unknown section kind \"%s\" (cluster, node, "
+		    "group or resource)", kind);
+		return false;
+	}
+	if (s->kind == CS_CLUSTER && s->name != NULL) {
+		perr(p, line, "[cluster] takes no name");
+		return false;
+	}
+	if (s->kind != CS_CLUSTER && s->name == NULL) {
+		perr(p, line, "[%s] needs a name", kind);
+		return false;
+	}
+	if (s->name != NULL && !valid_name(s->name)) {
+		perr(p, line, "[%s] \"%s\" %s", kind, s->name, NAME_RULE);
+		return false;
+	}
+	dup = find_sect(p, s->kind, s->name, p->nsects - 1);
+	if (dup != NULL) {
+		perr(p, line, "%s duplicate section (first at line %d)",
+		    dup->label, dup->line);
+		return false;
+	}
+	return true;
+}
+
+static void
+lex_section(struct parser *p, const char *s, const char *e, int line)
+{
+	struct raw_sect	*rs;
+	const char	*in = s + 1, *ie = e - 1, *sp;
+	char		*kind;
+
+	p->sects = xreallocarray(p->sects, p->nsects + 1, sizeof(*p->sects));
+	rs = &p->sects[p->nsects++];
+	memset(rs, 0, sizeof(*rs));
+	rs->line = line;
+	rs->kind = -1;
+	while (in < ie && is_blank(*in))
+		in++;
+	for (sp = in; sp < ie && !is_blank(*sp); sp++)
+		;
+	kind = strip_dup(in, sp);
+	rs->name = strip_dup(sp, ie);
+	if (*rs->name == '\0') {
+		free(rs->name);
+		rs->name = NULL;
+	}
+	rs->bad = !check_header(p, rs, kind, line);
+	if (rs->name != NULL)
+		rs->label = xasprintf("[%s %s]", kind, rs->name);
+	else
+		rs->label = xasprintf("[%s]", kind);
+	free(kind);
+}
+
+static void
+lex_kv(struct parser *p, const char *s, const char *e, const char *eq,
+    int line)
+{
+	struct raw_sect	*rs = cur_sect(p);
+	char		*key = strip_dup(s, eq);
+	struct raw_kv	*kv;
+	int		 i;
+
+	if (*key == '\0') {
+		perr(p, line, "syntax error: no key before \"=\"");
+		free(key);
+		return;
+	}
+	if (rs == NULL) {
+		perr(p, line, "key \"%s\" outside of a section", key);
+		free(key);
+		return;
+	}
+	for (i = 0; i < rs->nkv && !rs->bad; i++) {
+		if (strcmp(rs->kv[i].key, key) == 0) {
+			perr(p, line, "%s duplicate key \"%s\" (first at "
+			    "line %d)", rs->label, key, rs->kv[i].line);
+			free(key);
+			return;
+		}
+	}
+	rs->kv = xreallocarray(rs->kv, rs->nkv + 1, sizeof(*rs->kv));
+	kv = &rs->kv[rs->nkv++];
+	kv->key = key;
+	kv->val = strip_dup(eq + 1, e);
+	kv->line = line;
+}
+
+/* One line, [s, e), without its newline. */
+static void
+lex_line(struct parser *p, const char *s, const char *e, int line)
+{
+	const char	*c, *eq;
+
+	for (c = s; c < e; c++) {
+		unsigned char	u = (unsigned char)*c;
+
+		if ((u < 0x20 && u != '\t') || u == 0x7f) {
+			perr(p, line, "control character 0x%02x in line", u);
+			return;
+		}
+	}
+	if (e - s > LINE_MAX_LEN) {
+		perr(p, line, "line longer than %d bytes", LINE_MAX_LEN);
+		return;
+	}
+	while (s < e && is_blank(*s))
+		s++;
+	while (e > s && is_blank(e[-1]))
+		e--;
+	if (s == e || *s == '#')
+		return;
+	if (*s == '[' && e[-1] == ']' && e - s >= 2) {
+		lex_section(p, s, e, line);
+		return;
+	}
+	eq = memchr(s, '=', e - s);
+	if (eq == NULL || *s == '[') {
+		perr(p, line, "syntax error: expected \"[section]\", "
+		    "\"key = value\" or \"# comment\"");
+		return;
+	}
+	lex_kv(p, s, e, eq, line);
+}
+
+static void
+lex(struct parser *p, const char *buf, size_t len)
+{
+	const char	*s = buf, *end = buf + len, *nl;
+	int		 line = 1;
+
+	while (s < end) {
+		nl = memchr(s, '\n', end - s);
+		if (nl == NULL)
+			nl = end;
+		lex_line(p, s, nl, line++);
+		s = nl + 1;
+	}
+}
+
+/* --- values ------------------------------------------------------------ */
+
+static bool
+parse_int(const char *s, int64_t *out)
+{
+	int64_t	v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+		if (v > 0x7fffffff)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool
+valid_cidr(const char *s)
+{
+	const char	*slash = strchr(s, '/');
+	char		 addr[INET_ADDRSTRLEN];
+	struct in_addr	 in;
+	int64_t		 plen;
+
+	if (slash == NULL || slash - s >= (ptrdiff_t)sizeof(addr))
+		return false;
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return false;
+	return parse_int(slash + 1, &plen) && plen >= 1 && plen <= 32 &&
+	    strlen(slash + 1) <= 2;
+}
+
+static bool
+valid_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static bool
+valid_ifname(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n > IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s == '/' || *s == ':' || is_blank(*s))
+			return false;
+	return true;
+}
+
+static bool
+valid_socket(const char *s)
+{
+	if (strlen(s) > SUN_PATH_MAX)
+		return false;
+	if (s[0] == '@')
+		return s[1] != '\0';
+	return s[0] == '/';
+}
+
+/* Print a duration in its largest exact unit. */
+static void
+fmt_dur(char *buf, size_t len, uint32_t ms)
+{
+	if (ms != 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%uh", ms / 3600000);
+	else if (ms != 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%um", ms / 60000);
+	else if (ms != 0 && ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+}
+
+static int
+check_num(struct parser *p, const char *label, const struct conf_key *k,
+    const char *v, int line, int64_t *num)
+{
+	uint32_t	ms;
+	char		lo[32], hi[32];
+
+	if (k->vtype == CV_DUR) {
+		fmt_dur(lo, sizeof(lo), (uint32_t)k->min);
+		fmt_dur(hi, sizeof(hi), (uint32_t)k->max);
+		if (parse_duration_ms(v, &ms) == -1) {
+			perr(p, line, "%s %s: \"%s\" is not a duration (e.g. "
+			    "500ms, 2s, 1m)", label, k->name, v);
+			return -1;
+		}
+		if (ms < k->min || ms > k->max) {
+			perr(p, line, "%s %s: \"%s\" is out of range (%s-%s)",
+			    label, k->name, v, lo, hi);
+			return -1;
+		}
+		*num = ms;
+		return 0;
+	}
+	if (!parse_int(v, num) || *num < k->min || *num > k->max) {
+		perr(p, line, "%s %s: \"%s\" is not %s (%lld-%lld)", label,
+		    k->name, v, k->vtype == CV_PORT ? "a port number" :
+		    "an integer", (long long)k->min, (long long)k->max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks a scalar value; numbers land in *num.  0 or -1 (reported). */
+static int
+check_value(struct parser *p, const char *label, const struct conf_key *k,
+    const char *v, int line, int64_t *num)
+{
+	const char	*what = NULL;
+
+	switch (k->vtype) {
+	case CV_NAME:
+		if (!valid_name(v))
+			what = NAME_RULE;
+		break;
+	case CV_PATH:
+		if (v[0] != '/')
+			what = "is not an absolute path";
+		break;
+	case CV_SOCKET:
+		if (!valid_socket(v))
+			what = "is not @NAME or an absolute path (at most 107 "
+			    "bytes)";
+		break;
+	case CV_WORD:
+		if (!valid_word(v))
+			what = "is not a file system type ([a-z0-9]+)";
+		break;
+	case CV_CIDR:
+		if (!valid_cidr(v))
+			what = "is not an IPv4 address with a prefix length "
+			    "(a.b.c.d/1-32)";
+		break;
+	case CV_IFNAME:
+		if (!valid_ifname(v))
+			what = "is not an interface name (at most 15 bytes, "
+			    "no \"/\", \":\" or blanks)";
+		break;
+	case CV_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+			*num = v[0] == 'y';
+		else
+			what = "is not yes or no";
+		break;
+	case CV_INT:
+	case CV_PORT:
+	case CV_DUR:
+		return check_num(p, label, k, v, line, num);
+	default:
+		break;
+	}
+	if (what != NULL) {
+		perr(p, line, "%s %s: \"%s\" %s", label, k->name, v, what);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_key *
+find_key(int sect, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < conf_nkeys; i++)
+		if ((int)conf_keys[i].sect == sect &&
+		    strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+static const struct raw_kv *
+find_kv(const struct raw_sect *s, const char *key)
+{
+	int	i;
+
+	for (i = 0; i < s->nkv; i++)
+		if (strcmp(s->kv[i].key, key) == 0)
+			return &s->kv[i];
+	return NULL;
+}
+
+/* Store a checked scalar into the struct field the table names. */
+static void
+store_field(const struct conf_key *k, void *obj, const char *v,
+    int64_t num)
+{
+	char	*f = (char *)obj + k->off;
+
+	switch (k->vtype) {
+	case CV_BOOL:
+		*(bool *)f = num != 0;
+		break;
+	case CV_DUR:
+		*(uint32_t *)f = (uint32_t)num;
+		break;
+	case CV_INT:
+		if (k->sect == CS_NODE)
+			*(uint32_t *)f = (uint32_t)num;
+		else
+			*(int *)f = (int)num;
+		break;
+	default:
+		free(*(char **)f);
+		*(char **)f = xstrdup(v);
+		break;
+	}
+}
+
+/*
+ * Set the scalar keys of a section in obj: given values first, then
+ * defaults for the others.  rtype limits resource keys to those of any
+ * type (CK_ANY_TYPE) - parameters are done by set_params().
+ */
+static void
+set_scalars(struct parser *p, const struct raw_sect *s, void *obj,
+    int rtype)
+{
+	const struct raw_kv	*kv;
+	const struct conf_key	*k;
+	int64_t			 num = 0;
+	size_t			 i;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		k = &conf_keys[i];
+		if ((int)k->sect != s->kind || k->rtype != CK_ANY_TYPE ||
+		    k->vtype == CV_NODES || k->vtype == CV_RESLIST ||
+		    k->vtype == CV_GROUPREF || k->vtype == CV_RTYPE)
+			continue;
+		kv = find_kv(s, k->name);
+		if (kv != NULL) {
+			if (*kv->val == '\0')
+				perr(p, kv->line, "%s %s: empty value",
+				    s->label, k->name);
+			else if (check_value(p, s->label, k, kv->val,
+			    kv->line, &num) == 0)
+				store_field(k, obj, kv->val, num);
+			continue;
+		}
+		if (k->flags & CK_REQUIRED)
+			perr(p, s->line, "%s lacks required key \"%s\"",
+			    s->label, k->name);
+		else if (k->def != NULL || (rtype >= 0 && k->tdef[rtype])) {
+			const char *d = k->def ? k->def : k->tdef[rtype];
+
+			if (check_value(p, s->label, k, d, s->line, &num) != 0)
+				abort();	/* the table is wrong */
+			store_field(k, obj, d, num);
+		}
+	}
+}
+
+/* Keys given that the table does not know for this section (and type). */
+static void
+check_unknown(struct parser *p, const struct raw_sect *s, int rtype)
+{
+	const struct conf_key	*k;
+	int			 i;
+
+	for (i = 0; i < s->nkv; i++) {
+		k = find_key(s->kind, s->kv[i].key);
+		if (k == NULL)
+			perr(p, s->kv[i].line, "%s unknown key \"%s\"",
+			    s->label, s->kv[i].key);
+		else if (rtype >= 0 && k->rtype != CK_ANY_TYPE &&
+		    k->rtype != rtype)
+			perr(p, s->kv[i].line, "%s key \"%s\" is not valid "
+			    "for type %s (it belongs to type %s)", s->label,
+			    k->name, rtype_names[rtype],
+			    rtype_names[k->rtype]);
+	}
+}
+
+/* --- sections ---------------------------------------------------------- */
+
+static int
+count_kind(struct parser *p, int kind)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < p->nsects; i++)
+		if (p->sects[i].kind == kind && !p->sects[i].bad)
+			n++;
+	return n;
+}
+
+static void
+build_cluster(struct parser *p)
+{
+	struct raw_sect	 none, *s = find_sect(p, CS_CLUSTER, NULL, p->nsects);
+
+	if (s == NULL) {
+		memset(&none, 0, sizeof(none));
+		none.kind = CS_CLUSTER;
+		none.label = "[cluster]";
+		none.line = 1;
+		s = &none;
+	}
+	set_scalars(p, s, p->conf, CK_ANY_TYPE);
+	check_unknown(p, s, CK_ANY_TYPE);
+}
+
+static void
+build_nodes(struct parser *p)
+{
+	struct conf		*c = p->conf;
+	struct conf_node	*n;
+	const struct conf_node	*o;
+	int			 i, j;
+
+	c->nodes = xcalloc(count_kind(p, CS_NODE), sizeof(*c->nodes));
+	p->rnode = xcalloc(count_kind(p, CS_NODE), sizeof(*p->rnode));
+	for (i = 0; i < p->nsects; i++) {
+		struct raw_sect	*s = &p->sects[i];
+
+		if (s->kind != CS_NODE || s->bad)
+			continue;
+		if (c->nnodes == CONF_MAX_NODES)
+			perr(p, s->line, "%s too many nodes (at most %d)",
+			    s->label, CONF_MAX_NODES);
+		n = &c->nodes[c->nnodes];
+		n->name = xstrdup(s->name);
+		n->line = s->line;
+		n->index = c->nnodes;
+		p->rnode[c->nnodes++] = s;
+		set_scalars(p, s, n, CK_ANY_TYPE);
+		check_unknown(p, s, CK_ANY_TYPE);
+		for (j = 0; j < n->index && n->nodeid != 0; j++) {
+			o = &c->nodes[j];
+			if (o->nodeid == n->nodeid)
+				perr(p, find_kv(s, "nodeid")->line, "%s nodeid:"
+				    " \"%u\" is already used by [node %s]",
+				    s->label, n->nodeid, o->name);
+		}
+	}
+	if (c->nnodes == 0)
+		perr(p, 1, "no [node] section: at least one node is "
+		    "required");
+}
+
+/*
+ * Split a list value into names; report bad names and repeats.  Returns
+ * a NULL-terminated array of pointers into a copy held in *store.
+ */
+static char **
+split_list(struct parser *p, const struct raw_sect *s, const struct raw_kv
+    *kv, char **store, int *n)
+{
+	char	**v = NULL, *t, *save = NULL;
+	int	  i;
+
+	*n = 0;
+	*store = xstrdup(kv->val);
+	for (t = strtok_r(*store, " \t", &save); t != NULL;
+	    t = strtok_r(NULL, " \t", &save)) {
+		if (!valid_name(t)) {
+			perr(p, kv->line, "%s %s: \"%s\" is not a valid name",
+			    s->label, kv->key, t);
+			continue;
+		}
+		for (i = 0; i < *n && strcmp(v[i], t) != 0; i++)
+			;
+		if (i < *n) {
+			perr(p, kv->line, "%s %s: \"%s\" is listed twice",
+			    s->label, kv->key, t);
+			continue;
+		}
+		v = xreallocarray(v, *n + 2, sizeof(*v));
+		v[(*n)++] = t;
+		v[*n] = NULL;
+	}
+	return v;
+}
+
+static void
+group_owners(struct parser *p, const struct raw_sect *s,
+    struct conf_group *g)
+{
+	const struct raw_kv	*kv = find_kv(s, "preferred_owners");
+	const struct conf_node	*n;
+	char			**names, *store;
+	int			  i, cnt;
+
+	if (kv == NULL)
+		return;
+	if (*kv->val == '\0') {
+		perr(p, kv->line, "%s preferred_owners: empty value",
+		    s->label);
+		return;
+	}
+	names = split_list(p, s, kv, &store, &cnt);
+	g->preferred = xcalloc(cnt, sizeof(*g->preferred));
+	for (i = 0; i < cnt; i++) {
+		n = conf_node_by_name(p->conf, names[i]);
+		if (n == NULL)
+			perr(p, kv->line, "%s preferred_owners: no node \"%s\"",
+			    s->label, names[i]);
+		else
+			g->preferred[g->npreferred++] =
+			    (struct conf_node *)n;
+	}
+	free(names);
+	free(store);
+}
+
+static void
+build_groups(struct parser *p)
+{
+	struct conf		*c = p->conf;
+	struct conf_group	*g;
+	int			 i;
+
+	c->groups = xcalloc(count_kind(p, CS_GROUP), sizeof(*c->groups));
+	p->rgroup = xcalloc(count_kind(p, CS_GROUP), sizeof(*p->rgroup));
+	for (i = 0; i < p->nsects; i++) {
+		struct raw_sect	*s = &p->sects[i];
+
+		if (s->kind != CS_GROUP || s->bad)
+			continue;
+		g = &c->groups[c->ngroups];
+		g->name = xstrdup(s->name);
+		g->line = s->line;
+		g->index = c->ngroups;
+		p->rgroup[c->ngroups++] = s;
+		set_scalars(p, s, g, CK_ANY_TYPE);
+		check_unknown(p, s, CK_ANY_TYPE);
+		group_owners(p, s, g);
+	}
+}
+
+/* --- resources --------------------------------------------------------- */
+
+static int
+res_type(struct parser *p, const struct raw_sect *s)
+{
+	const struct raw_kv	*kv = find_kv(s, "type");
+	size_t			 i;
+
+	if (kv == NULL) {
+		perr(p, s->line, "%s lacks required key \"type\"", s->label);
+		return -1;
+	}
+	for (i = 0; i < nitems(rtype_names); i++)
+		if (strcmp(kv->val, rtype_names[i]) == 0)
+			return (int)i;
+	if (*kv->val == '\0')
+		perr(p, kv->line, "%s type: empty value", s->label);
+	else
+		perr(p, kv->line, "%s type: \"%s\" is not a resource type "
+		    "(disk, address or postgresql)", s->label, kv->val);
+	return -1;
+}
+
+static void
+res_group(struct parser *p, const struct raw_sect *s,
+    struct conf_resource *r)
+{
+	const struct raw_kv	*kv = find_kv(s, "group");
+
+	if (kv == NULL)
+		perr(p, s->line, "%s lacks required key \"group\"", s->label);
+	else if (*kv->val == '\0')
+		perr(p, kv->line, "%s group: empty value", s->label);
+	else {
+		r->group = (struct conf_group *)conf_group_by_name(p->conf,
+		    kv->val);
+		if (r->group == NULL)
+			perr(p, kv->line, "%s group: no group \"%s\"",
+			    s->label, kv->val);
+	}
+}
+
+/* One type-specific parameter: the value given, the default, or error. */
+static void
+set_param(struct parser *p, const struct raw_sect *s,
+    struct conf_resource *r, const struct conf_key *k)
+{
+	const struct raw_kv	*kv = find_kv(s, k->name);
+	struct conf_param	*pa = &r->params[r->nparams++];
+	const char		*data;
+	int64_t			 num;
+
+	pa->key = xstrdup(k->name);
+	if (kv != NULL && *kv->val == '\0')
+		perr(p, kv->line, "%s %s: empty value", s->label, k->name);
+	else if (kv != NULL) {
+		if (check_value(p, s->label, k, kv->val, kv->line, &num) == 0)
+			pa->value = xstrdup(kv->val);
+	} else if (k->flags & CK_REQUIRED)
+		perr(p, s->line, "%s (type %s) lacks required key \"%s\"",
+		    s->label, r->type_name, k->name);
+	else if (k->flags & CK_DATALOG) {
+		if ((data = conf_param(r, "data")) != NULL)
+			pa->value = xasprintf("%s/pgha-server.log", data);
+	} else
+		pa->value = xstrdup(k->def);
+}
+
+static void
+set_params(struct parser *p, const struct raw_sect *s,
+    struct conf_resource *r)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < conf_nkeys; i++)
+		if (conf_keys[i].rtype == (int)r->type)
+			n++;
+	r->params = xcalloc(n, sizeof(*r->params));
+	for (i = 0; i < conf_nkeys; i++)
+		if (conf_keys[i].rtype == (int)r->type)
+			set_param(p, s, r, &conf_keys[i]);
+}
+
+static void
+build_resources(struct parser *p)
+{
+	struct conf		*c = p->conf;
+	struct conf_resource	*r;
+	int			 i, t;
+
+	c->resources = xcalloc(count_kind(p, CS_RESOURCE),
+	    sizeof(*c->resources));
+	p->rres = xcalloc(count_kind(p, CS_RESOURCE), sizeof(*p->rres));
+	for (i = 0; i < p->nsects; i++) {
+		struct raw_sect	*s = &p->sects[i];
+
+		if (s->kind != CS_RESOURCE || s->bad)
+			continue;
+		r = &c->resources[c->nresources];
+		r->name = xstrdup(s->name);
+		r->line = s->line;
+		r->index = c->nresources;
+		p->rres[c->nresources++] = s;
+		res_group(p, s, r);
+		t = res_type(p, s);
+		set_scalars(p, s, r, t);
+		check_unknown(p, s, t);
+		if (t < 0)
+			continue;
+		r->type = (enum res_type)t;
+		r->type_name = rtype_names[t];
+		set_params(p, s, r);
+	}
+}
+
+static void
+res_requires(struct parser *p, const struct raw_sect *s,
+    struct conf_resource *r)
+{
+	const struct raw_kv		*kv = find_kv(s, "requires");
+	const struct conf_resource	*o;
+	char				**names, *store;
+	int				  i, cnt;
+
+	if (kv == NULL)
+		return;
+	if (*kv->val == '\0') {
+		perr(p, kv->line, "%s requires: empty value", s->label);
+		return;
+	}
+	names = split_list(p, s, kv, &store, &cnt);
+	r->requires = xcalloc(cnt, sizeof(*r->requires));
+	for (i = 0; i < cnt; i++) {
+		o = conf_resource_by_name(p->conf, names[i]);
+		if (o == NULL)
+			perr(p, kv->line, "%s requires: no resource \"%s\"",
+			    s->label, names[i]);
+		else if (o == r)
+			perr(p, kv->line, "%s requires: \"%s\" is the resource"
+			    " itself", s->label, names[i]);
+		else if (o->group != r->group && o->group && r->group)
+			perr(p, kv->line, "%s requires: \"%s\" is in group %s,"
+			    " not %s", s->label, names[i], o->group->name,
+			    r->group->name);
+		else
+			r->requires[r->nrequires++] =
+			    (struct conf_resource *)o;
+	}
+	free(names);
+	free(store);
+}
+
+/* Report the cycle stack[from..n-1] starting at its first resource. */
+static void
+report_cycle(struct parser *p, struct conf_resource **stack, int from,
+    int n)
+{
+	char	*buf = NULL, *t;
+	size_t	 len = 0;
+	FILE	*f = open_memstream(&buf, &len);
+	int	 i, min = from, k;
+
+	if (f == NULL)
+		abort();
+	for (i = from; i < n; i++)
+		if (stack[i]->index < stack[min]->index)
+			min = i;
+	for (i = 0; i <= n - from; i++) {
+		k = from + (min - from + i) % (n - from);
+		fprintf(f, "%s%s", i ? " -> " : "", stack[k]->name);
+	}
+	fclose(f);
+	t = buf;
+	perr(p, stack[min]->line, "[resource %s] cycle in requires: %s",
+	    stack[min]->name, t);
+	free(buf);
+}
+
+/* Depth-first search; colour 0 unseen, 1 on the stack, 2 done. */
+static bool
+dfs_cycle(struct parser *p, struct conf_resource *r, char *colour,
+    struct conf_resource **stack, int depth)
+{
+	bool	found = false;
+	int	i, j;
+
+	colour[r->index] = 1;
+	stack[depth] = r;
+	for (i = 0; i < r->nrequires; i++) {
+		struct conf_resource	*o = r->requires[i];
+
+		if (colour[o->index] == 1) {
+			for (j = 0; stack[j] != o; j++)
+				;
+			report_cycle(p, stack, j, depth + 1);
+			found = true;
+		} else if (colour[o->index] == 0)
+			found |= dfs_cycle(p, o, colour, stack, depth + 1);
+	}
+	colour[r->index] = 2;
+	return found;
+}
+
+static bool
+find_cycles(struct parser *p)
+{
+	struct conf		*c = p->conf;
+	char			*colour = xcalloc(c->nresources, 1);
+	struct conf_resource	**stack = xcalloc(c->nresources,
+				    sizeof(*stack));
+	bool			 found = false;
+	int			 i;
+
+	for (i = 0; i < c->nresources; i++)
+		if (colour[i] == 0)
+			found |= dfs_cycle(p, &c->resources[i], colour, stack,
+			    0);
+	free(colour);
+	free(stack);
+	return found;
+}
+
+static bool
+all_placed(const struct conf_resource *r, const bool *placed)
+{
+	int	i;
+
+	for (i = 0; i < r->nrequires; i++)
+		if (!placed[r->requires[i]->index])
+			return false;
+	return true;
+}
+
+/* Start order: each resource after what it requires, else file order. */
+static void
+group_order(struct conf *c, struct conf_group *g, bool *placed)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < c->nresources; i++)
+		if (c->resources[i].group == g)
+			n++;
+	g->res = xcalloc(n, sizeof(*g->res));
+	while (g->nres < n) {
+		for (i = 0; i < c->nresources; i++) {
+			struct conf_resource	*r = &c->resources[i];
+
+			if (r->group == g && !placed[i] &&
+			    all_placed(r, placed))
+				break;
+		}
+		if (i == c->nresources)
+			abort();	/* a cycle got past find_cycles() */
+		placed[i] = true;
+		g->res[g->nres++] = &c->resources[i];
+	}
+}
+
+/* The same device, mount point, data directory or address twice. */
+static void
+cross_check_one(struct parser *p, const struct conf_resource *r,
+    const char *key)
+{
+	const struct conf	*c = p->conf;
+	const char		*v = conf_param(r, key), *w;
+	size_t			 vl;
+	int			 i;
+
+	if (v == NULL)
+		return;
+	/* an address counts without its prefix length */
+	vl = r->type == RT_ADDRESS ? strcspn(v, "/") : strlen(v) + 1;
+	for (i = 0; i < r->index; i++) {
+		const struct conf_resource	*o = &c->resources[i];
+
+		if (o->type_name == NULL || o->type != r->type ||
+		    (w = conf_param(o, key)) == NULL)
+			continue;
+		if (strncmp(v, w, vl) == 0 && (r->type != RT_ADDRESS ||
+		    w[vl] == '/')) {
+			perr(p, find_kv(p->rres[r->index], key) ?
+			    find_kv(p->rres[r->index], key)->line : r->line,
+			    "[resource %s] %s: \"%s\" is already used by "
+			    "[resource %s]", r->name, key, v, o->name);
+			return;
+		}
+	}
+}
+
+static void
+cross_check(struct parser *p)
+{
+	const struct conf	*c = p->conf;
+	int			 i;
+
+	for (i = 0; i < c->nresources; i++) {
+		const struct conf_resource	*r = &c->resources[i];
+
+		if (r->type_name == NULL)
+			continue;
+		switch (r->type) {
+		case RT_DISK:
+			cross_check_one(p, r, "device");
+			cross_check_one(p, r, "mountpoint");
+			break;
+		case RT_ADDRESS:
+			cross_check_one(p, r, "address");
+			break;
+		case RT_POSTGRESQL:
+			cross_check_one(p, r, "data");
+			break;
+		}
+	}
+}
+
+static void
+link_resources(struct parser *p)
+{
+	struct conf	*c = p->conf;
+	bool		*placed;
+	int		 i;
+
+	for (i = 0; i < c->nresources; i++)
+		res_requires(p, p->rres[i], &c->resources[i]);
+	cross_check(p);
+	/* after any error a requires may cross groups: no order then */
+	if (find_cycles(p) || p->nerrs > 0)
+		return;
+	placed = xcalloc(c->nresources, sizeof(*placed));
+	for (i = 0; i < c->ngroups; i++)
+		group_order(c, &c->groups[i], placed);
+	free(placed);
+}
+
+/* --- load, free -------------------------------------------------------- */
+
+static void
+parser_free(struct parser *p)
+{
+	int	i, j;
+
+	for (i = 0; i < p->nsects; i++) {
+		struct raw_sect	*s = &p->sects[i];
+
+		for (j = 0; j < s->nkv; j++) {
+			free(s->kv[j].key);
+			free(s->kv[j].val);
+		}
+		free(s->kv);
+		free(s->name);
+		free(s->label);
+	}
+	free(p->sects);
+	free(p->rnode);
+	free(p->rgroup);
+	free(p->rres);
+}
+
+static void
+conf_set_hash(struct conf *c)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		abort();
+	conf_print(f, c);
+	if (fclose(f) != 0)
+		abort();
+	sha256_hex(buf, len, c->hash);
+	free(buf);
+}
+
+struct conf *
+conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
+{
+	struct parser	 p;
+	struct conf	*c;
+
+	memset(&p, 0, sizeof(p));
+	p.fname = name;
+	c = p.conf = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(name);
+	lex(&p, buf, len);
+	build_cluster(&p);
+	build_nodes(&p);
+	build_groups(&p);
+	build_resources(&p);
+	link_resources(&p);
+	parser_free(&p);
+	if (p.nerrs > 0) {
+		perr_flush(&p, errf);
+		conf_free(c);
+		return NULL;
+	}
+	free(p.errs);
+	conf_set_hash(c);
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, FILE *errf)
+{
+	FILE		*f;
+	char		*buf = NULL;
+	size_t		 len = 0, cap = 0, n;
+	struct conf	*c;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errf != NULL)
+			fprintf(errf, "%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		if (errf != NULL)
+			fprintf(errf, "%s: read error\n", path);
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	c = conf_load_buf(path, buf, len, errf);
+	free(buf);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	int	i, j;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->cluster_name);
+	free(c->socket);
+	free(c->admin_group);
+	free(c->state_dir);
+	free(c->agent_path);
+	for (i = 0; i < c->nnodes; i++)
+		free(c->nodes[i].name);
+	free(c->nodes);
+	for (i = 0; i < c->ngroups; i++) {
+		free(c->groups[i].name);
+		free(c->groups[i].preferred);
+		free(c->groups[i].res);
+	}
+	free(c->groups);
+	for (i = 0; i < c->nresources; i++) {
+		struct conf_resource	*r = &c->resources[i];
+
+		free(r->name);
+		free(r->requires);
+		for (j = 0; j < r->nparams; j++) {
+			free(r->params[j].key);
+			free(r->params[j].value);
+		}
+		free(r->params);
+	}
+	free(c->resources);
+	free(c);
+}
+
+/* --- printing ---------------------------------------------------------- */
+
+/* Print one key of obj (of section k->sect); unset values are left out. */
+static void
+print_key(FILE *f, const struct conf_key *k, const void *obj)
+{
+	const char			*fld = (const char *)obj + k->off;
+	const struct conf_group		*g = obj;
+	const struct conf_resource	*r = obj;
+	char				 dur[32];
+	int				 i;
+
+	switch (k->vtype) {
+	case CV_NODES:
+		if (g->npreferred == 0)
+			return;
+		fprintf(f, "%s =", k->name);
+		for (i = 0; i < g->npreferred; i++)
+			fprintf(f, " %s", g->preferred[i]->name);
+		fputc('\n', f);
+		return;
+	case CV_RESLIST:
+		if (r->nrequires == 0)
+			return;
+		fprintf(f, "%s =", k->name);
+		for (i = 0; i < r->nrequires; i++)
+			fprintf(f, " %s", r->requires[i]->name);
+		fputc('\n', f);
+		return;
+	case CV_GROUPREF:
+		fprintf(f, "%s = %s\n", k->name, r->group->name);
+		return;
+	case CV_RTYPE:
+		fprintf(f, "%s = %s\n", k->name, r->type_name);
+		return;
+	case CV_BOOL:
+		fprintf(f, "%s = %s\n", k->name, *(const bool *)fld ? "yes" :
+		    "no");
+		return;
+	case CV_DUR:
+		fmt_dur(dur, sizeof(dur), *(const uint32_t *)fld);
+		fprintf(f, "%s = %s\n", k->name, dur);
+		return;
+	case CV_INT:
+		if (k->sect == CS_NODE)
+			fprintf(f, "%s = %u\n", k->name,
+			    *(const uint32_t *)fld);
+		else
+			fprintf(f, "%s = %d\n", k->name, *(const int *)fld);
+		return;
+	default:
+		if (*(char *const *)fld != NULL)
+			fprintf(f, "%s = %s\n", k->name,
+			    *(char *const *)fld);
+		return;
+	}
+}
+
+static void
+print_section(FILE *f, int sect, const char *name, const void *obj)
+{
+	const struct conf_resource	*r = obj;
+	size_t				 i;
+	int				 j;
+
+	if (name != NULL)
+		fprintf(f, "\n[%s %s]\n", sect_names[sect], name);
+	else
+		fprintf(f, "[%s]\n", sect_names[sect]);
+	for (i = 0; i < conf_nkeys; i++)
+		if ((int)conf_keys[i].sect == sect &&
+		    conf_keys[i].rtype == CK_ANY_TYPE)
+			print_key(f, &conf_keys[i], obj);
+	if (sect != CS_RESOURCE)
+		return;
+	/* params are in table order already; empty ones cannot be written */
+	for (j = 0; j < r->nparams; j++)
+		if (r->params[j].value != NULL && *r->params[j].value != '\0')
+			fprintf(f, "%s = %s\n", r->params[j].key,
+			    r->params[j].value);
+}
+
+void
+conf_print(FILE *f, const struct conf *c)
+{
+	int	i;
+
+	print_section(f, CS_CLUSTER, NULL, c);
+	for (i = 0; i < c->nnodes; i++)
+		print_section(f, CS_NODE, c->nodes[i].name, &c->nodes[i]);
+	for (i = 0; i < c->ngroups; i++)
+		print_section(f, CS_GROUP, c->groups[i].name, &c->groups[i]);
+	for (i = 0; i < c->nresources; i++)
+		print_section(f, CS_RESOURCE, c->resources[i].name,
+		    &c->resources[i]);
+}
+
+/* --- lookups ----------------------------------------------------------- */
+
+const struct conf_node *
+conf_node_by_name(const struct conf *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < c->nnodes; i++)
+		if (strcmp(c->nodes[i].name, name) == 0)
+			return &c->nodes[i];
+	return NULL;
+}
+
+const struct conf_node *
+conf_node_by_id(const struct conf *c, uint32_t id)
+{
+	int	i;
+
+	for (i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].nodeid == id)
+			return &c->nodes[i];
+	return NULL;
+}
+
+const struct conf_group *
+conf_group_by_name(const struct conf *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
+}
+
+const struct conf_resource *
+conf_resource_by_name(const struct conf *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < c->nresources; i++)
+		if (strcmp(c->resources[i].name, name) == 0)
+			return &c->resources[i];
+	return NULL;
+}
+
+const char *
+conf_param(const struct conf_resource *r, const char *key)
+{
+	int	i;
+
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, key) == 0)
+			return r->params[i].value;
+	return NULL;
+}

@@ -1,0 +1,60 @@
+/*
+ * conf_keys.h - the one table that declares every configuration key
+ * (Redis config.c style): its section, value type, default, bounds and a
+ * one-line doc.  conf.c parses, fills defaults and prints from it; the
+ * unit test checks that man/pgha.conf.5 documents every entry.
+ */
+#ifndef PGHA_CONF_KEYS_H
+#define PGHA_CONF_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum conf_sect {
+	CS_CLUSTER,
+	CS_NODE,
+	CS_GROUP,
+	CS_RESOURCE,
+};
+
+enum conf_vtype {
+	CV_NAME,	/* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
+	CV_STR,		/* any non-empty text */
+	CV_PATH,	/* absolute path */
+	CV_SOCKET,	/* "@abstract" or absolute path, fits sun_path */
+	CV_WORD,	/* [a-z0-9]+ */
+	CV_CIDR,	/* IPv4 a.b.c.d/len */
+	CV_IFNAME,	/* network interface name */
+	CV_INT,		/* decimal integer within [min, max] */
+	CV_PORT,	/* CV_INT, 1..65535, said as a port number */
+	CV_BOOL,	/* yes | no */
+	CV_DUR,		/* duration within [min, max] milliseconds */
+	CV_NODES,	/* list of node names */
+	CV_RESLIST,	/* list of resource names */
+	CV_GROUPREF,	/* a group name */
+	CV_RTYPE,	/* disk | address | postgresql */
+};
+
+#define CK_REQUIRED	0x01	/* no default: must be given */
+#define CK_PARAM	0x02	/* type-specific: lands in params[] */
+#define CK_DATALOG	0x04	/* default is <data>/pgha-server.log */
+
+#define CK_ANY_TYPE	(-1)
+
+struct conf_key {
+	const char	*name;
+	enum conf_sect	 sect;
+	int		 rtype;		/* RT_*, or CK_ANY_TYPE */
+	enum conf_vtype	 vtype;
+	int		 flags;
+	size_t		 off;		/* field in the section's struct */
+	const char	*def;		/* text default; NULL: none or unset */
+	const char	*tdef[3];	/* per resource type, if def is NULL */
+	int64_t		 min, max;
+	const char	*doc;
+};
+
+extern const struct conf_key	conf_keys[];
+extern const size_t		conf_nkeys;
+
+#endif

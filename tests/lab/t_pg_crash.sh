@@ -1,0 +1,29 @@
+#!/bin/bash
+# The postmaster is killed: restart_after_crash is off, so the group fails
+# over instead of restarting in place, and the event log says why.
+set -uo pipefail
+. "$(dirname "$0")/scenario.sh"
+trap on_fail_dump EXIT
+
+lab_fresh
+check "db1 online on node1" online_on node1
+is "$(pgha_on node1 status --json >/dev/null; "$LAB" exec node1 psql -h /run/postgresql -U postgres -Atc 'show restart_after_crash')" \
+    off "restart_after_crash is off in the running server"
+sampler_start
+writer_start pgkill
+writer_wait_more 50
+"$LAB" kill-postmaster node1 >"$OUT_DIR/pgkill.lab" 2>&1
+check "db1 fails over to node2" wait_online_on node2 node2 60
+check "the client commits again" writer_wait_more 50 30
+pgha_on node2 events --group db1 >"$OUT_DIR/pgkill.events" 2>&1
+check "events: db1-pg failed on node1 with the monitor's words" \
+    grep -Eq "node1 +resource db1-pg +online -> failed +monitor failed" \
+    "$OUT_DIR/pgkill.events"
+is "$(status_q node2 '.groups[0].resources[] | select(.name == "db1-pg") | .failcount.node1')" \
+    1 "failcount of db1-pg on node1 is 1"
+assert_client_and_invariants pgkill
+check "no server process left on node1" bash -c '! node_has_pg node1' 
+check "move back to node1 by name works after the failure" \
+    pgha_on node2 group move db1 --to node1
+check "db1 online on node1 again" wait_online_on node1 node1 60
+done_testing

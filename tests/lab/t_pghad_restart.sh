@@ -1,0 +1,36 @@
+#!/bin/bash
+# pghad killed and restarted: on the active node the server neither moves
+# nor stops; on the standby nothing happens at all.
+set -uo pipefail
+. "$(dirname "$0")/scenario.sh"
+trap on_fail_dump EXIT
+
+lab_fresh
+check "db1 online on node1" online_on node1
+pid0=$(postmaster_pid node1)
+sampler_start
+writer_start pghad
+writer_wait_more 50
+"$LAB" kill-pghad node1 >/dev/null
+check "node2 sees node1's pghad down" wait_until 30 sh -c \
+    "$LAB exec node2 $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"node1\") | .state == \"daemon-down\"'"
+check "the client keeps committing while node1's pghad is down" \
+    writer_wait_more 100 30
+check "db1 was not started on node2" bash -c '! node_has_pg node2 && ! node_has_mount node2'
+"$LAB" start-pghad node1 >/dev/null
+check "node1 probes, rejoins and reports db1 online" \
+    wait_online_on node1 node2 60
+is "$(postmaster_pid node1)" "$pid0" "the same postmaster still runs"
+grep -q "found running when pghad started" "$LAB_DIR/node1/pghad.log" &&
+    ok "the probe reported what it found" || not_ok "the probe reported what it found"
+
+"$LAB" kill-pghad node2 >/dev/null
+"$LAB" start-pghad node2 >/dev/null
+check "standby's pghad restarted: node2 online again" wait_until 60 sh -c \
+    "$LAB exec node1 $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"node2\") | .state == \"online\"'"
+check "db1 untouched on node1" online_on node1
+is "$(postmaster_pid node1)" "$pid0" "still the same postmaster"
+errs=$(grep -c ' err ' "$WRITER_LOG")
+is "$errs" 0 "the client saw no error at all"
+assert_client_and_invariants pghad
+done_testing

@@ -1,0 +1,559 @@
+/*
+ * test_conf.c - unit tests of the configuration parser (conf.c): good
+ * files, every kind of bad one with its exact "file:line: message", the
+ * start order, defaults, the hash, the print/re-parse round trip, and that
+ * man/pgha.conf.5 documents every key of the table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conf_keys.h"
+#include "tap.h"
+#include "util.h"
+
+#define NODE1	"[node n1]\nnodeid = 1\n"
+#define PRE	NODE1 "[group g]\n"		/* three lines */
+
+static char	*errbuf;
+
+/* Parse text as "t.conf"; the error text is left in errbuf. */
+static struct conf *
+load(const char *text, size_t len)
+{
+	size_t		 n = 0;
+	FILE		*f;
+	struct conf	*c;
+
+	free(errbuf);
+	errbuf = NULL;
+	if ((f = open_memstream(&errbuf, &n)) == NULL)
+		abort();
+	c = conf_load_buf("t.conf", text, len, f);
+	fclose(f);
+	return c;
+}
+
+static struct conf *
+loads(const char *text)
+{
+	return load(text, strlen(text));
+}
+
+static char *
+print_str(const struct conf *c)
+{
+	char	*buf = NULL;
+	size_t	 n = 0;
+	FILE	*f = open_memstream(&buf, &n);
+
+	if (f == NULL)
+		abort();
+	conf_print(f, c);
+	fclose(f);
+	return buf;
+}
+
+/* text must be rejected with exactly these messages. */
+static void
+bad(const char *text, const char *want, const char *what)
+{
+	struct conf	*c = loads(text);
+
+	ok(c == NULL, "rejected: %s", what);
+	is_str(errbuf, want, "message: %s", what);
+	conf_free(c);
+}
+
+static const char *const bad_cases[][3] = {
+	{ PRE "[resource db1-pg]\ngroup = g\ntype = postgresql\n"
+	    "data = /d\nport = 70000\n",
+	  "t.conf:8: [resource db1-pg] port: \"70000\" is not a port number "
+	  "(1-65535)\n", "port out of range" },
+	{ PRE "[resource db1-disk]\ngroup = g\ntype = disk\n"
+	    "mountpoint = /m\nfstype = ext4\n",
+	  "t.conf:4: [resource db1-disk] (type disk) lacks required key "
+	  "\"device\"\n", "missing type-specific key" },
+	{ PRE "[resource r]\ngroup = g\ntype = postgresql\ndata = /d\n"
+	    "device = /dev/x\n",
+	  "t.conf:8: [resource r] key \"device\" is not valid for type "
+	  "postgresql (it belongs to type disk)\n", "key of another type" },
+	{ NODE1 "[foo bar]\nx = y\n",
+	  "t.conf:3: unknown section kind \"foo\" (cluster, node, group or "
+	  "resource)\n", "unknown section kind" },
+	{ NODE1 "[node n1]\nnodeid = 2\n",
+	  "t.conf:3: [node n1] duplicate section (first at line 1)\n",
+	  "duplicate section" },
+	{ NODE1 "nodeid = 2\n",
+	  "t.conf:3: [node n1] duplicate key \"nodeid\" (first at line 2)\n",
+	  "duplicate key" },
+	{ "nodeid = 1\n" NODE1,
+	  "t.conf:1: key \"nodeid\" outside of a section\n",
+	  "key outside a section" },
+	{ "[node n1]\nnodeid =\n",
+	  "t.conf:2: [node n1] nodeid: empty value\n", "empty value" },
+	{ "[node -x]\n" NODE1,
+	  "t.conf:1: [node] \"-x\" is not a valid name (letters, digits, "
+	  "\"_\", \".\", \"-\", at most 63, starting with a letter or "
+	  "digit)\n", "invalid section name" },
+	{ "[node n1]\nnodeid 1\n",
+	  "t.conf:1: [node n1] lacks required key \"nodeid\"\n"
+	  "t.conf:2: syntax error: expected \"[section]\", \"key = value\" "
+	  "or \"# comment\"\n", "syntax error, errors sorted by line" },
+	{ "[node a]\nnodeid = 1\n[node b]\nnodeid = 1\n",
+	  "t.conf:4: [node b] nodeid: \"1\" is already used by [node a]\n",
+	  "duplicate nodeid" },
+	{ "[node a]\nnodeid = 0\n",
+	  "t.conf:2: [node a] nodeid: \"0\" is not an integer (1-65535)\n",
+	  "nodeid 0" },
+	{ "# nothing\n",
+	  "t.conf:1: no [node] section: at least one node is required\n",
+	  "no node" },
+	{ NODE1 "[group g]\npreferred_owners = n1 n2 n1\n",
+	  "t.conf:4: [group g] preferred_owners: \"n1\" is listed twice\n"
+	  "t.conf:4: [group g] preferred_owners: no node \"n2\"\n",
+	  "preferred_owners: unknown and twice" },
+	{ PRE "autostart = maybe\n",
+	  "t.conf:4: [group g] autostart: \"maybe\" is not yes or no\n",
+	  "bad boolean" },
+	{ PRE "[group h]\n[resource a]\ngroup = g\ntype = disk\n"
+	    "device = /dev/a\nmountpoint = /a\nfstype = ext4\n"
+	    "requires = a x b b\n"
+	    "[resource b]\ngroup = h\ntype = disk\ndevice = /dev/b\n"
+	    "mountpoint = /b\nfstype = ext4\n",
+	  "t.conf:11: [resource a] requires: \"b\" is listed twice\n"
+	  "t.conf:11: [resource a] requires: \"a\" is the resource itself\n"
+	  "t.conf:11: [resource a] requires: no resource \"x\"\n"
+	  "t.conf:11: [resource a] requires: \"b\" is in group h, not g\n",
+	  "requires: self, unknown, twice, other group" },
+	{ PRE "[resource a]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/24\nrequires = b\n"
+	    "[resource b]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.2/24\nrequires = c\n"
+	    "[resource c]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.3/24\nrequires = a\n",
+	  "t.conf:4: [resource a] cycle in requires: a -> b -> c -> a\n",
+	  "cycle of three" },
+	{ PRE "[resource b]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.2/24\nrequires = a\n"
+	    "[resource a]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/24\nrequires = b\n",
+	  "t.conf:4: [resource b] cycle in requires: b -> a -> b\n",
+	  "cycle of two" },
+	{ PRE "[resource a]\ngroup = x\ntype = address\n"
+	    "address = 198.18.0.1/24\n"
+	    "[resource b]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.2/24\nrequires = a\n",
+	  "t.conf:5: [resource a] group: no group \"x\"\n",
+	  "requires of a resource without a group (found by fuzzing)" },
+	{ PRE "[resource a]\ngroup = g\ntype = postgresql\ndata = /d\n"
+	    "[resource b]\ngroup = g\ntype = postgresql\ndata = /d\n"
+	    "port = 5433\n",
+	  "t.conf:11: [resource b] data: \"/d\" is already used by "
+	  "[resource a]\n", "same data directory twice" },
+	{ PRE "[resource a]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/24\n"
+	    "[resource b]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/16\n",
+	  "t.conf:11: [resource b] address: \"198.18.0.1/16\" is already "
+	  "used by [resource a]\n", "same address twice" },
+	{ PRE "[resource a]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\n"
+	    "[resource b]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = xfs\n",
+	  "t.conf:13: [resource b] device: \"/dev/a\" is already used by "
+	  "[resource a]\n"
+	  "t.conf:14: [resource b] mountpoint: \"/m\" is already used by "
+	  "[resource a]\n", "same device and mount point twice" },
+	{ PRE "[resource a]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/24\nmonitor_interval = 50ms\n"
+	    "start_timeout = 500ms\nstop_timeout = 2x\nrestarts = 101\n"
+	    "arp_count = -1\n",
+	  "t.conf:8: [resource a] monitor_interval: \"50ms\" is out of range "
+	  "(100ms-24h)\n"
+	  "t.conf:9: [resource a] start_timeout: \"500ms\" is out of range "
+	  "(1s-24h)\n"
+	  "t.conf:10: [resource a] stop_timeout: \"2x\" is not a duration "
+	  "(e.g. 500ms, 2s, 1m)\n"
+	  "t.conf:11: [resource a] restarts: \"101\" is not an integer "
+	  "(0-100)\n"
+	  "t.conf:12: [resource a] arp_count: \"-1\" is not an integer "
+	  "(0-20)\n", "durations and integers out of range" },
+	{ PRE "[resource a]\ngroup = g\ntype = address\n"
+	    "address = 198.18.0.1/33\n"
+	    "[resource b]\ngroup = g\ntype = address\naddress = 198.18.0.1\n"
+	    "[resource c]\ngroup = g\ntype = address\n"
+	    "address = 300.1.1.1/24\ninterface = a/b\n",
+	  "t.conf:7: [resource a] address: \"198.18.0.1/33\" is not an IPv4 "
+	  "address with a prefix length (a.b.c.d/1-32)\n"
+	  "t.conf:11: [resource b] address: \"198.18.0.1\" is not an IPv4 "
+	  "address with a prefix length (a.b.c.d/1-32)\n"
+	  "t.conf:15: [resource c] address: \"300.1.1.1/24\" is not an IPv4 "
+	  "address with a prefix length (a.b.c.d/1-32)\n"
+	  "t.conf:16: [resource c] interface: \"a/b\" is not an interface "
+	  "name (at most 15 bytes, no \"/\", \":\" or blanks)\n",
+	  "bad addresses" },
+	{ PRE "[resource a]\ngroup = g\ntype = disk\ndevice = dev/a\n"
+	    "mountpoint = /m\nfstype = Ext4\n",
+	  "t.conf:7: [resource a] device: \"dev/a\" is not an absolute "
+	  "path\n"
+	  "t.conf:9: [resource a] fstype: \"Ext4\" is not a file system type "
+	  "([a-z0-9]+)\n", "bad path and fstype" },
+	{ PRE "[resource a]\ngroup = h\ntype = foo\n"
+	    "[resource b]\n",
+	  "t.conf:5: [resource a] group: no group \"h\"\n"
+	  "t.conf:6: [resource a] type: \"foo\" is not a resource type "
+	  "(disk, address or postgresql)\n"
+	  "t.conf:7: [resource b] lacks required key \"group\"\n"
+	  "t.conf:7: [resource b] lacks required key \"type\"\n",
+	  "bad group and type, missing both" },
+	{ "[cluster]\nsocket = ctl\nstate_dir = var\nfoo = 1\n"
+	    "[cluster]\n" NODE1,
+	  "t.conf:2: [cluster] socket: \"ctl\" is not @NAME or an absolute "
+	  "path (at most 107 bytes)\n"
+	  "t.conf:3: [cluster] state_dir: \"var\" is not an absolute path\n"
+	  "t.conf:4: [cluster] unknown key \"foo\"\n"
+	  "t.conf:5: [cluster] duplicate section (first at line 1)\n",
+	  "bad [cluster]" },
+	{ "[cluster x]\n[node]\n" NODE1 "[group g]\n[resource r]\n"
+	    "group = g\ntype = disk\ndevice = /a\nmountpoint = /b\n"
+	    "fstype = ext4\nflavour = mild\n",
+	  "t.conf:1: [cluster] takes no name\n"
+	  "t.conf:2: [node] needs a name\n"
+	  "t.conf:12: [resource r] unknown key \"flavour\"\n",
+	  "section headers and unknown resource key" },
+	{ NODE1 "= 3\n[node n2]\n\tnodeid\t=\t2 \r\n",
+	  "t.conf:3: syntax error: no key before \"=\"\n"
+	  "t.conf:4: [node n2] lacks required key \"nodeid\"\n"
+	  "t.conf:5: control character 0x0d in line\n",
+	  "no key, carriage return" },
+};
+
+static void
+test_bad(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(bad_cases); i++)
+		bad(bad_cases[i][0], bad_cases[i][1], bad_cases[i][2]);
+}
+
+static void
+test_too_many_nodes(void)
+{
+	char	*buf = NULL, want[128];
+	size_t	 n = 0;
+	FILE	*f = open_memstream(&buf, &n);
+	int	 i;
+	struct conf *c;
+
+	for (i = 1; i <= CONF_MAX_NODES + 1; i++)
+		fprintf(f, "[node n%d]\nnodeid = %d\n", i, i);
+	fclose(f);
+	c = loads(buf);
+	ok(c == NULL, "33 nodes rejected");
+	snprintf(want, sizeof(want), "t.conf:%d: [node n%d] too many nodes "
+	    "(at most %d)\n", 2 * CONF_MAX_NODES + 1, CONF_MAX_NODES + 1,
+	    CONF_MAX_NODES);
+	is_str(errbuf, want, "too-many-nodes message");
+	buf[strlen(buf) - strlen("[node n33]\nnodeid = 33\n")] = '\0';
+	c = loads(buf);
+	ok(c != NULL && c->nnodes == CONF_MAX_NODES, "32 nodes accepted");
+	conf_free(c);
+	free(buf);
+}
+
+static const char good[] =
+    "# a comment\n"
+    "  # an indented comment\n"
+    "\n"
+    "[node node1]\n"
+    "nodeid = 7\n"
+    "[node node2]\n"
+    "nodeid = 65535\n"
+    "[group db1]\n"
+    "preferred_owners = node2 node1\n"
+    "[group empty]\n"
+    "autostart = no\n"
+    "[resource db1-pg]\n"
+    "group = db1\n"
+    "type = postgresql\n"
+    "requires = db1-ip db1-disk\n"
+    "data = /srv/db1/data\n"
+    "[resource db1-ip]\n"
+    "group = db1\n"
+    "type = address\n"
+    "address = 198.18.0.100/24\n"
+    "requires = db1-disk\n"
+    "restarts = 2\n"
+    "[resource db1-disk]\n"
+    "group = db1\n"
+    "type = disk\n"
+    "device = /dev/loop0\n"
+    "mountpoint = /srv/db1\n"
+    "fstype = ext4\n"
+    "monitor_interval = 1500ms\n"
+    "stop_timeout = 2m\n"
+    "[resource db1-extra]\n"
+    "group = db1\n"
+    "type = address\n"
+    "address = 198.18.0.101/24\n";
+
+static void
+test_good_tree(const struct conf *c)
+{
+	const struct conf_resource	*pg, *ip, *disk;
+	const struct conf_group		*g;
+
+	is_str(c->cluster_name, "pgha", "default cluster name");
+	is_str(c->socket, "@pgha.ctl", "default socket");
+	ok(c->admin_group == NULL && c->agent_path == NULL,
+	    "unset admin_group and agent_path");
+	is_str(c->state_dir, "/var/lib/pgha", "default state_dir");
+	is_int(c->nnodes, 2, "two nodes");
+	ok(conf_node_by_id(c, 65535) == &c->nodes[1], "node by id");
+	ok(conf_node_by_name(c, "nope") == NULL, "unknown node name");
+	g = conf_group_by_name(c, "db1");
+	ok(g && g->npreferred == 2 && g->preferred[0] == &c->nodes[1] &&
+	    g->preferred[1] == &c->nodes[0], "preferred owners in order");
+	ok(g && g->autostart, "autostart defaults to yes");
+	ok(!c->groups[1].autostart && c->groups[1].nres == 0,
+	    "empty group allowed, autostart no");
+	pg = conf_resource_by_name(c, "db1-pg");
+	ip = conf_resource_by_name(c, "db1-ip");
+	disk = conf_resource_by_name(c, "db1-disk");
+	if (!ok(pg && ip && disk && g, "resources found"))
+		return;
+	ok(g->nres == 4 && g->res[0] == disk && g->res[1] == ip &&
+	    g->res[2] == pg && g->res[3] == &c->resources[3],
+	    "start order: disk, ip, pg, then the rest in file order");
+	ok(pg->nrequires == 2 && pg->requires[0] == ip &&
+	    pg->requires[1] == disk, "requires kept as given");
+	is_int(pg->monitor_interval_ms, 500, "postgresql monitor_interval");
+	is_int(pg->start_timeout_ms, 120000, "postgresql start_timeout");
+	is_int(ip->monitor_timeout_ms, 5000, "address monitor_timeout");
+	is_int(ip->restarts, 2, "restarts");
+	is_int(pg->restarts, 0, "restarts default");
+	is_int(disk->monitor_interval_ms, 1500, "given monitor_interval");
+	is_int(disk->stop_timeout_ms, 120000, "given stop_timeout");
+	is_int(disk->start_timeout_ms, 60000, "disk start_timeout");
+	is_str(conf_param(pg, "logfile"), "/srv/db1/data/pgha-server.log",
+	    "logfile derived from data");
+	is_str(conf_param(pg, "port"), "5432", "port default");
+	is_str(conf_param(pg, "bindir"), "/usr/lib/postgresql/15/bin",
+	    "bindir default");
+	is_str(conf_param(ip, "interface"), "", "interface default");
+	is_str(conf_param(ip, "arp_count"), "3", "arp_count default");
+	is_str(conf_param(disk, "options"), "", "options default");
+	ok(conf_param(disk, "data") == NULL, "no foreign params");
+	ok(pg->nparams == 6 && strcmp(pg->params[0].key, "data") == 0 &&
+	    strcmp(pg->params[5].key, "logfile") == 0,
+	    "params in table order");
+	is_str(pg->type_name, "postgresql", "type name");
+	ok(pg->group == g && pg->index == 0 && pg->line == 12,
+	    "group, index, line");
+}
+
+static void
+test_good(void)
+{
+	struct conf	*c = loads(good);
+
+	if (!ok(c != NULL, "good file accepted"))
+		diag("%s", errbuf);
+	else
+		test_good_tree(c);
+	is_str(errbuf, "", "no messages for a good file");
+	conf_free(c);
+}
+
+/* print, re-parse, print: same text, same hash */
+static void
+roundtrip(const char *text, const char *what)
+{
+	struct conf	*a = loads(text), *b;
+	char		*pa, *pb;
+
+	if (!ok(a != NULL, "round trip %s: parses", what))
+		return;
+	pa = print_str(a);
+	b = loads(pa);
+	if (ok(b != NULL, "round trip %s: printed form parses", what)) {
+		pb = print_str(b);
+		is_str(pb, pa, "round trip %s: same text", what);
+		is_str(b->hash, a->hash, "round trip %s: same hash", what);
+		free(pb);
+	}
+	free(pa);
+	conf_free(a);
+	conf_free(b);
+}
+
+static void
+test_hash(void)
+{
+	const char	*a = "[node n1]\nnodeid = 1\n[group g]\n";
+	const char	*b = "# other comments\n\n  [node  n1]  \n"
+			     "\tnodeid=1\n\n# x\n[group g]\nautostart = yes\n";
+	const char	*d = "[node n1]\nnodeid = 2\n[group g]\n";
+	struct conf	*ca = loads(a), *cb = loads(b), *cd = loads(d);
+
+	if (ok(ca && cb && cd, "hash inputs parse")) {
+		is_int(strlen(ca->hash), 64, "hash is 64 hex chars");
+		is_str(ca->hash, cb->hash, "comments, blanks and explicit "
+		    "defaults do not change the hash");
+		ok(strcmp(ca->hash, cd->hash) != 0,
+		    "a changed value changes the hash");
+	}
+	conf_free(ca);
+	conf_free(cb);
+	conf_free(cd);
+}
+
+static void
+test_print(void)
+{
+	struct conf	*c = loads("[cluster]\nname = c1\n"
+			    "agent_path = /usr/lib/pgha/pgha-agent\n"
+			    "[node a]\nnodeid = 3\n[group g]\n"
+			    "[resource r]\ngroup = g\ntype = address\n"
+			    "address = 198.18.0.9/32\n"
+			    "monitor_interval = 3600000ms\n"
+			    "monitor_timeout = 120s\n");
+	char		*s;
+
+	if (!ok(c != NULL, "print input parses"))
+		return;
+	s = print_str(c);
+	is_str(s, "[cluster]\nname = c1\nsocket = @pgha.ctl\n"
+	    "state_dir = /var/lib/pgha\nagent_path = /usr/lib/pgha/pgha-agent\n"
+	    "\n[node a]\nnodeid = 3\n"
+	    "\n[group g]\nautostart = yes\n"
+	    "\n[resource r]\ngroup = g\ntype = address\n"
+	    "monitor_interval = 1h\nmonitor_timeout = 2m\n"
+	    "start_timeout = 10s\nstop_timeout = 10s\nrestarts = 0\n"
+	    "address = 198.18.0.9/32\narp_count = 3\n",
+	    "canonical text: table order, largest units, empty values left "
+	    "out");
+	free(s);
+	conf_free(c);
+}
+
+static void
+test_garbage(void)
+{
+	static const char	nul[] = "[node n1]\nnodeid = 1\0\n";
+	struct conf		*c;
+
+	c = load(nul, sizeof(nul) - 1);
+	ok(c == NULL, "embedded NUL rejected");
+	is_str(errbuf, "t.conf:1: [node n1] lacks required key \"nodeid\"\n"
+	    "t.conf:2: control character 0x00 in line\n",
+	    "embedded NUL message");
+	/* no final newline, and len cuts a longer string */
+	c = load("[node n1]\nnodeid = 12345", 20);
+	ok(c != NULL && c->nodes[0].nodeid == 1, "reads only len bytes");
+	conf_free(c);
+}
+
+static void
+test_file(void)
+{
+	char		 path[] = "/tmp/test_conf.XXXXXX";
+	int		 fd = mkstemp(path);
+	struct conf	*c;
+	FILE		*f;
+	size_t		 n = 0;
+
+	if (fd == -1 || write(fd, good, strlen(good)) != (ssize_t)strlen(good))
+		abort();
+	close(fd);
+	c = conf_load(path, stderr);
+	ok(c != NULL && c->nresources == 4 && strcmp(c->path, path) == 0,
+	    "conf_load reads a file");
+	conf_free(c);
+	unlink(path);
+	free(errbuf);
+	errbuf = NULL;
+	f = open_memstream(&errbuf, &n);
+	c = conf_load(path, f);
+	fclose(f);
+	ok(c == NULL && strstr(errbuf, "No such file") != NULL,
+	    "conf_load of a missing file: %s", errbuf);
+	conf_free(NULL);
+}
+
+/* Every key of the table has an ".It Cm KEY" entry in the man page. */
+static void
+test_manpage(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*buf = NULL, item[128];
+	size_t	 n = 0, i;
+	int	 missing = 0;
+
+	if (!ok(f != NULL, "man page %s readable", path))
+		return;
+	if (getdelim(&buf, &n, '\0', f) == -1)
+		abort();
+	fclose(f);
+	for (i = 0; i < conf_nkeys; i++) {
+		snprintf(item, sizeof(item), ".It Cm %s ", conf_keys[i].name);
+		if (strstr(buf, item) == NULL) {
+			snprintf(item, sizeof(item), ".It Cm %s\n",
+			    conf_keys[i].name);
+			if (strstr(buf, item) == NULL) {
+				diag("%s lacks .It Cm %s", path,
+				    conf_keys[i].name);
+				missing++;
+			}
+		}
+	}
+	is_int(missing, 0, "man page documents all %zu keys", conf_nkeys);
+	free(buf);
+}
+
+/* The golden order.in: start order b, a, c, d (see the file). */
+static void
+test_order_file(const char *top)
+{
+	char		 path[4096];
+	struct conf	*c;
+	const struct conf_group *g;
+	const char	*want[] = { "b", "a", "c", "d" };
+	int		 i, good_order = 1;
+
+	snprintf(path, sizeof(path), "%s/tests/golden/conf/order.in", top);
+	c = conf_load(path, stderr);
+	if (!ok(c != NULL, "%s parses", path))
+		return;
+	g = &c->groups[0];
+	for (i = 0; i < 4; i++)
+		if (g->nres != 4 || strcmp(g->res[i]->name, want[i]) != 0)
+			good_order = 0;
+	ok(good_order, "order.in starts b, a, c, d");
+	conf_free(c);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*top = getenv("PGHA_TOP");
+	char		 man[4096];
+
+	snprintf(man, sizeof(man), "%s/man/pgha.conf.5", top ? top : ".");
+	test_good();
+	test_bad();
+	test_too_many_nodes();
+	test_hash();
+	test_print();
+	roundtrip(good, "test file");
+	test_garbage();
+	test_file();
+	test_manpage(man);
+	test_order_file(top ? top : ".");
+	free(errbuf);
+	return done_testing();
+}
