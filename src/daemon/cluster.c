@@ -804,6 +804,18 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    objname("node", conf->nodes[n].name),
 			    "offline", "joining", "its pghad joined");
 	}
+	/* Members we joined alongside: known from the member list only. */
+	for (i = 0; i < nmem; i++) {
+		int n = state_node_idx(cs, mem[i].nodeid);
+
+		if (n < 0 || (cs->nodes[n].in_cpg &&
+		    cs->nodes[n].cpg_pid == mem[i].pid))
+			continue;
+		cs->nodes[n].in_cpg = true;
+		cs->nodes[n].cpg_pid = mem[i].pid;
+		cs->nodes[n].synced = cs->nodes[n].recorded = false;
+		cs->nodes[n].daemon_down = cs->nodes[n].refused = false;
+	}
 	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
 	    nleft, njoin);
 	if (njoin > 0 && joined) {
