@@ -89,7 +89,8 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(F
 
 $(BUILD)/fuzz/libfuzzer_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
-	clang $(WFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	clang $(WFLAGS) -Wno-unknown-warning-option -O1 -g \
+	    -fsanitize=fuzzer,address,undefined \
 	    $(CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
 check: all $(UNIT_TESTS) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))

@@ -46,7 +46,7 @@ xreallocarray(void *p, size_t n, size_t sz)
 {
 	if (sz && n > SIZE_MAX / sz)
 		oom();
-	p = realloc(p, n * sz ? n * sz : 1);
+	p = realloc(p, n && sz ? n * sz : 1);
 	if (p == NULL)
 		oom();
 	return p;

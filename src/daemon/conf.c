@@ -1024,7 +1024,7 @@ static void
 report_cycle(struct parser *p, struct conf_resource **stack, int from,
     int n)
 {
-	char	*buf = NULL, *t;
+	char	*buf = NULL;
 	size_t	 len = 0;
 	FILE	*f = open_memstream(&buf, &len);
 	int	 i, min = from, k;
@@ -1038,10 +1038,10 @@ report_cycle(struct parser *p, struct conf_resource **stack, int from,
 		k = from + (min - from + i) % (n - from);
 		fprintf(f, "%s%s", i ? " -> " : "", stack[k]->name);
 	}
-	fclose(f);
-	t = buf;
+	if (fclose(f) != 0)
+		abort();
 	perr(p, stack[min]->line, "[resource %s] cycle in requires: %s",
-	    stack[min]->name, t);
+	    stack[min]->name, buf);
 	free(buf);
 }
 
