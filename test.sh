@@ -79,6 +79,16 @@ fuzz_short() {
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per harness" fuzz_short
 if [ "$LAB" -eq 1 ]; then
 	step "lab (integration)" tests/lab/run-all.sh build
+	# The daemons themselves under ASan+UBSan, on a short set.
+	if make -s SAN=1 -j2 all >/dev/null; then
+		step "lab under ASan+UBSan (short set)" env \
+		    PGHA_BUILD="$PWD/build-san" tests/lab/run-all.sh build-san \
+		    tests/lab/t_move.sh tests/lab/t_pg_crash.sh \
+		    tests/lab/t_pghad_restart.sh
+	else
+		echo "sanitizer build failed"
+		total_fail=$(( total_fail + 1 ))
+	fi
 fi
 echo "==== all tests"
 echo "$total_pass passed, $total_fail failed"

@@ -28,11 +28,22 @@ pass=0 fail=0 failed_tests=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	echo "# ---- $name"
+	rm -f "$OUT_DIR"/*.verify "$OUT_DIR"/*.out
 	start=$(date +%s)
 	"$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"
 	rc=${PIPESTATUS[0]}
 	p=$(grep -c '^ok ' "$OUT_DIR/$name.tap")
 	f=$(grep -c '^not ok ' "$OUT_DIR/$name.tap")
+	# A sanitizer report in any daemon's or client's output fails the test.
+	if grep -lE 'ERROR: (Address|Leak|Memory)Sanitizer|runtime error:' \
+	    /var/tmp/pgha-lab/node*/*.log "$OUT_DIR"/*.verify \
+	    "$OUT_DIR"/*.out "$OUT_DIR/$name.stderr" 2>/dev/null; then
+		echo "not ok - $name: sanitizer report (files above)"
+		f=$(( f + 1 ))
+		rc=1
+		mkdir -p "$OUT_DIR/sanitizer-$name"
+		cp /var/tmp/pgha-lab/node*/*.log "$OUT_DIR/sanitizer-$name/" 2>/dev/null
+	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1	# died without saying why: count it
 		echo "not ok - $name exited $rc" 

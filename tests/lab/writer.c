@@ -578,8 +578,12 @@ main(int argc, char *argv[])
 	r.interval_ms = 10;
 	r.table = "pgha_writer";
 	if (parse_args(argc, argv, &r)) {
+		int rc;
+
 		read_log(&r);
-		return report(&r);
+		rc = report(&r);
+		free(r.recs);
+		return rc;
 	}
 	snprintf(name, sizeof(name), "pgha-writer:%d", (int)getpid());
 	if (r.writer == NULL)
@@ -597,5 +601,10 @@ main(int argc, char *argv[])
 		fclose(r.log);
 	else
 		r.log = NULL;
-	return report(&r);
+	{
+		int rc = report(&r);
+
+		free(r.recs);
+		return rc;
+	}
 }
