@@ -608,20 +608,6 @@ send_sync(bool synced)
 
 /* --- the decider ---------------------------------------------------- */
 
-static bool
-i_am_decider(void)
-{
-	int	i;
-
-	for (i = 0; i < nmembers; i++) {
-		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
-
-		if (n >= 0 && cs->nodes[n].synced && !cs->nodes[n].refused)
-			return n == cs->local;
-	}
-	return false;
-}
-
 static uint32_t
 decider_id(void)
 {
@@ -634,6 +620,12 @@ decider_id(void)
 			return conf->nodes[n].nodeid;
 	}
 	return 0;
+}
+
+static bool
+i_am_decider(void)
+{
+	return decider_id() == my_nodeid;
 }
 
 static bool

@@ -7,6 +7,9 @@ trap on_fail_dump EXIT
 
 lab_fresh
 check "db1 online on node1" online_on node1
+sampler_start
+writer_start refuse
+writer_wait_more 50
 "$LAB" kill-pghad node2 >/dev/null
 sed 's/^preferred_owners = .*/preferred_owners = node2 node1/' \
     "$LAB_DIR/pgha.conf" >"$LAB_DIR/pgha-other.conf"
@@ -27,4 +30,8 @@ check "non-root move: permission denied" grep -qi "permission denied" <<<"$out"
     "$PGHA_BUILD/pgha" status >/dev/null 2>&1
 is "$?" 0 "non-root may read the status"
 check "db1 did not move" online_on node1
+check "the client kept committing" writer_wait_more 50 30
+errs=$(grep -c ' err ' "$WRITER_LOG")
+is "$errs" 0 "the client saw no error"
+assert_client_and_invariants refuse
 done_testing
