@@ -21,6 +21,7 @@
  * MSG_DECIDE, and only while its partition is quorate.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,13 @@
 #define MAX_MEMBERS	CONF_MAX_NODES
 #define RETRY_MS	10
 #define RECONNECT_MS	1000
+/*
+ * At start-up, how long the decider waits for the pghad of every corosync
+ * member before placing groups that are placed nowhere yet: so that a
+ * cluster whose daemons start a second apart still starts its groups on
+ * their preferred owners.
+ */
+#define JOIN_WAIT_MS	10000
 
 struct pending {
 	struct wbuf	 w;
@@ -64,6 +72,8 @@ static uint32_t			 my_pid;
 static struct pending		*sendq, **sendq_tail = &sendq;
 static struct loop_timer	*retry_timer, *reconnect_timer;
 static int			 records_in_flight, decides_in_flight;
+static uint64_t			 started_ms;
+static struct loop_timer	*join_wait_timer;
 
 /* Current CPG membership and the sync round. */
 static uint64_t			 members[MAX_MEMBERS];
@@ -73,6 +83,19 @@ static bool			 round_seen[CONF_MAX_NODES];
 static char			 round_hash[CONF_MAX_NODES][WIRE_HASH_LEN];
 static char			 cluster_hash[WIRE_HASH_LEN];
 static struct logged		*elog, **elog_tail = &elog;
+
+/* Requests of ours in flight, answered when delivered back. */
+struct pending_req {
+	uint32_t		 seq;
+	request_done_cb		 done;
+	void			*arg;
+	struct pending_req	*next;
+};
+static struct pending_req	*preqs;
+static uint32_t			 req_seq;
+/* Outcome of the last request applied. */
+static char			 req_why[CAUSE_LEN], req_target[NAME_LEN];
+static const char		*req_code;
 
 static bool			 q_quorate;
 
@@ -324,6 +347,21 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 }
 
 static void
+request_refused(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+request_refused(const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	req_code = code;
+	va_start(ap, fmt);
+	vsnprintf(req_why, sizeof(req_why), fmt, ap);
+	va_end(ap);
+}
+
+static void
 request_move(const struct conf_group *g, const struct msg *m,
     const char *who, bool log_events)
 {
@@ -338,24 +376,28 @@ request_move(const struct conf_group *g, const struct msg *m,
 
 		cn = conf_node_by_name(conf, m->u.request.to);
 		n = cn ? cn->index : -1;
-		if (n >= 0) {
+		if (n < 0 || !state_node_eligible(cs, n))
+			n = -1;
+		else {
+			/* Named by an operator: its failures are forgiven. */
 			gr->banned &= ~(1ULL << n);
 			for (r = 0; r < g->nres; r++)
 				state_fc(cs, g->res[r]->index, n)->count = 0;
 		}
-		if (n < 0 || !state_node_eligible(cs, n))
-			n = -1;
-		snprintf(why, sizeof(why), "%s cannot take it",
+		snprintf(why, sizeof(why), "%s is not an active member",
 		    m->u.request.to);
 	} else
 		n = decide_best_node(cs, g, owner, why, sizeof(why));
 	if (n < 0) {
+		request_refused(m->u.request.to[0] ? "node-down" : "failed",
+		    "cannot move %s: %s", g->name, why);
 		if (log_events)
 			events_add(m->wall, who, g->name,
 			    objname("group", g->name), "move",
 			    "refused", why);
 		return;
 	}
+	snprintf(req_target, sizeof(req_target), "%s", conf->nodes[n].name);
 	gr->intent_online = true;
 	gr->target = conf->nodes[n].nodeid;
 	snprintf(gr->reason, sizeof(gr->reason), "moved to %s by an "
@@ -376,12 +418,18 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 	const char		*who = node_name(nodeid);
 	int			 i, n;
 
-	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL)
+	req_code = NULL;
+	req_why[0] = req_target[0] = '\0';
+	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL) {
+		request_refused("unknown-group", "no group named \"%s\"",
+		    m->u.request.group);
 		return;
+	}
 	gr = &cs->groups[g->index];
 	switch (m->u.request.op) {
 	case REQ_ONLINE:
 		gr->intent_online = true;
+		gr->placed = false;	/* for the decider to place afresh */
 		gr->banned = 0;
 		for (i = 0; i < g->nres; i++)
 			for (n = 0; n < conf->nnodes; n++)
@@ -643,11 +691,42 @@ all_recorded(void)
 }
 
 static void
+join_wait_cb(void *arg)
+{
+	join_wait_timer = NULL;
+	after_change();
+}
+
+/* A corosync member whose pghad has not joined yet, while starting up. */
+static bool
+waiting_for_members(void)
+{
+	uint64_t	age = now_ms() - started_ms;
+	int		n;
+
+	if (age >= JOIN_WAIT_MS)
+		return false;
+	for (n = 0; n < conf->nnodes; n++) {
+		const struct node_rt *nd = &cs->nodes[n];
+
+		if (n == cs->local || !nd->cs_member || nd->in_cpg ||
+		    nd->daemon_down)
+			continue;
+		if (join_wait_timer == NULL)
+			join_wait_timer = loop_timer_add(JOIN_WAIT_MS - age,
+			    join_wait_cb, NULL);
+		return true;
+	}
+	return false;
+}
+
+static void
 decide_all(void)
 {
 	struct decision	*d;
 	struct msg	 m;
 	int		 gi, n;
+	bool		 wait_members;
 
 	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
 	    !i_am_decider() || !all_recorded())
@@ -661,8 +740,11 @@ decide_all(void)
 		decides_in_flight++;
 		send_msg(&m);
 	}
+	wait_members = waiting_for_members();
 	d = xmalloc(sizeof(*d));
 	for (gi = 0; gi < conf->ngroups; gi++) {
+		if (wait_members && !cs->groups[gi].placed)
+			continue;
 		if (!decide_group(cs, gi, d))
 			continue;
 		memset(&m, 0, sizeof(m));
@@ -683,6 +765,46 @@ after_change(void)
 }
 
 /* --- CPG callbacks -------------------------------------------------- */
+
+static void
+answer_request(uint32_t seq)
+{
+	struct pending_req	**pp, *p;
+
+	for (pp = &preqs; (p = *pp) != NULL; pp = &p->next)
+		if (p->seq == seq) {
+			*pp = p->next;
+			p->done(p->arg, req_code, req_why, req_target);
+			free(p);
+			return;
+		}
+}
+
+/* Requests that can no longer be delivered fail. */
+static void
+fail_requests(const char *why)
+{
+	struct pending_req	*p;
+
+	while ((p = preqs) != NULL) {
+		preqs = p->next;
+		p->done(p->arg, "failed", why, "");
+		free(p);
+	}
+}
+
+void
+cluster_request_forget(void *arg)
+{
+	struct pending_req	**pp, *p;
+
+	for (pp = &preqs; (p = *pp) != NULL;)
+		if (p->arg == arg) {
+			*pp = p->next;
+			free(p);
+		} else
+			pp = &p->next;
+}
 
 static void
 deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
@@ -709,6 +831,8 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 		if (mine && decides_in_flight > 0 && m.type != MSG_REQUEST)
 			decides_in_flight--;
 		apply_cluster_msg(nodeid, &m, true);
+		if (mine && m.type == MSG_REQUEST)
+			answer_request(m.u.request.seq);
 		elog_add(nodeid, &m);
 		break;
 	}
@@ -850,6 +974,8 @@ cpg_fd_cb(int fd, uint32_t events, void *arg)
 	cs->stable = false;
 	cs->nodes[cs->local].synced = false;
 	records_in_flight = decides_in_flight = 0;
+	fail_requests("lost the connection to corosync before the request "
+	    "was delivered");
 	if (reconnect_timer == NULL)
 		reconnect_timer = loop_timer_add(RECONNECT_MS,
 		    (loop_timer_cb)cpg_connect, NULL);
@@ -993,6 +1119,7 @@ cluster_init(const struct conf *c)
 	int			 tries;
 
 	conf = c;
+	started_ms = now_ms();
 	for (tries = 0;; tries++) {
 		if (cpg_model_initialize(&cpg, CPG_MODEL_V1,
 		    (cpg_model_data_t *)&cpg_model, NULL) == CS_OK &&
@@ -1046,22 +1173,22 @@ cluster_leave(void)
 		q_ok = false;
 	}
 	elog_clear();
+	fail_requests("pghad is leaving the cluster");
 }
 
 /* --- requests and status -------------------------------------------- */
 
 int
 cluster_request(enum req_op op, const char *group, const char *to,
-    unsigned uid, const char **code, char *msg, size_t len, char *target,
-    size_t tlen)
+    unsigned uid, const char **code, char *msg, size_t len,
+    request_done_cb done, void *arg)
 {
 	const struct conf_group	*g = conf_group_by_name(conf, group);
 	const struct conf_node	*n = NULL;
 	struct msg		 m;
 	char			 why[CAUSE_LEN / 2];
-	int			 best;
+	struct pending_req	*p;
 
-	target[0] = '\0';
 	if (g == NULL) {
 		*code = "unknown-group";
 		snprintf(msg, len, "no group named \"%s\" in %s", group,
@@ -1093,18 +1220,14 @@ cluster_request(enum req_op op, const char *group, const char *to,
 			    "of the cluster", n->name);
 			return -1;
 		}
-		if (!n) {
-			best = decide_best_node(cs, g, state_group_owner(cs, g),
-			    why, sizeof(why));
-			if (best < 0) {
-				*code = "failed";
-				snprintf(msg, len, "no other node can take "
-				    "%s: %s", g->name, why);
-				return -1;
-			}
-			n = &conf->nodes[best];
+		/* Without a node the best one is chosen when applied. */
+		if (!n && decide_best_node(cs, g, state_group_owner(cs, g),
+		    why, sizeof(why)) < 0) {
+			*code = "failed";
+			snprintf(msg, len, "no other node can take %s: %s",
+			    g->name, why);
+			return -1;
 		}
-		snprintf(target, tlen, "%s", n->name);
 	}
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_REQUEST;
@@ -1115,6 +1238,13 @@ cluster_request(enum req_op op, const char *group, const char *to,
 	m.u.request.uid = uid;
 	snprintf(m.u.request.origin, sizeof(m.u.request.origin), "%s",
 	    local_name());
+	m.u.request.seq = ++req_seq;
+	p = xcalloc(1, sizeof(*p));
+	p->seq = m.u.request.seq;
+	p->done = done;
+	p->arg = arg;
+	p->next = preqs;
+	preqs = p;
 	send_msg(&m);
 	return 0;
 }

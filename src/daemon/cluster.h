@@ -30,10 +30,20 @@ int		 cluster_record_in_flight(void);
 /* Leave the group and close connections. */
 void		 cluster_leave(void);
 
-/* Operator request; 0, or an error code string and message. */
+/*
+ * An operator's request.  Checked here first: -1 with an error code and
+ * message if it cannot be taken.  Otherwise it is multicast and 0 is
+ * returned; done(arg, ...) is called once every node has applied it
+ * (code NULL: carried out, target = the node chosen for a move) or it was
+ * refused then (code and msg say why).
+ */
+typedef void	(*request_done_cb)(void *arg, const char *code,
+		    const char *msg, const char *target);
 int		 cluster_request(enum req_op, const char *group, const char *to,
 		    unsigned uid, const char **code, char *msg, size_t len,
-		    char *target, size_t tlen);
+		    request_done_cb done, void *arg);
+/* The requester went away: never call its done(). */
+void		 cluster_request_forget(void *arg);
 /* A new status object (caller puts). */
 struct json_object *cluster_status(void);
 

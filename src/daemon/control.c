@@ -38,6 +38,7 @@ struct conn {
 	char		*out;
 	size_t		 outlen, outoff;
 	bool		 follow;
+	bool		 waiting;	/* for a request to be applied */
 	bool		 closing;	/* close once out is written */
 	char		 fgroup[64], fnode[64];
 	struct conn	*next;
@@ -60,6 +61,8 @@ conn_free(struct conn *c)
 		}
 	if (c->follow)
 		events_unsubscribe(c);
+	if (c->waiting)
+		cluster_request_forget(c);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	free(c->in);
@@ -213,14 +216,37 @@ do_events(struct conn *c, struct json_object *req)
 	c->closing = true;
 }
 
+/* A request of this connection was applied (or refused) cluster-wide. */
+static void
+change_done(void *arg, const char *code, const char *msg, const char *target)
+{
+	struct conn		*c = arg;
+	struct json_object	*o;
+
+	c->waiting = false;
+	c->closing = true;
+	if (code) {
+		reply_error(c, code, "%s", msg);
+		conn_flush(c);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	if (target && *target)
+		json_object_object_add(o, "target",
+		    json_object_new_string(target));
+	conn_send(c, o);
+	json_object_put(o);
+	conn_flush(c);
+}
+
 static void
 do_change(struct conn *c, enum req_op op, struct json_object *req)
 {
 	const char		*g = jget_str(req, "group");
 	const char		*to = jget_str(req, "to");
 	const char		*code = NULL;
-	char			 msg[512], target[64];
-	struct json_object	*o;
+	char			 msg[512];
 
 	if (!may_change(&c->cred)) {
 		log_notice("control: uid %u (pid %d) may not change the "
@@ -236,21 +262,16 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 		return;
 	}
 	if (cluster_request(op, g, to, (unsigned)c->cred.uid, &code, msg,
-	    sizeof(msg), target, sizeof(target)) < 0) {
+	    sizeof(msg), change_done, c) < 0) {
 		reply_error(c, code, "%s", msg);
 		return;
 	}
 	log_notice("control: uid %u asked %s of group %s%s%s",
 	    (unsigned)c->cred.uid, op == REQ_ONLINE ? "online" :
 	    op == REQ_OFFLINE ? "offline" : "a move", g,
-	    target[0] ? " to " : "", target);
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	if (target[0])
-		json_object_object_add(o, "target",
-		    json_object_new_string(target));
-	conn_send(c, o);
-	json_object_put(o);
+	    to && *to ? " to " : "", to && *to ? to : "");
+	c->waiting = true;
+	c->closing = false;
 }
 
 static void
@@ -285,7 +306,8 @@ handle(struct conn *c, const char *line)
 out:
 	if (req)
 		json_object_put(req);
-	conn_flush(c);
+	if (!c->waiting)
+		conn_flush(c);
 }
 
 static void

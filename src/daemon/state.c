@@ -161,8 +161,9 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	if (owner < 0) {
 		if (!gr->intent_online)
 			return "offline";
-		if (tgt < 0)
-			return gr->reason[0] ? "failed" : "offline";
+		/* Placed nowhere by the decider: no node can run it. */
+		if (tgt < 0 && gr->placed)
+			return "failed";
 		return "starting";
 	}
 	if (owner != tgt)

@@ -264,6 +264,7 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_str(w, m->u.request.to);
 		wbuf_u32(w, m->u.request.uid);
 		wbuf_str(w, m->u.request.origin);
+		wbuf_u32(w, m->u.request.seq);
 		break;
 	case MSG_NODEDOWN:
 		wbuf_u32(w, m->u.nodedown.nodeid);
@@ -372,6 +373,7 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		m->u.request.uid = rbuf_u32(&r);
 		rbuf_str(&r, m->u.request.origin,
 		    sizeof(m->u.request.origin));
+		m->u.request.seq = rbuf_u32(&r);
 		if (m->u.request.op < REQ_ONLINE ||
 		    m->u.request.op > REQ_MOVE)
 			r.err = true;

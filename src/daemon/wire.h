@@ -127,6 +127,7 @@ struct msg {
 			char		to[WIRE_NAME_LEN];	/* "" = best */
 			uint32_t	uid;
 			char		origin[WIRE_NAME_LEN];
+			uint32_t	seq;	/* the sender's, for its reply */
 		} request;
 		struct {
 			uint32_t	nodeid;

@@ -112,6 +112,18 @@ assert_client_and_invariants() {	# NAME
 	is "$v" 0 "$1: never two nodes with the disk, address or server"
 }
 
+# holds_none NODE...: none of the nodes has the disk, address or a server.
+holds_none() {
+	local n
+	for n in "$@"; do
+		if node_has_mount "$n" || node_has_ip "$n" || node_has_pg "$n"; then
+			echo "# $n still holds: mount=$(node_has_mount "$n" && echo y)" \
+			    "ip=$(node_has_ip "$n" && echo y) pg=$(node_has_pg "$n" && echo y)" >&2
+			return 1
+		fi
+	done
+}
+
 on_fail_dump() {
 	if (( _tap_failed > 0 )); then
 		lab_dump_logs

@@ -12,8 +12,7 @@ writer_start offon
 writer_wait_more 50
 check "pgha group offline db1" pgha_on node2 group offline db1 --wait=60
 is "$(group_field node1 state)" offline "db1 is offline"
-check "nothing mounted, no address, no server anywhere" bash -c \
-    '! node_has_mount node1 && ! node_has_mount node2 && ! node_has_ip node1 && ! node_has_ip node2 && ! node_has_pg node1 && ! node_has_pg node2'
+check "nothing mounted, no address, no server anywhere" holds_none node1 node2
 check "pgha group online db1" pgha_on node2 group online db1 --wait=60
 check "db1 online on node1 (preferred owner)" online_on node1
 check "the client commits again" writer_wait_more 50 60
