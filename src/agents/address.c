@@ -28,9 +28,12 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "rstguard.h"
 #include "util.h"
 
 #define ARP_INTERVAL_MS	200
+/* How long a released address's connections are refused (rstguard.c). */
+#define RST_WINDOW_MS	10000
 
 struct addr {
 	struct in_addr	 ip;
@@ -331,6 +334,7 @@ address_stop(const struct addr *a)
 		return OCF_SUCCESS;
 	if ((ifindex = if_nametoindex(ifname)) == 0)
 		return OCF_SUCCESS;	/* the interface just went away */
+	rst_guard_start(a->ip, ifname, ifindex, RST_WINDOW_MS);
 	r = nl_addr(RTM_DELADDR, 0, ifindex, a->ip, plen);
 	if (r < 0 && r != -EADDRNOTAVAIL && r != -ENODEV) {
 		agent_err("delete %s from %s: %s", a->cidr, ifname,
