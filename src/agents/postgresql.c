@@ -589,13 +589,23 @@ checkpoint(const struct pg *pg, uint64_t budget)
 static int
 pg_stop(const struct pg *pg)
 {
-	uint64_t	rest;
-	bool		stale;
-	pid_t		pid;
+	uint64_t	 rest;
+	bool		 stale;
+	pid_t		 pid;
+	const char	*mode;
 
 	if ((pid = postmaster_pid(pg, &stale)) == 0) {
 		/* Orphaned backends of a killed postmaster still hold the
 		 * data directory (and the disk). */
+		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
+		    OCF_SUCCESS : OCF_ERR_GENERIC;
+	}
+	mode = getenv("PGHA_STOP_MODE");
+	if (mode && strcmp(mode, "immediate") == 0) {
+		/* Quorum lost: another node may soon own the disk.  No
+		 * checkpoint, no waiting for clients: stop writing now. */
+		kill(pid, SIGQUIT);
+		(void)wait_gone(pg, pid, now_ms() + agent_remaining_ms() / 2);
 		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
 		    OCF_SUCCESS : OCF_ERR_GENERIC;
 	}

@@ -206,7 +206,7 @@ timeout_cb(void *arg)
 
 static void
 child_exec(const struct conf_resource *r, const char *path,
-    const char *action, uint32_t timeout_ms, int errw)
+    const char *action, uint32_t timeout_ms, const char *extra, int errw)
 {
 	char		*env[MAX_ENV];
 	char		*argv[4];
@@ -233,6 +233,8 @@ child_exec(const struct conf_resource *r, const char *path,
 	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
 	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
 	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
+	if (extra)
+		env[ne++] = xstrdup(extra);
 	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
 		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
 		    r->params[i].value);
@@ -248,7 +250,7 @@ child_exec(const struct conf_resource *r, const char *path,
 
 struct agent_op *
 agent_run(const struct conf_resource *r, const char *path, const char *action,
-    uint32_t timeout_ms, agent_done_cb done, void *arg)
+    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg)
 {
 	struct agent_op	*op;
 	int		 p[2];
@@ -265,7 +267,7 @@ agent_run(const struct conf_resource *r, const char *path, const char *action,
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(r, path, action, timeout_ms, p[1]);
+		child_exec(r, path, action, timeout_ms, extra_env, p[1]);
 	setpgid(pid, pid);	/* also in the child: no race on kill(-pid) */
 	close(p[1]);
 	op = xcalloc(1, sizeof(*op));

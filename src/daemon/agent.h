@@ -35,12 +35,13 @@ typedef void	(*agent_done_cb)(const struct agent_result *, void *arg);
 void	agent_init(void);
 /*
  * Start `action` of resource r.  done is called exactly once, from the
- * loop, unless the op is cancelled with agent_cancel().  Returns NULL and
+ * loop, unless the op is cancelled with agent_cancel().  extra_env, if
+ * not NULL, is one more NAME=value for the agent's environment.  Returns NULL and
  * logs if the child could not be started.
  */
 struct agent_op	*agent_run(const struct conf_resource *r, const char *path,
 		    const char *action, uint32_t timeout_ms,
-		    agent_done_cb done, void *arg);
+		    const char *extra_env, agent_done_cb done, void *arg);
 /* Kill the op's process group; its callback will not be called. */
 void	agent_cancel(struct agent_op *);
 /* Number of ops still running (for shutdown). */

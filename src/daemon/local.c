@@ -33,6 +33,7 @@ struct lres {
 	enum op_kind		 kind;
 	struct loop_timer	*mon_timer;
 	bool			 mon_due;
+	uint64_t		 trans_since;	/* monitor said "transitional" */
 };
 
 struct op_ctx {
@@ -225,12 +226,30 @@ op_done(const struct agent_result *res, void *arg)
 		}
 		break;
 	case OK_MONITOR:
-		if (ok || (!res->timed_out &&
-		    res->exit_code == AGENT_TRANSITIONAL)) {
+		if (ok) {
+			l->trans_since = 0;
 			mon_schedule(c->res);
 			local_kick();
 			return;
 		}
+		if (!res->timed_out && res->exit_code == AGENT_TRANSITIONAL) {
+			/* Starting up or shutting down: fine for a while. */
+			if (l->trans_since == 0)
+				l->trans_since = now_ms();
+			if (now_ms() - l->trans_since < r->start_timeout_ms) {
+				mon_schedule(c->res);
+				local_kick();
+				return;
+			}
+			snprintf(cause, sizeof(cause), "monitor failed: not "
+			    "accepting connections for %llu ms (starting up "
+			    "or shutting down for longer than start_timeout)",
+			    (unsigned long long)(now_ms() - l->trans_since));
+			l->trans_since = 0;
+			set_state(c->res, RS_FAILED, cause, true);
+			break;
+		}
+		l->trans_since = 0;
 		describe(res, "monitor failed:", cause, sizeof(cause));
 		set_state(c->res, RS_FAILED, cause, true);
 		break;
@@ -245,9 +264,13 @@ static bool
 launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 {
 	struct lres	*l = &lr[r];
+	const char	*extra = NULL;
 
+	/* Without quorum another node may soon take over: stop at once. */
+	if (kind == OK_STOP && !cs->quorate)
+		extra = "PGHA_STOP_MODE=immediate";
 	l->op = agent_run(&conf->resources[r], agent_path, action, timeout,
-	    op_done, &ctx[r]);
+	    extra, op_done, &ctx[r]);
 	if (l->op == NULL)
 		return false;
 	l->kind = kind;
