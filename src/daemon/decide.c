@@ -237,12 +237,16 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 		snprintf(d->g.reason, sizeof(d->g.reason),
 		    "already active on %s", cs->conf->nodes[n].name);
 	} else if ((n = best_node(cs, g, &d->g, -1, why, sizeof(why))) < 0) {
+		/* d->g.reason holds the latest failure, if there was one. */
 		if (d->g.target != 0 || d->g.reason[0] == '\0' ||
-		    strncmp(d->g.reason, "no node can run it", 18) != 0)
+		    strncmp(d->g.reason, "no node can run it", 18) != 0) {
+			char last[CAUSE_LEN / 2];
+
+			snprintf(last, sizeof(last), "%s", d->g.reason);
 			snprintf(d->g.reason, sizeof(d->g.reason),
 			    "no node can run it (%s)%s%s", why,
-			    t >= 0 ? "; before: " : "",
-			    t >= 0 ? cs->groups[g->index].reason : "");
+			    t >= 0 ? "; last: " : "", t >= 0 ? last : "");
+		}
 		d->g.target = 0;
 		return;
 	} else if (t >= 0) {
