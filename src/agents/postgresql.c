@@ -586,6 +586,24 @@ checkpoint(const struct pg *pg, uint64_t budget)
 	PQfinish(conn);
 }
 
+/* State 'T' (stopped) in /proc/PID/stat. */
+static bool
+process_stopped(pid_t pid)
+{
+	char	path[64], buf[512], *p;
+	FILE	*f;
+	bool	stopped = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
+		stopped = p[2] == 'T' || p[2] == 't';
+	fclose(f);
+	return stopped;
+}
+
 static int
 pg_stop(const struct pg *pg)
 {
@@ -605,6 +623,17 @@ pg_stop(const struct pg *pg)
 		/* Quorum lost: another node may soon own the disk.  No
 		 * checkpoint, no waiting for clients: stop writing now. */
 		kill(pid, SIGQUIT);
+		kill(pid, SIGCONT);
+		(void)wait_gone(pg, pid, now_ms() + agent_remaining_ms() / 2);
+		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
+		    OCF_SUCCESS : OCF_ERR_GENERIC;
+	}
+	/* A stopped (SIGSTOP) postmaster would sit on every signal. */
+	if (process_stopped(pid)) {
+		agent_err("postgres (pid %d) is stopped (SIGSTOP): "
+		    "immediate shutdown", (int)pid);
+		kill(pid, SIGQUIT);
+		kill(pid, SIGCONT);
 		(void)wait_gone(pg, pid, now_ms() + agent_remaining_ms() / 2);
 		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
 		    OCF_SUCCESS : OCF_ERR_GENERIC;

@@ -50,6 +50,7 @@ enum cmd_id {
 	CMD_GROUP_OFFLINE,
 	CMD_GROUP_MOVE,
 	CMD_EVENTS,
+	CMD_NODE_CONFIRM_DOWN,
 };
 
 /* Option flags a command accepts (struct cmd_def.opts). */

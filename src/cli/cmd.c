@@ -31,6 +31,10 @@ const struct cmd_def cmd_table[] = {
 	  "node other than its current owner." },
 	{ "events", "", 0, CO_EVENTS, CMD_EVENTS,
 	  "Show the cluster's event log: every state change with its cause." },
+	{ "node confirm-down", "NODE", 1, 0, CMD_NODE_CONFIRM_DOWN,
+	  "Vouch that NODE is down (powered off, or its services stopped by\n"
+	  "hand) when it cannot be fenced: its groups may then start on\n"
+	  "other nodes.  Wrong, this starts a second copy of the group." },
 };
 const size_t cmd_table_len = nitems(cmd_table);
 
@@ -531,12 +535,18 @@ cmd_request(const struct cli_args *a)
 		[CMD_GROUP_OFFLINE] = "group-offline",
 		[CMD_GROUP_MOVE] = "group-move",
 		[CMD_EVENTS] = "events",
+		[CMD_NODE_CONFIRM_DOWN] = "node-confirm-down",
 	};
 	struct json_object	*o;
 	enum cmd_id		 id = a->cmd->id;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "cmd", json_object_new_string(names[id]));
+	if (id == CMD_NODE_CONFIRM_DOWN) {
+		json_object_object_add(o, "node",
+		    json_object_new_string(a->group));
+		return o;
+	}
 	if (a->group != NULL)
 		json_object_object_add(o, "group",
 		    json_object_new_string(a->group));

@@ -336,6 +336,10 @@ text_requested(FILE *f, const struct cli_args *a, struct json_object *reply)
 		fprintf(f, "%s: move to %s requested\n", a->group,
 		    out_jstr(reply, "target"));
 		break;
+	case CMD_NODE_CONFIRM_DOWN:
+		fprintf(f, "%s: confirmed down; its groups may start "
+		    "elsewhere\n", a->group);
+		break;
 	default:
 		break;
 	}

@@ -159,6 +159,7 @@ run(const struct cli_args *a)
 	case CMD_GROUP_ONLINE:
 	case CMD_GROUP_OFFLINE:
 	case CMD_GROUP_MOVE:
+	case CMD_NODE_CONFIRM_DOWN:
 		return do_group(a, out);
 	case CMD_EVENTS:
 		return do_events(a, out);

@@ -141,8 +141,8 @@ op_finish(struct agent_op *op, int status)
 	log_debug("agent %s: pid %d done in %llu ms, exit %d signal %d%s",
 	    op->what, (int)op->pid, (unsigned long long)res.duration_ms,
 	    res.exit_code, res.signal, res.timed_out ? " (timed out)" : "");
-	if (!op->cancelled)
-		op->done(&res, op->arg);
+	res.cancelled = op->cancelled;
+	op->done(&res, op->arg);
 	op_unlink_free(op);
 }
 
@@ -204,14 +204,12 @@ timeout_cb(void *arg)
 	op->timer = loop_timer_add(KILL_GRACE_MS, kill_cb, op);
 }
 
+/* In the child: a clean process, then exec; never returns. */
 static void
-child_exec(const struct conf_resource *r, const char *path,
-    const char *action, uint32_t timeout_ms, const char *extra, int errw)
+child_exec(char *const argv[], char *const env[], int infd, int errw)
 {
-	char		*env[MAX_ENV];
-	char		*argv[4];
-	int		 ne = 0, i, fd;
-	sigset_t	 mask;
+	sigset_t	mask;
+	int		i, fd;
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -220,56 +218,62 @@ child_exec(const struct conf_resource *r, const char *path,
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
+		dup2(infd >= 0 ? infd : fd, 0);
 		dup2(fd, 1);
 	}
 	dup2(errw, 2);
 	close_range(3, ~0U, 0);
-	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-	env[ne++] = xstrdup("LANG=C");
-	env[ne++] = xstrdup("OCF_ROOT=/usr/lib/ocf");
-	env[ne++] = xstrdup("OCF_RA_VERSION_MAJOR=1");
-	env[ne++] = xstrdup("OCF_RA_VERSION_MINOR=1");
-	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
-	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
-	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
-	if (extra)
-		env[ne++] = xstrdup(extra);
-	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
-		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
-		    r->params[i].value);
-	env[ne] = NULL;
-	argv[0] = (char *)path;
-	argv[1] = (char *)r->type_name;
-	argv[2] = (char *)action;
-	argv[3] = NULL;
-	execve(path, argv, env);
-	dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
+	execve(argv[0], argv, env);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(5);
 }
 
-struct agent_op *
-agent_run(const struct conf_resource *r, const char *path, const char *action,
-    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg)
+/*
+ * Fork and exec argv with env; stdin_data (may be NULL) is what the child
+ * reads on its standard input.  The op is tracked until reaped.
+ */
+static struct agent_op *
+spawn(char *const argv[], char *const env[], const char *stdin_data,
+    uint32_t timeout_ms, agent_done_cb done, void *arg, const char *what)
 {
 	struct agent_op	*op;
-	int		 p[2];
+	int		 p[2], in[2] = { -1, -1 };
 	pid_t		 pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		log_warn("agent %s %s: pipe", r->name, action);
+		log_warn("%s: pipe", what);
 		return NULL;
 	}
-	if ((pid = fork()) < 0) {
-		log_warn("agent %s %s: fork", r->name, action);
+	/* Small enough for the pipe's buffer: written before the fork. */
+	if (stdin_data && (pipe2(in, O_CLOEXEC) < 0 ||
+	    write(in[1], stdin_data, strlen(stdin_data)) < 0)) {
+		log_warn("%s: stdin pipe", what);
 		close(p[0]);
 		close(p[1]);
+		if (in[0] >= 0) {
+			close(in[0]);
+			close(in[1]);
+		}
+		return NULL;
+	}
+	if (in[1] >= 0) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	if ((pid = fork()) < 0) {
+		log_warn("%s: fork", what);
+		close(p[0]);
+		close(p[1]);
+		if (in[0] >= 0)
+			close(in[0]);
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(r, path, action, timeout_ms, extra_env, p[1]);
+		child_exec(argv, env, in[0], p[1]);
 	setpgid(pid, pid);	/* also in the child: no race on kill(-pid) */
 	close(p[1]);
+	if (in[0] >= 0)
+		close(in[0]);
 	op = xcalloc(1, sizeof(*op));
 	op->pid = pid;
 	op->errfd = p[0];
@@ -278,13 +282,78 @@ agent_run(const struct conf_resource *r, const char *path, const char *action,
 	op->timeout_ms = timeout_ms;
 	op->done = done;
 	op->arg = arg;
-	snprintf(op->what, sizeof(op->what), "%s %s", r->name, action);
+	snprintf(op->what, sizeof(op->what), "%s", what);
 	op->timer = loop_timer_add(timeout_ms, timeout_cb, op);
 	if (loop_add_fd(op->errfd, EPOLLIN, errfd_cb, op) < 0)
 		log_warn("agent %s: cannot watch stderr", op->what);
 	op->next = ops;
 	ops = op;
 	log_debug("agent %s: pid %d started", op->what, (int)pid);
+	return op;
+}
+
+static void
+free_strv(char **v)
+{
+	int	i;
+
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+}
+
+struct agent_op *
+agent_run(const struct conf_resource *r, const char *path, const char *action,
+    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg)
+{
+	struct agent_op	*op;
+	char		*env[MAX_ENV], what[160];
+	char		*argv[4] = { (char *)path, (char *)r->type_name,
+			    (char *)action, NULL };
+	int		 ne = 0, i;
+
+	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	env[ne++] = xstrdup("LANG=C");
+	env[ne++] = xstrdup("OCF_ROOT=/usr/lib/ocf");
+	env[ne++] = xstrdup("OCF_RA_VERSION_MAJOR=1");
+	env[ne++] = xstrdup("OCF_RA_VERSION_MINOR=1");
+	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
+	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
+	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
+	if (extra_env)
+		env[ne++] = xstrdup(extra_env);
+	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
+		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
+		    r->params[i].value);
+	env[ne] = NULL;
+	snprintf(what, sizeof(what), "%s %s", r->name, action);
+	op = spawn(argv, env, NULL, timeout_ms, done, arg, what);
+	free_strv(env);
+	return op;
+}
+
+struct agent_op *
+agent_run_fence(const struct conf_node *n, const char *action,
+    agent_done_cb done, void *arg)
+{
+	struct agent_op	*op;
+	char		*env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+			    (char *)"LANG=C", NULL };
+	char		*argv[2] = { n->fence_agent, NULL };
+	char		*in, *opts = NULL, what[160], *p;
+
+	/* One key=value per line, as the fence-agents programs read it. */
+	if (n->fence_options) {
+		opts = xstrdup(n->fence_options);
+		for (p = opts; *p; p++)
+			if (*p == ' ')
+				*p = '\n';
+	}
+	in = xasprintf("action=%s\nplug=%s\n%s%s", action, n->name,
+	    opts ? opts : "", opts ? "\n" : "");
+	snprintf(what, sizeof(what), "fence %s %s", n->name, action);
+	op = spawn(argv, env, in, n->fence_timeout_ms, done, arg, what);
+	free(in);
+	free(opts);
 	return op;
 }
 

@@ -35,14 +35,25 @@ typedef void	(*agent_done_cb)(const struct agent_result *, void *arg);
 void	agent_init(void);
 /*
  * Start `action` of resource r.  done is called exactly once, from the
- * loop, unless the op is cancelled with agent_cancel().  extra_env, if
+ * loop, once the child is reaped (also after agent_cancel()).  extra_env, if
  * not NULL, is one more NAME=value for the agent's environment.  Returns NULL and
  * logs if the child could not be started.
  */
 struct agent_op	*agent_run(const struct conf_resource *r, const char *path,
 		    const char *action, uint32_t timeout_ms,
 		    const char *extra_env, agent_done_cb done, void *arg);
-/* Kill the op's process group; its callback will not be called. */
+/*
+ * Run node n's fence agent with `action` ("off", "status"): the agent
+ * reads action=, plug=<node name> and its fence_options, one key=value per
+ * line, on its standard input.  Same completion rules as agent_run().
+ */
+struct agent_op	*agent_run_fence(const struct conf_node *n,
+		    const char *action, agent_done_cb done, void *arg);
+/*
+ * Kill the op's process group.  Its callback is still called, once the
+ * child is reaped, with `cancelled` set: until then the operation may
+ * still have effects (a mount(2) in progress completes).
+ */
 void	agent_cancel(struct agent_op *);
 /* Number of ops still running (for shutdown). */
 int	agent_running(void);

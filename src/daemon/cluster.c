@@ -31,6 +31,7 @@
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
 
+#include "agent.h"
 #include "cluster.h"
 #include "decide.h"
 #include "events.h"
@@ -53,6 +54,8 @@
 
 struct pending {
 	struct wbuf	 w;
+	enum wire_type	 type;
+	uint32_t	 seq;		/* of a request */
 	struct pending	*next;
 };
 
@@ -80,7 +83,7 @@ static uint64_t			 members[MAX_MEMBERS];
 static int			 nmembers;
 static bool			 round_pending;
 static bool			 round_seen[CONF_MAX_NODES];
-static char			 round_hash[CONF_MAX_NODES][WIRE_HASH_LEN];
+static struct msg		 round_msg[CONF_MAX_NODES];	/* SYNCs */
 static char			 cluster_hash[WIRE_HASH_LEN];
 static struct logged		*elog, **elog_tail = &elog;
 
@@ -146,6 +149,45 @@ local_name(void)
 /* --- sending -------------------------------------------------------- */
 
 static void	cluster_apply_record_local(const struct msg *);
+static void	answer_request_failed(uint32_t, const char *);
+
+/* A message that will never be delivered: undo what waits for it. */
+static void
+message_lost(const struct pending *p)
+{
+	switch (p->type) {
+	case MSG_RECORD:
+		if (records_in_flight > 0)
+			records_in_flight--;
+		break;
+	case MSG_DECIDE:
+	case MSG_NODEDOWN:
+		if (decides_in_flight > 0)
+			decides_in_flight--;
+		break;
+	case MSG_REQUEST:
+		answer_request_failed(p->seq, "corosync did not take the "
+		    "request");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+sendq_drop(void)
+{
+	struct pending	*p;
+
+	while ((p = sendq) != NULL) {
+		sendq = p->next;
+		wbuf_free(&p->w);
+		free(p);
+	}
+	sendq_tail = &sendq;
+	loop_timer_cancel(retry_timer);
+	retry_timer = NULL;
+}
 
 static void
 flush_cb(void *arg)
@@ -161,9 +203,11 @@ flush_cb(void *arg)
 			retry_timer = loop_timer_add(RETRY_MS, flush_cb, NULL);
 			return;
 		}
-		if (err != CS_OK)
+		if (err != CS_OK) {
 			log_warnx("cpg_mcast_joined: error %d; message lost",
 			    err);
+			message_lost(p);
+		}
 		sendq = p->next;
 		if (sendq == NULL)
 			sendq_tail = &sendq;
@@ -177,6 +221,9 @@ send_msg(struct msg *m)
 {
 	struct pending	*p = xcalloc(1, sizeof(*p));
 
+	p->type = m->type;
+	if (m->type == MSG_REQUEST)
+		p->seq = m->u.request.seq;
 	m->wall = wall_ms();
 	wbuf_init(&p->w);
 	msg_encode(&p->w, m);
@@ -227,7 +274,8 @@ apply_record(uint32_t nodeid, const struct msg *m, bool log_events)
 	int		n = state_node_idx(cs, nodeid);
 	uint32_t	i;
 
-	if (n < 0 || cs->nodes[n].refused)
+	/* A refused node's facts count too: what runs there runs. */
+	if (n < 0)
 		return;
 	for (i = 0; i < m->u.record.nres; i++) {
 		const struct msg_res		*x = &m->u.record.res[i];
@@ -262,17 +310,35 @@ cluster_apply_record_local(const struct msg *m)
 	after_change();
 }
 
+enum ag_mode {
+	AG_SYNC,	/* from a snapshot: taken as it is */
+	AG_DECIDE,	/* a decision: only if nothing changed since */
+	AG_DECIDE_QUIET,	/* the same, replayed: no events */
+};
+
+/*
+ * A decision is computed from one generation of the group's record; if an
+ * operator's request (or another decision) was applied in between, it is
+ * stale and dropped on every node alike: the decider decides again.
+ */
 static void
 apply_group(const struct msg_group *x, uint64_t wall, const char *by,
-    bool log_events)
+    enum ag_mode mode)
 {
 	const struct conf_group	*g = conf_group_by_name(conf, x->name);
 	struct group_rt		*gr;
 	uint32_t		 i;
+	bool			 log_events = mode == AG_DECIDE;
 
 	if (g == NULL)
 		return;
 	gr = &cs->groups[g->index];
+	if (mode != AG_SYNC && x->gen != gr->gen) {
+		log_debug("decision for %s based on generation %u, now %u: "
+		    "dropped", g->name, x->gen, gr->gen);
+		return;
+	}
+	gr->gen = mode == AG_SYNC ? x->gen : gr->gen + 1;
 	if (log_events && (gr->target != x->target ||
 	    gr->intent_online != x->intent_online))
 		events_add(wall, by, g->name,
@@ -313,6 +379,7 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 
 	memset(x, 0, sizeof(*x));
 	snprintf(x->name, sizeof(x->name), "%s", g->name);
+	x->gen = gr->gen;
 	x->target = gr->target;
 	x->intent_online = gr->intent_online;
 	x->placed = gr->placed;
@@ -345,6 +412,9 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 			x->fc[x->nfc].seen = fc->seen_seq;
 		}
 }
+
+static void	request_confirm_down(uint32_t, const struct msg *);
+static void	node_cleared(int, uint64_t, const char *, const char *);
 
 static void
 request_refused(const char *code, const char *fmt, ...)
@@ -418,6 +488,20 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 	const char		*who = node_name(nodeid);
 	int			 i, n;
 
+	if (round_pending) {
+		/*
+		 * Known to every node at the same point: a request applied
+		 * in the middle of a sync could not give the same result on
+		 * a joiner as on the others.
+		 */
+		request_refused("busy", "the cluster is synchronising after a "
+		    "membership change: try again");
+		return;
+	}
+	if (m->u.request.op == REQ_CONFIRM_DOWN) {
+		request_confirm_down(nodeid, m);
+		return;
+	}
 	req_code = NULL;
 	req_why[0] = req_target[0] = '\0';
 	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL) {
@@ -426,6 +510,7 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 		return;
 	}
 	gr = &cs->groups[g->index];
+	gr->gen++;	/* decisions computed before this are stale */
 	switch (m->u.request.op) {
 	case REQ_ONLINE:
 		gr->intent_online = true;
@@ -459,34 +544,135 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 }
 
 static void
+request_confirm_down(uint32_t nodeid, const struct msg *m)
+{
+	const struct conf_node	*cn = conf_node_by_name(conf, m->u.request.to);
+	struct node_rt		*nd;
+	char			 why[CAUSE_LEN];
+
+	req_code = NULL;
+	req_why[0] = req_target[0] = '\0';
+	if (cn == NULL) {
+		request_refused("unknown-node", "no node named \"%s\"",
+		    m->u.request.to);
+		return;
+	}
+	nd = &cs->nodes[cn->index];
+	if (nd->in_cpg) {
+		request_refused("failed", "%s is an active member of the "
+		    "cluster: it is not down", cn->name);
+		return;
+	}
+	if (!nd->unclean && !nd->daemon_down) {
+		request_refused("failed", "%s needs no confirmation: it is "
+		    "offline and known to run nothing", cn->name);
+		return;
+	}
+	snprintf(why, sizeof(why), "confirmed down by an operator (uid %u "
+	    "on %s): its groups may now start elsewhere", m->u.request.uid,
+	    m->u.request.origin);
+	node_cleared(cn->index, m->wall, node_name(nodeid), why);
+}
+
+static bool
+node_active(int n)
+{
+	int	r;
+
+	for (r = 0; r < conf->nresources; r++)
+		if (cs->nodes[n].res[r].state != RS_OFFLINE)
+			return true;
+	return false;
+}
+
+/*
+ * Node n is gone: if it may still run something and fencing is on, keep
+ * its facts and mark it unclean (its groups wait for the fence);
+ * otherwise it is simply offline.
+ */
+static void
+node_gone(int n, uint64_t wall, const char *by, const char *oldst,
+    const char *why)
+{
+	struct node_rt	*nd = &cs->nodes[n];
+	char		 cause[CAUSE_LEN];
+
+	nd->daemon_down = false;
+	if (conf->fencing && node_active(n)) {
+		nd->unclean = true;
+		snprintf(cause, sizeof(cause), "%s while it may still run a "
+		    "group: it must be fenced before the group moves", why);
+		if (by != NULL)
+			events_add(wall, by, NULL, objname("node",
+			    conf->nodes[n].name), oldst, "unclean", cause);
+		return;
+	}
+	nd->unclean = false;
+	clear_node_facts(n);
+	if (by != NULL)
+		events_add(wall, by, NULL, objname("node",
+		    conf->nodes[n].name), oldst, "offline", why);
+}
+
+static void
 apply_nodedown(uint32_t from, const struct msg *m, bool log_events)
 {
 	int	n = state_node_idx(cs, m->u.nodedown.nodeid);
 
-	if (n < 0 || cs->nodes[n].in_cpg)
+	if (n < 0 || cs->nodes[n].in_cpg || !cs->nodes[n].daemon_down)
 		return;
-	if (log_events)
-		events_add(m->wall, node_name(from), NULL,
-		    objname("node", conf->nodes[n].name),
-		    "daemon-down", "offline",
-		    "left corosync's membership while its pghad was down");
-	cs->nodes[n].daemon_down = false;
+	node_gone(n, m->wall, log_events ? node_name(from) : NULL,
+	    "daemon-down", "left corosync's membership while its pghad "
+	    "was down");
+}
+
+/* The decider's fencing outcome, or an operator's word for a node. */
+static void
+node_cleared(int n, uint64_t wall, const char *by, const char *why)
+{
+	struct node_rt	*nd = &cs->nodes[n];
+
+	if (by != NULL)
+		events_add(wall, by, NULL, objname("node",
+		    conf->nodes[n].name), nd->unclean ? "unclean" :
+		    "daemon-down", "offline", why);
+	nd->unclean = nd->daemon_down = false;
 	clear_node_facts(n);
+}
+
+static void
+apply_fenced(uint32_t from, const struct msg *m, bool log_events)
+{
+	int	n = state_node_idx(cs, m->u.fenced.nodeid);
+
+	if (n < 0 || cs->nodes[n].in_cpg || !cs->nodes[n].unclean)
+		return;
+	if (m->u.fenced.ok)
+		node_cleared(n, m->wall, log_events ? node_name(from) : NULL,
+		    m->u.fenced.text);
+	else if (log_events)
+		events_add(m->wall, node_name(from), NULL,
+		    objname("node", conf->nodes[n].name), "unclean",
+		    "unclean", m->u.fenced.text);
 }
 
 static void
 apply_cluster_msg(uint32_t nodeid, const struct msg *m, bool log_events)
 {
+	cs->version++;
 	switch (m->type) {
 	case MSG_DECIDE:
 		apply_group(&m->u.decide, m->wall, node_name(nodeid),
-		    log_events);
+		    log_events ? AG_DECIDE : AG_DECIDE_QUIET);
 		break;
 	case MSG_REQUEST:
 		apply_request(nodeid, m, log_events);
 		break;
 	case MSG_NODEDOWN:
 		apply_nodedown(nodeid, m, log_events);
+		break;
+	case MSG_FENCED:
+		apply_fenced(nodeid, m, log_events);
 		break;
 	default:
 		break;
@@ -548,20 +734,79 @@ members_match(const struct msg *m)
 }
 
 static void
-finish_round(const char *hash)
+round_clear(void)
 {
-	struct logged	*l;
-	int		 i;
+	int	n;
+
+	for (n = 0; n < CONF_MAX_NODES; n++) {
+		if (round_seen[n])
+			msg_clear(&round_msg[n]);
+		round_seen[n] = false;
+	}
+}
+
+/* The winner's view of a node that is not a member now. */
+static void
+apply_node_facts(const struct msg_node *x)
+{
+	int		n = state_node_idx(cs, x->nodeid);
+	struct node_rt	*nd;
+	uint32_t	i;
+
+	if (n < 0 || cs->nodes[n].in_cpg)
+		return;
+	nd = &cs->nodes[n];
+	clear_node_facts(n);
+	nd->daemon_down = x->daemon_down;
+	nd->unclean = x->unclean;
+	for (i = 0; i < x->nres; i++) {
+		const struct conf_resource *r = conf_resource_by_name(conf,
+		    x->res[i].name);
+
+		if (r == NULL || x->res[i].state >= RS__MAX)
+			continue;
+		nd->res[r->index].state = x->res[i].state;
+		nd->res[r->index].fail_seq = x->res[i].fail_seq;
+		nd->res[r->index].changed_ms = x->res[i].changed_ms;
+		snprintf(nd->res[r->index].cause, CAUSE_LEN, "%s",
+		    x->res[i].cause);
+		snprintf(nd->res[r->index].last_error, CAUSE_LEN, "%s",
+		    x->res[i].last_error);
+	}
+}
+
+/*
+ * Every member's SYNC is in: the winner (-1: a new cluster) sets the
+ * cluster facts and what is known of non-members; then what was delivered
+ * since the membership change is applied again on top.
+ */
+static void
+finish_round(int w, const char *hash)
+{
+	const struct msg	*m = w >= 0 ? &round_msg[w] : NULL;
+	struct logged		*l;
+	uint32_t		 i;
+	int			 k;
 
 	snprintf(cluster_hash, sizeof(cluster_hash), "%s", hash);
 	if (strcmp(hash, conf->hash) != 0)
 		refuse_self(hash);
-	for (i = 0; i < nmembers; i++) {
-		int n = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+	state_reset_cluster(cs);
+	if (m != NULL) {
+		for (i = 0; i < m->u.sync.ngroups; i++)
+			apply_group(&m->u.sync.groups[i], m->wall, NULL,
+			    AG_SYNC);
+		cs->version = m->u.sync.version;
+		for (i = 0; i < m->u.sync.nnodes; i++)
+			apply_node_facts(&m->u.sync.nodes[i]);
+	}
+	for (k = 0; k < nmembers; k++) {
+		int n = state_node_idx(cs, (uint32_t)(members[k] >> 32));
 
 		if (n < 0)
 			continue;
-		if (round_seen[n] && strcmp(round_hash[n], hash) != 0) {
+		if (round_seen[n] && strcmp(round_msg[n].u.sync.hash,
+		    hash) != 0) {
 			if (!cs->nodes[n].refused)
 				log_warnx("node %s has a different cluster "
 				    "file: ignored", conf->nodes[n].name);
@@ -570,62 +815,97 @@ finish_round(const char *hash)
 		}
 		cs->nodes[n].synced = true;
 	}
+	/* Replayed as first applied: requests in the round were refused. */
 	for (l = elog; l; l = l->next)
 		apply_cluster_msg(l->nodeid, &l->m, false);
 	round_pending = false;
 	cs->stable = true;
-	log_info("sync complete: %d member(s), cluster file sha256 %.12s",
-	    nmembers, hash);
+	log_info("sync complete: %d member(s), state from %s (version "
+	    "%llu), cluster file sha256 %.12s", nmembers,
+	    w >= 0 ? conf->nodes[w].name : "the cluster file",
+	    (unsigned long long)cs->version, hash);
+	round_clear();
 }
 
-static void	round_check(void);
-
-static void
-apply_sync(uint32_t nodeid, const struct msg *m)
-{
-	int		n = state_node_idx(cs, nodeid);
-	uint32_t	i;
-
-	if (!round_pending || n < 0 || !members_match(m))
-		return;
-	round_seen[n] = true;
-	snprintf(round_hash[n], WIRE_HASH_LEN, "%s", m->u.sync.hash);
-	if (m->u.sync.synced) {
-		state_reset_cluster(cs);
-		for (i = 0; i < m->u.sync.ngroups; i++)
-			apply_group(&m->u.sync.groups[i], m->wall,
-			    node_name(nodeid), false);
-		finish_round(m->u.sync.hash);
-		return;
-	}
-	round_check();
-}
-
-/* Every member said "not synced": start a new cluster. */
+/*
+ * Once every member's SYNC is in, the synced one with the newest cluster
+ * facts wins (lowest node id on a tie): after a partition heals, the side
+ * that kept deciding is newer than the side that lost quorum, which
+ * decided nothing.  If none is synced, the cluster is new.
+ */
 static void
 round_check(void)
 {
-	int	i;
+	int	i, k, best = -1;
 
 	if (!round_pending)
 		return;
 	for (i = 0; i < nmembers; i++) {
-		int k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
-
+		k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
 		if (k >= 0 && !round_seen[k])
 			return;
 	}
-	/* Nobody holds cluster facts: a new cluster.  First SYNC's file. */
+	for (i = 0; i < nmembers; i++) {
+		k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
+		if (k < 0 || !round_msg[k].u.sync.synced)
+			continue;
+		if (best < 0 || round_msg[k].u.sync.version >
+		    round_msg[best].u.sync.version)
+			best = k;
+	}
+	if (best >= 0) {
+		finish_round(best, round_msg[best].u.sync.hash);
+		return;
+	}
 	log_notice("new cluster: no member holds cluster state; starting "
 	    "from the cluster file");
-	state_reset_cluster(cs);
 	for (i = 0; i < nmembers; i++) {
-		int k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
-
+		k = state_node_idx(cs, (uint32_t)(members[i] >> 32));
 		if (k >= 0) {
-			finish_round(round_hash[k]);
+			finish_round(-1, round_msg[k].u.sync.hash);
 			return;
 		}
+	}
+}
+
+/* Takes m over (it is left empty). */
+static void
+apply_sync(uint32_t nodeid, struct msg *m)
+{
+	int	n = state_node_idx(cs, nodeid);
+
+	if (!round_pending || n < 0 || !members_match(m))
+		return;
+	if (round_seen[n])
+		msg_clear(&round_msg[n]);
+	round_msg[n] = *m;
+	memset(m, 0, sizeof(*m));
+	round_seen[n] = true;
+	round_check();
+}
+
+static void
+node_to_msg(int n, struct msg_node *x)
+{
+	const struct node_rt	*nd = &cs->nodes[n];
+	int			 r;
+
+	x->nodeid = conf->nodes[n].nodeid;
+	x->daemon_down = nd->daemon_down;
+	x->unclean = nd->unclean;
+	x->nres = (uint32_t)conf->nresources;
+	x->res = xcalloc((size_t)conf->nresources, sizeof(struct msg_res));
+	for (r = 0; r < conf->nresources; r++) {
+		struct msg_res *y = &x->res[r];
+
+		snprintf(y->name, sizeof(y->name), "%s",
+		    conf->resources[r].name);
+		y->state = nd->res[r].state;
+		y->fail_seq = nd->res[r].fail_seq;
+		y->changed_ms = nd->res[r].changed_ms;
+		snprintf(y->cause, sizeof(y->cause), "%s", nd->res[r].cause);
+		snprintf(y->last_error, sizeof(y->last_error), "%s",
+		    nd->res[r].last_error);
 	}
 }
 
@@ -639,6 +919,7 @@ send_sync(bool synced)
 	m.type = MSG_SYNC;
 	m.u.sync.synced = synced;
 	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", conf->hash);
+	m.u.sync.version = cs->version;
 	m.u.sync.nmembers = (uint32_t)nmembers;
 	m.u.sync.members = xcalloc((size_t)nmembers, sizeof(uint64_t));
 	memcpy(m.u.sync.members, members, sizeof(uint64_t) * nmembers);
@@ -649,6 +930,13 @@ send_sync(bool synced)
 		for (i = 0; i < conf->ngroups; i++)
 			group_to_msg(i, &cs->groups[i], &m.u.sync.groups[i],
 			    NULL, 0);
+		/* What we know of the nodes that are not members now. */
+		m.u.sync.nodes = xcalloc((size_t)conf->nnodes,
+		    sizeof(struct msg_node));
+		for (i = 0; i < conf->nnodes; i++)
+			if (!cs->nodes[i].in_cpg)
+				node_to_msg(i, &m.u.sync.nodes[
+				    m.u.sync.nnodes++]);
 	}
 	send_msg(&m);
 	msg_clear(&m);
@@ -690,6 +978,132 @@ all_recorded(void)
 	return true;
 }
 
+/* --- fencing (the decider's job) ------------------------------------ */
+
+struct fence_st {
+	struct agent_op		*op;
+	struct loop_timer	*retry;
+	int			 attempts;
+	bool			 noted;		/* "no fence agent" said */
+	bool			 sent_ok;	/* success sent, not delivered */
+	int			 node;
+};
+static struct fence_st		 fst[CONF_MAX_NODES];
+
+static void
+fence_send(int n, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+fence_send(int n, bool ok, const char *fmt, ...)
+{
+	struct msg	m;
+	va_list		ap;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_FENCED;
+	m.u.fenced.nodeid = conf->nodes[n].nodeid;
+	m.u.fenced.ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(m.u.fenced.text, sizeof(m.u.fenced.text), fmt, ap);
+	va_end(ap);
+	send_msg(&m);
+}
+
+static void
+fence_retry_cb(void *arg)
+{
+	struct fence_st	*f = arg;
+
+	f->retry = NULL;
+	after_change();
+}
+
+static void
+fence_done(const struct agent_result *res, void *arg)
+{
+	struct fence_st	*f = arg;
+	const char	*agent = conf->nodes[f->node].fence_agent;
+	char		 rs[96];
+	uint32_t	 backoff;
+
+	if (res->cancelled)
+		return;		/* fence_cancel() let go of it already */
+	f->op = NULL;
+	agent_result_str(res, rs, sizeof(rs));
+	if (!res->timed_out && res->exit_code == 0) {
+		log_notice("fenced %s: %s said it is off (%llu ms)",
+		    conf->nodes[f->node].name, agent,
+		    (unsigned long long)res->duration_ms);
+		fence_send(f->node, true, "fenced: %s powered it off in %llu "
+		    "ms", agent, (unsigned long long)res->duration_ms);
+		f->attempts = 0;
+		f->sent_ok = true;
+		return;
+	}
+	backoff = 5000u << (f->attempts < 4 ? f->attempts - 1 : 3);
+	log_warnx("fencing %s failed (%s): retry in %u s",
+	    conf->nodes[f->node].name, rs, backoff / 1000);
+	fence_send(f->node, false, "fencing failed, attempt %d: %s %s%s%s; "
+	    "retry in %u s (or: pgha node confirm-down %s)", f->attempts,
+	    agent, rs, res->tail[0] ? ": " : "", res->tail, backoff / 1000,
+	    conf->nodes[f->node].name);
+	f->retry = loop_timer_add(backoff, fence_retry_cb, f);
+}
+
+static void
+fence_cancel(struct fence_st *f)
+{
+	agent_cancel(f->op);
+	f->op = NULL;
+	loop_timer_cancel(f->retry);
+	f->retry = NULL;
+	f->attempts = 0;
+	f->noted = false;
+	f->sent_ok = false;
+}
+
+/*
+ * As the quorate decider: fence every unclean node (new attempts only
+ * while the state is stable); otherwise fence nothing.
+ */
+static void
+fence_check(bool decider, bool may_start)
+{
+	int	n;
+
+	for (n = 0; n < conf->nnodes; n++) {
+		struct fence_st		*f = &fst[n];
+		const struct conf_node	*cn = &conf->nodes[n];
+
+		f->node = n;
+		if (!decider || !cs->nodes[n].unclean || cs->nodes[n].in_cpg) {
+			if (f->op || f->retry)
+				log_info("fencing of %s no longer needed here",
+				    cn->name);
+			fence_cancel(f);
+			continue;
+		}
+		if (f->op || f->retry || f->sent_ok || !may_start)
+			continue;
+		if (cn->fence_agent == NULL) {
+			if (!f->noted)
+				fence_send(n, false, "%s has no fence_agent: "
+				    "its groups stay down until an operator "
+				    "runs: pgha node confirm-down %s",
+				    cn->name, cn->name);
+			f->noted = true;
+			continue;
+		}
+		f->attempts++;
+		log_notice("fencing %s (attempt %d): %s action=off", cn->name,
+		    f->attempts, cn->fence_agent);
+		f->op = agent_run_fence(cn, "off", fence_done, f);
+		if (f->op == NULL)
+			f->retry = loop_timer_add(5000, fence_retry_cb, f);
+	}
+}
+
 static void
 join_wait_cb(void *arg)
 {
@@ -728,6 +1142,8 @@ decide_all(void)
 	int		 gi, n;
 	bool		 wait_members;
 
+	fence_check(cs->quorate && cpg_ok && i_am_decider(), cs->stable);
+	cs->all_recorded = all_recorded();
 	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
 	    !i_am_decider() || !all_recorded())
 		return;
@@ -775,6 +1191,20 @@ answer_request(uint32_t seq)
 		if (p->seq == seq) {
 			*pp = p->next;
 			p->done(p->arg, req_code, req_why, req_target);
+			free(p);
+			return;
+		}
+}
+
+static void
+answer_request_failed(uint32_t seq, const char *why)
+{
+	struct pending_req	**pp, *p;
+
+	for (pp = &preqs; (p = *pp) != NULL; pp = &p->next)
+		if (p->seq == seq) {
+			*pp = p->next;
+			p->done(p->arg, "failed", why, "");
 			free(p);
 			return;
 		}
@@ -828,7 +1258,8 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 		apply_record(nodeid, &m, true);
 		break;
 	default:
-		if (mine && decides_in_flight > 0 && m.type != MSG_REQUEST)
+		if (mine && decides_in_flight > 0 &&
+		    (m.type == MSG_DECIDE || m.type == MSG_NODEDOWN))
 			decides_in_flight--;
 		apply_cluster_msg(nodeid, &m, true);
 		if (mine && m.type == MSG_REQUEST)
@@ -867,15 +1298,11 @@ member_left(const struct cpg_address *a)
 	for (r = 0; r < conf->nresources; r++)
 		if (nd->res[r].state != RS_OFFLINE)
 			active = true;
-	if (a->reason == CPG_REASON_NODEDOWN || !active || nd->refused) {
+	if (a->reason == CPG_REASON_NODEDOWN || !active) {
 		why = a->reason == CPG_REASON_NODEDOWN ?
-		    "left corosync's membership (node down or cut off)" :
+		    "left corosync's membership (down, cut off or frozen)" :
 		    "its pghad left the cluster with nothing running";
-		clear_node_facts(n);
-		nd->daemon_down = false;
-		events_add(wall_ms(), local_name(), NULL,
-		    objname("node", conf->nodes[n].name), "online",
-		    "offline", why);
+		node_gone(n, wall_ms(), local_name(), "online", why);
 	} else {
 		nd->daemon_down = true;
 		events_add(wall_ms(), local_name(), NULL,
@@ -915,6 +1342,8 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 		cs->nodes[n].cpg_pid = join[i].pid;
 		cs->nodes[n].synced = cs->nodes[n].recorded = false;
 		cs->nodes[n].daemon_down = cs->nodes[n].refused = false;
+		/* Back before it was fenced: its record will say what runs. */
+		cs->nodes[n].unclean = false;
 		if (n != cs->local)
 			events_add(wall_ms(), local_name(), NULL,
 			    objname("node", conf->nodes[n].name),
@@ -931,14 +1360,38 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 		cs->nodes[n].cpg_pid = mem[i].pid;
 		cs->nodes[n].synced = cs->nodes[n].recorded = false;
 		cs->nodes[n].daemon_down = cs->nodes[n].refused = false;
+		cs->nodes[n].unclean = false;
+	}
+	/* Gone while we were cut off from corosync: left unseen. */
+	for (i = 0; i < (size_t)conf->nnodes; i++) {
+		struct cpg_address	a;
+		size_t			k;
+
+		if (!cs->nodes[i].in_cpg)
+			continue;
+		for (k = 0; k < nmem; k++)
+			if (mem[k].nodeid == conf->nodes[i].nodeid &&
+			    mem[k].pid == cs->nodes[i].cpg_pid)
+				break;
+		if (k < nmem)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.nodeid = conf->nodes[i].nodeid;
+		a.pid = cs->nodes[i].cpg_pid;
+		a.reason = CPG_REASON_PROCDOWN;
+		member_left(&a);
 	}
 	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
 	    nleft, njoin);
-	if (njoin > 0 && joined) {
-		bool synced = cs->nodes[cs->local].synced && !round_pending;
+	/*
+	 * A join starts a sync round; so does any change while one is
+	 * pending, since the SYNCs of the old round name the old members.
+	 */
+	if (joined && (njoin > 0 || round_pending)) {
+		bool synced = cs->nodes[cs->local].synced;
 
 		elog_clear();
-		memset(round_seen, 0, sizeof(round_seen));
+		round_clear();
 		round_pending = true;
 		cs->stable = false;
 		send_sync(synced);
@@ -950,8 +1403,7 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			send_msg(&rec);
 			msg_clear(&rec);
 		}
-	} else
-		round_check();	/* a leaver may be the one we waited for */
+	}
 	after_change();
 }
 
@@ -972,7 +1424,15 @@ cpg_fd_cb(int fd, uint32_t events, void *arg)
 	cpg_ok = joined = false;
 	update_quorate();
 	cs->stable = false;
-	cs->nodes[cs->local].synced = false;
+	/* Rejoining, we are a joiner: nothing of the old view is current. */
+	sendq_drop();
+	elog_clear();
+	round_clear();
+	round_pending = false;
+	for (int n = 0; n < conf->nnodes; n++) {
+		cs->nodes[n].in_cpg = false;
+		cs->nodes[n].synced = cs->nodes[n].recorded = false;
+	}
 	records_in_flight = decides_in_flight = 0;
 	fail_requests("lost the connection to corosync before the request "
 	    "was delivered");
@@ -1174,6 +1634,7 @@ cluster_leave(void)
 	}
 	elog_clear();
 	fail_requests("pghad is leaving the cluster");
+	fence_check(false, false);
 }
 
 /* --- requests and status -------------------------------------------- */
@@ -1183,13 +1644,15 @@ cluster_request(enum req_op op, const char *group, const char *to,
     unsigned uid, const char **code, char *msg, size_t len,
     request_done_cb done, void *arg)
 {
-	const struct conf_group	*g = conf_group_by_name(conf, group);
+	const struct conf_group	*g = NULL;
 	const struct conf_node	*n = NULL;
 	struct msg		 m;
 	char			 why[CAUSE_LEN / 2];
 	struct pending_req	*p;
 
-	if (g == NULL) {
+	if (op != REQ_CONFIRM_DOWN)
+		g = conf_group_by_name(conf, group ? group : "");
+	if (op != REQ_CONFIRM_DOWN && g == NULL) {
 		*code = "unknown-group";
 		snprintf(msg, len, "no group named \"%s\" in %s", group,
 		    conf->path);
@@ -1213,6 +1676,19 @@ cluster_request(enum req_op op, const char *group, const char *to,
 		    "be changed from here", local_name());
 		return -1;
 	}
+	if (op == REQ_CONFIRM_DOWN) {
+		if (n == NULL) {
+			*code = "bad-request";
+			snprintf(msg, len, "which node?");
+			return -1;
+		}
+		if (cs->nodes[n->index].in_cpg) {
+			*code = "failed";
+			snprintf(msg, len, "%s is an active member of the "
+			    "cluster: it is not down", n->name);
+			return -1;
+		}
+	}
 	if (op == REQ_MOVE) {
 		if (n && !state_node_eligible(cs, n->index)) {
 			*code = "node-down";
@@ -1232,7 +1708,8 @@ cluster_request(enum req_op op, const char *group, const char *to,
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_REQUEST;
 	m.u.request.op = (uint8_t)op;
-	snprintf(m.u.request.group, sizeof(m.u.request.group), "%s", group);
+	snprintf(m.u.request.group, sizeof(m.u.request.group), "%s",
+	    g ? g->name : "");
 	snprintf(m.u.request.to, sizeof(m.u.request.to), "%s",
 	    n ? n->name : "");
 	m.u.request.uid = uid;
@@ -1260,6 +1737,8 @@ node_state(int n)
 		return nd->synced && nd->recorded ? "online" : "joining";
 	if (nd->daemon_down)
 		return "daemon-down";
+	if (nd->unclean)
+		return "unclean";
 	return "offline";
 }
 

@@ -46,10 +46,22 @@ const struct conf_key conf_keys[] = {
 	{ "agent_path", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
 	    offsetof(struct conf, agent_path), NULL, { 0 }, 0, 0,
 	    "pgha-agent binary (unset: the one next to pghad)" },
+	{ "fencing", CS_CLUSTER, CK_ANY_TYPE, CV_BOOL, 0,
+	    offsetof(struct conf, fencing), "yes", { 0 }, 0, 0,
+	    "fence a node lost while it may run a group before moving it" },
 
 	{ "nodeid", CS_NODE, CK_ANY_TYPE, CV_INT, CK_REQUIRED,
 	    offsetof(struct conf_node, nodeid), NULL, { 0 }, 1,
 	    CONF_MAX_NODEID, "corosync node id, unique" },
+	{ "fence_agent", CS_NODE, CK_ANY_TYPE, CV_PATH, 0,
+	    offsetof(struct conf_node, fence_agent), NULL, { 0 }, 0, 0,
+	    "fence-agent program that powers this node off (unset: none)" },
+	{ "fence_options", CS_NODE, CK_ANY_TYPE, CV_KVLIST, 0,
+	    offsetof(struct conf_node, fence_options), NULL, { 0 }, 0, 0,
+	    "key=value pairs for the fence agent, besides action and plug" },
+	{ "fence_timeout", CS_NODE, CK_ANY_TYPE, CV_DUR, 0,
+	    offsetof(struct conf_node, fence_timeout_ms), "1m", { 0 }, 1000,
+	    86400000, "how long one fencing attempt may take" },
 
 	{ "preferred_owners", CS_GROUP, CK_ANY_TYPE, CV_NODES, 0, 0, NULL,
 	    { 0 }, 0, 0, "nodes to run the group on, best first (any)" },
@@ -541,6 +553,25 @@ check_num(struct parser *p, const char *label, const struct conf_key *k,
 	return 0;
 }
 
+/* "k=v k=v": each word a key of [a-z0-9_-]+, "=", a non-empty value. */
+static bool
+valid_kvlist(const char *v)
+{
+	const char	*p = v;
+	size_t		 klen;
+
+	while (*p) {
+		klen = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+		if (klen == 0 || p[klen] != '=' || p[klen + 1] == '\0' ||
+		    p[klen + 1] == ' ')
+			return false;
+		p += klen + 1;
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	return p != v;
+}
+
 /* Checks a scalar value; numbers land in *num.  0 or -1 (reported). */
 static int
 check_value(struct parser *p, const char *label, const struct conf_key *k,
@@ -575,6 +606,11 @@ check_value(struct parser *p, const char *label, const struct conf_key *k,
 		if (!valid_ifname(v))
 			what = "is not an interface name (at most 15 bytes, "
 			    "no \"/\", \":\" or blanks)";
+		break;
+	case CV_KVLIST:
+		if (!valid_kvlist(v))
+			what = "is not a list of key=value pairs (keys "
+			    "[a-z0-9_-]+, no blanks in values)";
 		break;
 	case CV_BOOL:
 		if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
@@ -1192,6 +1228,17 @@ link_resources(struct parser *p)
 	for (i = 0; i < c->nresources; i++)
 		res_requires(p, p->rres[i], &c->resources[i]);
 	cross_check(p);
+	for (i = 0; i < c->ngroups; i++) {
+		int j, n = 0;
+
+		for (j = 0; j < c->nresources; j++)
+			if (c->resources[j].group == &c->groups[i])
+				n++;
+		if (n > CONF_MAX_GROUP_RES)
+			perr(p, c->groups[i].line, "[group %s] has %d "
+			    "resources (at most %d)", c->groups[i].name, n,
+			    CONF_MAX_GROUP_RES);
+	}
 	/* after any error a requires may cross groups: no order then */
 	if (find_cycles(p) || p->nerrs > 0)
 		return;
@@ -1315,8 +1362,11 @@ conf_free(struct conf *c)
 	free(c->admin_group);
 	free(c->state_dir);
 	free(c->agent_path);
-	for (i = 0; i < c->nnodes; i++)
+	for (i = 0; i < c->nnodes; i++) {
 		free(c->nodes[i].name);
+		free(c->nodes[i].fence_agent);
+		free(c->nodes[i].fence_options);
+	}
 	free(c->nodes);
 	for (i = 0; i < c->ngroups; i++) {
 		free(c->groups[i].name);

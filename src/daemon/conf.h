@@ -31,6 +31,7 @@
 #define CONF_NAME_MAX	63
 #define CONF_MAX_NODES	32	/* node ids are 1..CONF_MAX_NODEID */
 #define CONF_MAX_NODEID	65535
+#define CONF_MAX_GROUP_RES 64	/* resources in one group */
 
 enum res_type {
 	RT_DISK,
@@ -49,6 +50,9 @@ struct conf_node {
 	uint32_t	 nodeid;	/* corosync nodeid */
 	int		 index;		/* position in conf->nodes */
 	int		 line;
+	char		*fence_agent;	/* fence-agent program, or NULL */
+	char		*fence_options;	/* "k=v k=v", or NULL */
+	uint32_t	 fence_timeout_ms;
 };
 
 struct conf_group;
@@ -93,6 +97,7 @@ struct conf {
 	char			*admin_group;	/* may change; NULL: root only */
 	char			*state_dir;	/* events log, etc. */
 	char			*agent_path;	/* pgha-agent binary */
+	bool			 fencing;	/* fence lost nodes first */
 	char			 hash[65];	/* sha256 of conf_print() text */
 	struct conf_node	*nodes;
 	int			 nnodes;

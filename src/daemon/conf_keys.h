@@ -33,6 +33,7 @@ enum conf_vtype {
 	CV_RESLIST,	/* list of resource names */
 	CV_GROUPREF,	/* a group name */
 	CV_RTYPE,	/* disk | address | postgresql */
+	CV_KVLIST,	/* key=value words: [a-z0-9_-]+=[^ ]+ */
 };
 
 #define CK_REQUIRED	0x01	/* no default: must be given */

@@ -38,6 +38,7 @@ struct conn {
 	char		*out;
 	size_t		 outlen, outoff;
 	bool		 follow;
+	bool		 handled;	/* one request per connection */
 	bool		 waiting;	/* for a request to be applied */
 	bool		 closing;	/* close once out is written */
 	char		 fgroup[64], fnode[64];
@@ -61,8 +62,7 @@ conn_free(struct conn *c)
 		}
 	if (c->follow)
 		events_unsubscribe(c);
-	if (c->waiting)
-		cluster_request_forget(c);
+	cluster_request_forget(c);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	free(c->in);
@@ -257,7 +257,13 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 		    conf->admin_group ? conf->admin_group : "");
 		return;
 	}
-	if (g == NULL) {
+	if (op == REQ_CONFIRM_DOWN) {
+		to = jget_str(req, "node");
+		if (to == NULL) {
+			reply_error(c, "bad-request", "request lacks \"node\"");
+			return;
+		}
+	} else if (g == NULL) {
 		reply_error(c, "bad-request", "request lacks \"group\"");
 		return;
 	}
@@ -266,10 +272,14 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 		reply_error(c, code, "%s", msg);
 		return;
 	}
-	log_notice("control: uid %u asked %s of group %s%s%s",
-	    (unsigned)c->cred.uid, op == REQ_ONLINE ? "online" :
-	    op == REQ_OFFLINE ? "offline" : "a move", g,
-	    to && *to ? " to " : "", to && *to ? to : "");
+	if (op == REQ_CONFIRM_DOWN)
+		log_notice("control: uid %u vouches that node %s is down",
+		    (unsigned)c->cred.uid, to);
+	else
+		log_notice("control: uid %u asked %s of group %s%s%s",
+		    (unsigned)c->cred.uid, op == REQ_ONLINE ? "online" :
+		    op == REQ_OFFLINE ? "offline" : "a move", g,
+		    to && *to ? " to " : "", to && *to ? to : "");
 	c->waiting = true;
 	c->closing = false;
 }
@@ -300,6 +310,8 @@ handle(struct conn *c, const char *line)
 		do_change(c, REQ_OFFLINE, req);
 	else if (strcmp(cmd, "group-move") == 0)
 		do_change(c, REQ_MOVE, req);
+	else if (strcmp(cmd, "node-confirm-down") == 0)
+		do_change(c, REQ_CONFIRM_DOWN, req);
 	else
 		reply_error(c, "bad-request", "unknown command \"%.64s\"",
 		    cmd);
@@ -326,7 +338,7 @@ conn_cb(int fd, uint32_t events, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (n < 0 || c->closing || c->follow)
+	if (n < 0 || c->closing || c->follow || c->handled)
 		return;
 	if (c->inlen + (size_t)n > REQ_MAX) {
 		reply_error(c, "bad-request", "request larger than %d bytes",
@@ -341,6 +353,7 @@ conn_cb(int fd, uint32_t events, void *arg)
 	c->in[c->inlen] = '\0';
 	if ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		*nl = '\0';
+		c->handled = true;
 		handle(c, c->in);
 	}
 }

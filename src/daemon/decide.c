@@ -191,6 +191,13 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 			    cs->conf->nodes[n].name);
 			return true;
 		}
+		if (nd->unclean && state_group_active_on(cs, g, n)) {
+			snprintf(why, len, "%s was lost while it may still "
+			    "run the group: waiting until it is fenced (or "
+			    "confirmed down: pgha node confirm-down %s)",
+			    cs->conf->nodes[n].name, cs->conf->nodes[n].name);
+			return true;
+		}
 	}
 	return false;
 }
@@ -425,6 +432,9 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 	}
 	if (active_elsewhere(cs, g))
 		return;	/* wait until the other node has stopped it */
+	/* What another member runs is known only from its record. */
+	if (!cs->all_recorded)
+		return;
 	for (i = 0; i < g->nres; i++) {
 		const struct conf_resource	*r = g->res[i];
 		int				 j;

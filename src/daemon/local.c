@@ -33,6 +33,7 @@ struct lres {
 	enum op_kind		 kind;
 	struct loop_timer	*mon_timer;
 	bool			 mon_due;
+	bool			 cancelling;	/* op killed, not yet reaped */
 	uint64_t		 trans_since;	/* monitor said "transitional" */
 };
 
@@ -184,6 +185,13 @@ op_done(const struct agent_result *res, void *arg)
 
 	l->op = NULL;
 	l->kind = OK_NONE;
+	if (res->cancelled) {
+		l->cancelling = false;
+		if (kind == OK_MONITOR)
+			l->mon_due = true;
+		local_kick();
+		return;
+	}
 	switch (kind) {
 	case OK_PROBE:
 		if (ok || res->exit_code == AGENT_TRANSITIONAL)
@@ -297,36 +305,51 @@ local_probe(void (*done)(void))
 	}
 }
 
-/* Is a start or stop running in group g?  Which resource, if so. */
+/*
+ * Is a start or stop running in group g, or an op being cancelled (killed
+ * but not yet reaped: a start killed in mount(2) may still complete)?
+ * Which resource, if so.
+ */
 static int
 group_busy(const struct conf_group *g)
 {
 	int	i;
 
 	for (i = 0; i < g->nres; i++) {
-		int k = lr[g->res[i]->index].kind;
+		const struct lres	*l = &lr[g->res[i]->index];
 
-		if (k == OK_START || k == OK_STOP || k == OK_PROBE)
+		if (l->cancelling || l->kind == OK_START ||
+		    l->kind == OK_STOP || l->kind == OK_PROBE)
 			return g->res[i]->index;
 	}
 	return -1;
 }
 
 static void
+cancel_op(struct lres *l)
+{
+	if (l->op == NULL || l->cancelling)
+		return;
+	agent_cancel(l->op);
+	l->cancelling = true;
+}
+
+/* Monitors make way for a start or stop; true if any was running. */
+static bool
 cancel_monitors(const struct conf_group *g)
 {
 	int	i;
+	bool	any = false;
 
 	for (i = 0; i < g->nres; i++) {
 		struct lres *l = &lr[g->res[i]->index];
 
 		if (l->kind != OK_MONITOR)
 			continue;
-		agent_cancel(l->op);
-		l->op = NULL;
-		l->kind = OK_NONE;
-		l->mon_due = true;
+		cancel_op(l);
+		any = true;
 	}
+	return any;
 }
 
 static void
@@ -339,19 +362,22 @@ step_group(int gi)
 
 	decide_local_next(cs, gi, &st);
 	if (busy >= 0) {
-		/* A stop may overtake a start of the same resource. */
-		if (st.op != LOP_STOP || st.res != busy ||
-		    lr[busy].kind != OK_START)
-			return;
-		log_notice("cancelling the start of %s: %s",
-		    conf->resources[busy].name, st.why);
-		agent_cancel(lr[busy].op);
-		lr[busy].op = NULL;
-		lr[busy].kind = OK_NONE;
+		/*
+		 * A stop overtakes a start: the start is killed, and once it
+		 * is reaped the resource (still "starting") is stopped.
+		 */
+		if (st.op == LOP_STOP && lr[busy].kind == OK_START &&
+		    !lr[busy].cancelling) {
+			log_notice("cancelling the start of %s: %s",
+			    conf->resources[busy].name, st.why);
+			cancel_op(&lr[busy]);
+		}
+		return;
 	}
 	if (st.op == LOP_NONE)
 		return;
-	cancel_monitors(g);
+	if (cancel_monitors(g))
+		return;		/* again once they are reaped */
 	r = &conf->resources[st.res];
 	loop_timer_cancel(lr[st.res].mon_timer);
 	lr[st.res].mon_timer = NULL;

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -121,6 +123,20 @@ crash_handler(int sig)
 	raise(sig);
 }
 
+/* One pghad per node: a second one would join with the same node id. */
+static void
+lock_state_dir(const char *dir)
+{
+	char	*path = xasprintf("%s/pghad.lock", dir);
+	int	 fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warn("%s: another pghad runs on this node?", path);
+		exit(EXIT_SOCKET);
+	}
+	free(path);	/* fd stays open: the lock lives as long as we do */
+}
+
 static void
 probed(void)
 {
@@ -179,6 +195,7 @@ main(int argc, char *argv[])
 	signals_init();
 	agent_init();
 	events_init(conf->state_dir);
+	lock_state_dir(conf->state_dir);
 	cs = cluster_init(conf);
 	log_notice("pghad starting on %s: cluster %s, %d group(s), cluster "
 	    "file sha256 %.12s", conf->nodes[cs->local].name,

@@ -83,6 +83,7 @@ state_reset_cluster(struct cstate *cs)
 	}
 	memset(cs->fc, 0, (size_t)cs->conf->nresources *
 	    (size_t)cs->conf->nnodes * sizeof(*cs->fc));
+	cs->version = 0;
 }
 
 int

@@ -49,6 +49,7 @@ enum node_flag {
 struct node_rt {
 	bool		in_cpg;		/* its pghad is in the process group */
 	bool		daemon_down;	/* pghad died, node still up: facts stale */
+	bool		unclean;	/* lost while it may run a group: fence */
 	bool		synced;		/* took part in a completed sync */
 	bool		recorded;	/* sent a record since it joined */
 	bool		refused;	/* its cluster file differs */
@@ -64,6 +65,7 @@ struct fc_rt {
 };
 
 struct group_rt {
+	uint32_t	gen;		/* bumped by each change applied */
 	uint32_t	target;		/* nodeid where it should run, 0: none */
 	bool		intent_online;
 	bool		placed;		/* the decider has placed it */
@@ -79,6 +81,8 @@ struct cstate {
 	int			 local;		/* index of this node */
 	bool			 quorate;	/* this node's partition */
 	bool			 stable;	/* sync round complete */
+	bool			 all_recorded;	/* every member sent its record */
+	uint64_t		 version;	/* of the cluster facts */
 };
 
 struct cstate	*state_new(const struct conf *);	/* caller frees */

@@ -207,6 +207,7 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	uint32_t	i;
 
 	wbuf_str(w, g->name);
+	wbuf_u32(w, g->gen);
 	wbuf_u32(w, g->target);
 	wbuf_u8(w, g->intent_online);
 	wbuf_u8(w, g->placed);
@@ -223,6 +224,22 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	}
 }
 
+static void
+enc_res(struct wbuf *w, uint32_t n, const struct msg_res *res)
+{
+	uint32_t	i;
+
+	wbuf_u32(w, n);
+	for (i = 0; i < n; i++) {
+		wbuf_str(w, res[i].name);
+		wbuf_u8(w, res[i].state);
+		wbuf_u32(w, res[i].fail_seq);
+		wbuf_u64(w, res[i].changed_ms);
+		wbuf_str(w, res[i].cause);
+		wbuf_str(w, res[i].last_error);
+	}
+}
+
 void
 msg_encode(struct wbuf *w, const struct msg *m)
 {
@@ -233,27 +250,27 @@ msg_encode(struct wbuf *w, const struct msg *m)
 	switch (m->type) {
 	case MSG_RECORD:
 		wbuf_u32(w, m->u.record.flags);
-		wbuf_u32(w, m->u.record.nres);
-		for (i = 0; i < m->u.record.nres; i++) {
-			const struct msg_res *r = &m->u.record.res[i];
-
-			wbuf_str(w, r->name);
-			wbuf_u8(w, r->state);
-			wbuf_u32(w, r->fail_seq);
-			wbuf_u64(w, r->changed_ms);
-			wbuf_str(w, r->cause);
-			wbuf_str(w, r->last_error);
-		}
+		enc_res(w, m->u.record.nres, m->u.record.res);
 		break;
 	case MSG_SYNC:
 		wbuf_u8(w, m->u.sync.synced);
 		wbuf_str(w, m->u.sync.hash);
+		wbuf_u64(w, m->u.sync.version);
 		wbuf_u32(w, m->u.sync.nmembers);
 		for (i = 0; i < m->u.sync.nmembers; i++)
 			wbuf_u64(w, m->u.sync.members[i]);
 		wbuf_u32(w, m->u.sync.ngroups);
 		for (i = 0; i < m->u.sync.ngroups; i++)
 			enc_group(w, &m->u.sync.groups[i]);
+		wbuf_u32(w, m->u.sync.nnodes);
+		for (i = 0; i < m->u.sync.nnodes; i++) {
+			const struct msg_node *n = &m->u.sync.nodes[i];
+
+			wbuf_u32(w, n->nodeid);
+			wbuf_u8(w, n->daemon_down);
+			wbuf_u8(w, n->unclean);
+			enc_res(w, n->nres, n->res);
+		}
 		break;
 	case MSG_DECIDE:
 		enc_group(w, &m->u.decide);
@@ -269,6 +286,11 @@ msg_encode(struct wbuf *w, const struct msg *m)
 	case MSG_NODEDOWN:
 		wbuf_u32(w, m->u.nodedown.nodeid);
 		break;
+	case MSG_FENCED:
+		wbuf_u32(w, m->u.fenced.nodeid);
+		wbuf_u8(w, m->u.fenced.ok);
+		wbuf_str(w, m->u.fenced.text);
+		break;
 	}
 	wbuf_end(w);
 }
@@ -279,6 +301,7 @@ dec_group(struct rbuf *r, struct msg_group *g)
 	uint32_t	i;
 
 	rbuf_str(r, g->name, sizeof(g->name));
+	g->gen = rbuf_u32(r);
 	g->target = rbuf_u32(r);
 	g->intent_online = rbuf_u8(r);
 	g->placed = rbuf_u8(r);
@@ -307,16 +330,15 @@ free_group(struct msg_group *g)
 	g->nbans = g->nfc = 0;
 }
 
-static void
-dec_record(struct rbuf *r, struct msg *m)
+static struct msg_res *
+dec_res(struct rbuf *r, uint32_t *np)
 {
-	uint32_t	i;
+	struct msg_res	*res;
+	uint32_t	 i, n = rbuf_count(r, 25);
 
-	m->u.record.flags = rbuf_u32(r);
-	m->u.record.nres = rbuf_count(r, 25);
-	m->u.record.res = xcalloc(m->u.record.nres, sizeof(struct msg_res));
-	for (i = 0; i < m->u.record.nres; i++) {
-		struct msg_res *x = &m->u.record.res[i];
+	res = xcalloc(n, sizeof(*res));
+	for (i = 0; i < n && !r->err; i++) {
+		struct msg_res *x = &res[i];
 
 		rbuf_str(r, x->name, sizeof(x->name));
 		x->state = rbuf_u8(r);
@@ -325,6 +347,15 @@ dec_record(struct rbuf *r, struct msg *m)
 		rbuf_str(r, x->cause, sizeof(x->cause));
 		rbuf_str(r, x->last_error, sizeof(x->last_error));
 	}
+	*np = n;
+	return res;
+}
+
+static void
+dec_record(struct rbuf *r, struct msg *m)
+{
+	m->u.record.flags = rbuf_u32(r);
+	m->u.record.res = dec_res(r, &m->u.record.nres);
 }
 
 static void
@@ -334,6 +365,7 @@ dec_sync(struct rbuf *r, struct msg *m)
 
 	m->u.sync.synced = rbuf_u8(r);
 	rbuf_str(r, m->u.sync.hash, sizeof(m->u.sync.hash));
+	m->u.sync.version = rbuf_u64(r);
 	m->u.sync.nmembers = rbuf_count(r, 8);
 	m->u.sync.members = xcalloc(m->u.sync.nmembers, sizeof(uint64_t));
 	for (i = 0; i < m->u.sync.nmembers; i++)
@@ -343,6 +375,16 @@ dec_sync(struct rbuf *r, struct msg *m)
 	    sizeof(struct msg_group));
 	for (i = 0; i < m->u.sync.ngroups && !r->err; i++)
 		dec_group(r, &m->u.sync.groups[i]);
+	m->u.sync.nnodes = rbuf_count(r, 10);
+	m->u.sync.nodes = xcalloc(m->u.sync.nnodes, sizeof(struct msg_node));
+	for (i = 0; i < m->u.sync.nnodes && !r->err; i++) {
+		struct msg_node *n = &m->u.sync.nodes[i];
+
+		n->nodeid = rbuf_u32(r);
+		n->daemon_down = rbuf_u8(r);
+		n->unclean = rbuf_u8(r);
+		n->res = dec_res(r, &n->nres);
+	}
 }
 
 int
@@ -375,11 +417,16 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		    sizeof(m->u.request.origin));
 		m->u.request.seq = rbuf_u32(&r);
 		if (m->u.request.op < REQ_ONLINE ||
-		    m->u.request.op > REQ_MOVE)
+		    m->u.request.op > REQ_CONFIRM_DOWN)
 			r.err = true;
 		break;
 	case MSG_NODEDOWN:
 		m->u.nodedown.nodeid = rbuf_u32(&r);
+		break;
+	case MSG_FENCED:
+		m->u.fenced.nodeid = rbuf_u32(&r);
+		m->u.fenced.ok = rbuf_u8(&r);
+		rbuf_str(&r, m->u.fenced.text, sizeof(m->u.fenced.text));
 		break;
 	default:
 		return -1;
@@ -405,6 +452,9 @@ msg_clear(struct msg *m)
 		for (i = 0; i < m->u.sync.ngroups; i++)
 			free_group(&m->u.sync.groups[i]);
 		free(m->u.sync.groups);
+		for (i = 0; i < m->u.sync.nnodes; i++)
+			free(m->u.sync.nodes[i].res);
+		free(m->u.sync.nodes);
 		break;
 	case MSG_DECIDE:
 		free_group(&m->u.decide);

@@ -28,6 +28,7 @@ enum wire_type {
 	MSG_DECIDE = 3,	/* the decider's placement of one group */
 	MSG_REQUEST = 4,	/* an operator's request, applied by all */
 	MSG_NODEDOWN = 5,	/* decider: a daemon-down node left corosync */
+	MSG_FENCED = 6,		/* decider: outcome of fencing a node */
 };
 
 struct wbuf {
@@ -87,6 +88,7 @@ struct msg_fc {
 
 struct msg_group {
 	char		 name[WIRE_NAME_LEN];
+	uint32_t	 gen;		/* DECIDE: the generation it is based on */
 	uint32_t	 target;
 	uint8_t		 intent_online;
 	uint8_t		 placed;
@@ -97,10 +99,20 @@ struct msg_group {
 	struct msg_fc	*fc;
 };
 
+/* A node's facts as the SYNC sender knows them (non-members only). */
+struct msg_node {
+	uint32_t	 nodeid;
+	uint8_t		 daemon_down;
+	uint8_t		 unclean;
+	uint32_t	 nres;
+	struct msg_res	*res;
+};
+
 enum req_op {
 	REQ_ONLINE = 1,
 	REQ_OFFLINE = 2,
 	REQ_MOVE = 3,
+	REQ_CONFIRM_DOWN = 4,	/* `to` names a node an operator vouches for */
 };
 
 struct msg {
@@ -115,10 +127,13 @@ struct msg {
 		struct {
 			uint8_t		 synced;
 			char		 hash[WIRE_HASH_LEN];
+			uint64_t	 version;	/* of the cluster facts */
 			uint32_t	 nmembers;
 			uint64_t	*members;	/* nodeid << 32 | pid */
 			uint32_t	 ngroups;
 			struct msg_group *groups;
+			uint32_t	 nnodes;
+			struct msg_node	*nodes;
 		} sync;
 		struct msg_group decide;
 		struct {
@@ -132,6 +147,11 @@ struct msg {
 		struct {
 			uint32_t	nodeid;
 		} nodedown;
+		struct {
+			uint32_t	nodeid;
+			uint8_t		ok;
+			char		text[WIRE_CAUSE_LEN];
+		} fenced;
 	} u;
 };
 

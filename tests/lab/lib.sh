@@ -15,8 +15,10 @@
 #	lab_dump_logs			tails of every node's logs (on failure)
 #
 # Needs the lab up: it reads the state the `lab` script keeps in LAB_DIR.
+# The lab is the one named by $PGHA_LAB_NAME (default pgha), as for `lab`.
 
-LAB_DIR=${LAB_DIR:-/var/tmp/pgha-lab}
+LAB_NAME=${PGHA_LAB_NAME:-pgha}
+LAB_DIR=${LAB_DIR:-${PGHA_LAB_DIR:-/var/tmp/$LAB_NAME-lab}}
 LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab}
 LAB_ACCESS_IP=${ACCESS_IP:-198.18.0.100}
 LAB_DATA=/srv/db1/data
@@ -98,7 +100,7 @@ node_has_mount() {
 # The access point is assigned in the node's network namespace (also when
 # the node's processes are gone: an address outlives them).
 node_has_ip() {
-	ip -n "pgha-$1" -4 -o addr show 2>/dev/null | grep -q " $LAB_ACCESS_IP/"
+	ip -n "$LAB_NAME-$1" -4 -o addr show 2>/dev/null | grep -q " $LAB_ACCESS_IP/"
 }
 
 # A PostgreSQL process of the node works on the shared data directory
@@ -106,7 +108,7 @@ node_has_ip() {
 # the data).  Postgres chdirs into its data directory.
 node_has_pg() {
 	local p
-	for p in $(ip netns pids "pgha-$1" 2>/dev/null); do
+	for p in $(ip netns pids "$LAB_NAME-$1" 2>/dev/null); do
 		[[ $(cat "/proc/$p/comm" 2>/dev/null) == postgres* ]] || continue
 		[[ $(readlink "/proc/$p/cwd" 2>/dev/null) == "$LAB_DATA" ]] && return 0
 	done
@@ -185,7 +187,9 @@ sampler_stop() {
 
 lab_dump_logs() {
 	local f
-	for f in "$LAB_DIR"/node*/{pghad,corosync}.log "$LAB_DIR"/node*/labinit.log; do
+	for f in "$LAB_DIR"/node*/{pghad,corosync,qdevice}.log \
+	    "$LAB_DIR"/node*/labinit.log "$LAB_DIR"/witness/qnetd.log \
+	    "$LAB_DIR"/power.log; do
 		[[ -s $f ]] || continue
 		echo "# ---- $f (last 40 lines)"
 		tail -n 40 "$f" | sed 's/^/# /'

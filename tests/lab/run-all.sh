@@ -10,7 +10,10 @@ root=$(cd "$here/../.." && pwd)
 BUILD=$(cd "${1:-$root/build}" && pwd)
 shift || true
 export PGHA_BUILD=$BUILD
-export OUT_DIR=${OUT_DIR:-/var/tmp/pgha-lab-out}
+# Which lab: every name the lab uses derives from it (tests/lab/README.md).
+export PGHA_LAB_NAME=${PGHA_LAB_NAME:-pgha}
+LAB_DIR=${PGHA_LAB_DIR:-/var/tmp/$PGHA_LAB_NAME-lab}
+export OUT_DIR=${OUT_DIR:-/var/tmp/$PGHA_LAB_NAME-lab-out}
 mkdir -p "$OUT_DIR"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,19 +33,26 @@ for t in "${tests[@]}"; do
 	echo "# ---- $name"
 	rm -f "$OUT_DIR"/*.verify "$OUT_DIR"/*.out
 	start=$(date +%s)
-	"$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"
+	if [ "$name" = test_agents ]; then
+		# Its scratch names (pghaT-*, /var/tmp/pgha-agent-test) are
+		# not per lab: one run at a time on this machine.
+		flock -w 600 /var/tmp/pgha-agent-test.lock \
+		    "$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"
+	else
+		"$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"
+	fi
 	rc=${PIPESTATUS[0]}
 	p=$(grep -c '^ok ' "$OUT_DIR/$name.tap")
 	f=$(grep -c '^not ok ' "$OUT_DIR/$name.tap")
 	# A sanitizer report in any daemon's or client's output fails the test.
 	if grep -lE 'ERROR: (Address|Leak|Memory)Sanitizer|runtime error:' \
-	    /var/tmp/pgha-lab/node*/*.log "$OUT_DIR"/*.verify \
+	    "$LAB_DIR"/node*/*.log "$OUT_DIR"/*.verify \
 	    "$OUT_DIR"/*.out "$OUT_DIR/$name.stderr" 2>/dev/null; then
 		echo "not ok - $name: sanitizer report (files above)"
 		f=$(( f + 1 ))
 		rc=1
 		mkdir -p "$OUT_DIR/sanitizer-$name"
-		cp /var/tmp/pgha-lab/node*/*.log "$OUT_DIR/sanitizer-$name/" 2>/dev/null
+		cp "$LAB_DIR"/node*/*.log "$OUT_DIR/sanitizer-$name/" 2>/dev/null
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1	# died without saying why: count it

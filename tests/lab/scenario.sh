@@ -8,13 +8,13 @@ LAB_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PGHA_BUILD=${PGHA_BUILD:-$(cd "$LAB_TESTS_DIR/../.." && pwd)/build}
 export PGHA_BUILD
 ACCESS_CONNINFO='host=198.18.0.100 port=5432 dbname=postgres user=postgres connect_timeout=2'
-CLIENT_NS=pgha-client
-OUT_DIR=${OUT_DIR:-/var/tmp/pgha-lab-out}
+CLIENT_NS=$LAB_NAME-client
+OUT_DIR=${OUT_DIR:-/var/tmp/$LAB_NAME-lab-out}
 mkdir -p "$OUT_DIR"
 
 # Bring a fresh lab up (cleans what an earlier run left), or fail.
 lab_fresh() {
-	if ! "$LAB" up "$@" >"$OUT_DIR/lab-up.log" 2>&1; then
+	if ! "$LAB" up --fencing "$@" >"$OUT_DIR/lab-up.log" 2>&1; then
 		echo "# lab up failed:" >&2
 		sed 's/^/# /' "$OUT_DIR/lab-up.log" >&2
 		not_ok "lab up"

@@ -229,6 +229,15 @@ static const char *const bad_cases[][3] = {
 	  "t.conf:4: [node n2] lacks required key \"nodeid\"\n"
 	  "t.conf:5: control character 0x0d in line\n",
 	  "no key, carriage return" },
+	{ "[node n1]\nnodeid = 1\nfence_agent = fence_ipmilan\n"
+	    "fence_options = ip=1.2.3.4 =x\nfence_timeout = 0s\n",
+	  "t.conf:3: [node n1] fence_agent: \"fence_ipmilan\" is not an "
+	  "absolute path\n"
+	  "t.conf:4: [node n1] fence_options: \"ip=1.2.3.4 =x\" is not a list "
+	  "of key=value pairs (keys [a-z0-9_-]+, no blanks in values)\n"
+	  "t.conf:5: [node n1] fence_timeout: \"0s\" is out of range "
+	  "(1s-24h)\n",
+	  "fencing keys" },
 };
 
 static void
@@ -429,7 +438,8 @@ test_print(void)
 	s = print_str(c);
 	is_str(s, "[cluster]\nname = c1\nsocket = @pgha.ctl\n"
 	    "state_dir = /var/lib/pgha\nagent_path = /usr/lib/pgha/pgha-agent\n"
-	    "\n[node a]\nnodeid = 3\n"
+	    "fencing = yes\n"
+	    "\n[node a]\nnodeid = 3\nfence_timeout = 1m\n"
 	    "\n[group g]\nautostart = yes\n"
 	    "\n[resource r]\ngroup = g\ntype = address\n"
 	    "monitor_interval = 1h\nmonitor_timeout = 2m\n"

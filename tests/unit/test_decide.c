@@ -55,7 +55,7 @@ fresh(const struct conf *c, int local)
 	for (n = 0; n < c->nnodes; n++)
 		up(cs, n);
 	cs->local = local;
-	cs->quorate = cs->stable = true;
+	cs->quorate = cs->stable = cs->all_recorded = true;
 	return cs;
 }
 
@@ -215,6 +215,16 @@ test_blocking(void)
 	cs->nodes[0].daemon_down = true;
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 1, "owner's pghad down: left in place");
+	cs->nodes[0].daemon_down = false;
+	cs->nodes[0].unclean = true;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "owner lost, not yet fenced: left in place");
+	ok(strstr(d.g.reason, "waiting until it is fenced") != NULL,
+	    "reason: %s", d.g.reason);
+	cs->nodes[0].unclean = false;
+	all_state(cs, 0, RS_OFFLINE);
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 2, "once fenced (facts cleared): fails over");
 	state_free(cs);
 	conf_free(c);
 }

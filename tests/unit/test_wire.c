@@ -122,8 +122,8 @@ test_sync_decide(void)
 	write_corpus("decide", &w);
 	ok(msg_decode(w.data, w.len, &d) == 0, "decide decodes");
 	msg_clear(&d);
-	/* nbans sits after name(4+3), target(4), intent(1), placed(1) */
-	w.data[16 + 8 + 7 + 6] = 0xff;
+	/* nbans: after name(4+3), gen(4), target(4), intent(1), placed(1) */
+	w.data[16 + 8 + 7 + 10] = 0xff;
 	ok(msg_decode(w.data, w.len, &d) < 0, "huge item count rejected");
 	wbuf_free(&w);
 }
@@ -154,9 +154,42 @@ test_request(void)
 	wbuf_free(&w);
 }
 
+static void
+test_fenced(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_FENCED;
+	m.u.fenced.nodeid = 2;
+	m.u.fenced.ok = 1;
+	snprintf(m.u.fenced.text, WIRE_CAUSE_LEN, "fenced: powered off");
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	write_corpus("fenced", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "fenced decodes");
+	is_int(d.u.fenced.nodeid, 2, "fenced node");
+	is_int(d.u.fenced.ok, 1, "fenced ok");
+	is_str(d.u.fenced.text, "fenced: powered off", "fenced text");
+	msg_clear(&d);
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_REQUEST;
+	m.u.request.op = REQ_CONFIRM_DOWN;
+	snprintf(m.u.request.to, WIRE_NAME_LEN, "node1");
+	msg_encode(&w, &m);
+	write_corpus("confirm", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "confirm-down request decodes");
+	is_int(d.u.request.op, REQ_CONFIRM_DOWN, "op");
+	msg_clear(&d);
+	wbuf_free(&w);
+}
+
 int
 main(void)
 {
+	test_fenced();
 	test_record();
 	test_sync_decide();
 	test_request();
