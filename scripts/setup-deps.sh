@@ -7,8 +7,9 @@ PKGS=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcfg-dev
 	libjson-c-dev libpq-dev libssl-dev
-	corosync postgresql-15 postgresql-client-15
+	corosync corosync-qdevice corosync-qnetd postgresql-15 postgresql-client-15
 	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq
+	socat libnss3-tools
 )
 
 missing=()

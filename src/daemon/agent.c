@@ -67,8 +67,10 @@ read_stderr(struct agent_op *op)
 {
 	char	buf[1024];
 	ssize_t	n;
+	int	reads = 0;
 
-	while (op->errfd >= 0) {
+	/* Bounded per wake-up: a chatty agent must not hog the loop. */
+	while (op->errfd >= 0 && reads++ < 64) {
 		n = read(op->errfd, buf, sizeof(buf));
 		if (n > 0) {
 			tail_append(op, buf, (size_t)n);
