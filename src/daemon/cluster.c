@@ -353,8 +353,10 @@ apply_group(const struct msg_group *x, uint64_t wall, const char *by,
 	for (i = 0; i < x->nbans; i++) {
 		int n = state_node_idx(cs, x->bans[i]);
 
-		if (n >= 0)
+		if (n >= 0) {
 			gr->banned |= 1ULL << n;
+			gr->ban_ms[n] = x->ban_ms ? x->ban_ms[i] : 0;
+		}
 	}
 	for (i = 0; i < x->nfc; i++) {
 		const struct conf_resource	*r;
@@ -385,9 +387,12 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 	x->placed = gr->placed;
 	snprintf(x->reason, sizeof(x->reason), "%s", gr->reason);
 	x->bans = xcalloc((size_t)conf->nnodes, sizeof(uint32_t));
+	x->ban_ms = xcalloc((size_t)conf->nnodes, sizeof(uint64_t));
 	for (n = 0; n < conf->nnodes; n++)
-		if (gr->banned & (1ULL << n))
+		if (gr->banned & (1ULL << n)) {
+			x->ban_ms[x->nbans] = gr->ban_ms[n];
 			x->bans[x->nbans++] = conf->nodes[n].nodeid;
+		}
 	if (fcu) {
 		x->fc = xcalloc((size_t)nfcu, sizeof(*x->fc));
 		for (i = 0; i < nfcu; i++, x->nfc++) {
@@ -1144,6 +1149,7 @@ decide_all(void)
 
 	fence_check(cs->quorate && cpg_ok && i_am_decider(), cs->stable);
 	cs->all_recorded = all_recorded();
+	cs->now_wall = wall_ms();
 	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
 	    !i_am_decider() || !all_recorded())
 		return;
@@ -1608,10 +1614,20 @@ cluster_init(const struct conf *c)
 	return st;
 }
 
+/* Time-based decisions (bans that expire) need a look now and then. */
+static void
+tick_cb(void *arg)
+{
+	loop_timer_add(1000, tick_cb, NULL);
+	if (cpg_ok && i_am_decider())
+		decide_all();
+}
+
 void
 cluster_join(void)
 {
 	cpg_connect();
+	loop_timer_add(1000, tick_cb, NULL);
 }
 
 void

@@ -68,6 +68,10 @@ const struct conf_key conf_keys[] = {
 	{ "autostart", CS_GROUP, CK_ANY_TYPE, CV_BOOL, 0,
 	    offsetof(struct conf_group, autostart), "yes", { 0 }, 0, 0,
 	    "bring the group online when the cluster forms" },
+	{ "ban_timeout", CS_GROUP, CK_ANY_TYPE, CV_DUR, 0,
+	    offsetof(struct conf_group, ban_timeout_ms), "10m", { 0 }, 0,
+	    604800000, "how long a node that failed the group is passed over "
+	    "(0: until an operator clears it)" },
 
 	{ "group", CS_RESOURCE, CK_ANY_TYPE, CV_GROUPREF, CK_REQUIRED, 0,
 	    NULL, { 0 }, 0, 0, "the group the resource belongs to" },

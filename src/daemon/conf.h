@@ -85,6 +85,7 @@ struct conf_group {
 	struct conf_node	**preferred;	/* borrows */
 	int			 npreferred;
 	bool			 autostart;	/* online when the cluster forms */
+	uint32_t		 ban_timeout_ms; /* 0: bans last until cleared */
 	/* Its resources in start order (requires first, then file order). */
 	struct conf_resource	**res;		/* borrows */
 	int			 nres;

@@ -141,6 +141,43 @@ new_fc(const struct cstate *cs, const struct decision *d, int r, int n)
 	return state_fc(cs, r, n);
 }
 
+/* A ban older than the group's ban_timeout is lifted, its count reset. */
+static void
+expire_bans(const struct cstate *cs, const struct conf_group *g,
+    struct decision *d)
+{
+	int	n, i, k;
+
+	if (g->ban_timeout_ms == 0)
+		return;
+	for (n = 0; n < cs->conf->nnodes; n++) {
+		if (!(d->g.banned & (1ULL << n)) ||
+		    cs->now_wall < d->g.ban_ms[n] + g->ban_timeout_ms)
+			continue;
+		d->g.banned &= ~(1ULL << n);
+		d->g.ban_ms[n] = 0;
+		for (i = 0; i < g->nres; i++) {
+			struct fc_rt fc = *state_fc(cs, g->res[i]->index, n);
+
+			if (fc.count == 0)
+				continue;
+			for (k = 0; k < d->nfc; k++)
+				if (d->fc[k].res == g->res[i]->index &&
+				    d->fc[k].node == n)
+					break;
+			if (k == d->nfc) {
+				if (d->nfc >= DECIDE_MAX_FC)
+					continue;
+				d->fc[d->nfc].res = g->res[i]->index;
+				d->fc[d->nfc].node = n;
+				d->fc[d->nfc].fc = fc;
+				d->nfc++;
+			}
+			d->fc[k].fc.count = 0;
+		}
+	}
+}
+
 /* Ban the target if a resource failed there more than it may restart. */
 static void
 ban_failed_target(const struct cstate *cs, const struct conf_group *g,
@@ -155,6 +192,7 @@ ban_failed_target(const struct cstate *cs, const struct conf_group *g,
 		if (fc->count <= (uint32_t)r->restarts)
 			continue;
 		d->g.banned |= 1ULL << t;
+		d->g.ban_ms[t] = cs->now_wall;
 		snprintf(d->g.reason, sizeof(d->g.reason),
 		    "%s failed on %s (%u failure%s, restarts = %d): %s",
 		    r->name, cs->conf->nodes[t].name, fc->count,
@@ -283,6 +321,7 @@ decide_group(const struct cstate *cs, int gi, struct decision *d)
 	d->g = *cur;
 	d->g.placed = true;
 	count_failures(cs, g, d);
+	expire_bans(cs, g, d);
 	if (group_blocked(cs, g, why, sizeof(why))) {
 		snprintf(d->g.reason, sizeof(d->g.reason), "%s", why);
 	} else {

@@ -70,6 +70,7 @@ struct group_rt {
 	bool		intent_online;
 	bool		placed;		/* the decider has placed it */
 	uint64_t	banned;		/* bit per node index */
+	uint64_t	ban_ms[CONF_MAX_NODES];	/* wall clock of each ban */
 	char		reason[CAUSE_LEN];	/* why target is what it is */
 };
 
@@ -82,6 +83,7 @@ struct cstate {
 	bool			 quorate;	/* this node's partition */
 	bool			 stable;	/* sync round complete */
 	bool			 all_recorded;	/* every member sent its record */
+	uint64_t		 now_wall;	/* the decider's clock, for bans */
 	uint64_t		 version;	/* of the cluster facts */
 };
 

@@ -212,8 +212,10 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	wbuf_u8(w, g->intent_online);
 	wbuf_u8(w, g->placed);
 	wbuf_u32(w, g->nbans);
-	for (i = 0; i < g->nbans; i++)
+	for (i = 0; i < g->nbans; i++) {
 		wbuf_u32(w, g->bans[i]);
+		wbuf_u64(w, g->ban_ms ? g->ban_ms[i] : 0);
+	}
 	wbuf_str(w, g->reason);
 	wbuf_u32(w, g->nfc);
 	for (i = 0; i < g->nfc; i++) {
@@ -305,10 +307,13 @@ dec_group(struct rbuf *r, struct msg_group *g)
 	g->target = rbuf_u32(r);
 	g->intent_online = rbuf_u8(r);
 	g->placed = rbuf_u8(r);
-	g->nbans = rbuf_count(r, 4);
+	g->nbans = rbuf_count(r, 12);
 	g->bans = xcalloc(g->nbans, sizeof(*g->bans));
-	for (i = 0; i < g->nbans; i++)
+	g->ban_ms = xcalloc(g->nbans, sizeof(*g->ban_ms));
+	for (i = 0; i < g->nbans; i++) {
 		g->bans[i] = rbuf_u32(r);
+		g->ban_ms[i] = rbuf_u64(r);
+	}
 	rbuf_str(r, g->reason, sizeof(g->reason));
 	g->nfc = rbuf_count(r, 16);
 	g->fc = xcalloc(g->nfc, sizeof(*g->fc));
@@ -324,7 +329,9 @@ static void
 free_group(struct msg_group *g)
 {
 	free(g->bans);
+	free(g->ban_ms);
 	free(g->fc);
+	g->ban_ms = NULL;
 	g->bans = NULL;
 	g->fc = NULL;
 	g->nbans = g->nfc = 0;

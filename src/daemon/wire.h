@@ -94,6 +94,7 @@ struct msg_group {
 	uint8_t		 placed;
 	uint32_t	 nbans;
 	uint32_t	*bans;		/* nodeids */
+	uint64_t	*ban_ms;	/* when each was banned */
 	char		 reason[WIRE_CAUSE_LEN];
 	uint32_t	 nfc;
 	struct msg_fc	*fc;

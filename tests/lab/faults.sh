@@ -58,9 +58,11 @@ node_online_in_status() {	# ASKER NODE
 	    grep -qx online
 }
 
-# Steady: every node up and online, db1 online somewhere.
+# Steady: every node up and online, db1 online somewhere.  A node found
+# powered off (by the fault, or fenced meanwhile) is powered on again.
 steady() {
 	local n a
+	restore_all
 	a=$(some_node)
 	[[ -n $a ]] || return 1
 	for n in $(lab_nodes); do
@@ -127,9 +129,19 @@ hold() {
 	esac
 }
 
+# The survivors have seen NODE go (offline: fenced, or it ran nothing).
+seen_off() {
+	local a
+	a=$(some_node)
+	[[ -n $a && $a != "$1" ]] &&
+	    [[ $(status_q "$a" ".nodes[] | select(.name == \"$1\") | .state") == offline ]]
+}
+
 heal() {	# heal KIND TARGET
 	case $1 in
-	power) ;;	# restore_all brings it back
+	power)	# as a real machine: back only after the cluster saw it go
+		wait_until "$BOUND" seen_off "$2" ||
+		    say "survivors never saw $2 go" ;;
 	partition) "$LAB" heal "$2" >/dev/null 2>&1 ;;
 	link) "$LAB" link "$2" 0 up >/dev/null 2>&1
 	      "$LAB" link "$2" 1 up >/dev/null 2>&1 ;;
@@ -143,6 +155,9 @@ heal() {	# heal KIND TARGET
 	restore_all
 }
 
+# A node that failed the group is passed over for 15 s only: long rounds
+# fail the server on every node in turn, and each fault is healed.
+export PGHA_LAB_BAN_TIMEOUT=${PGHA_LAB_BAN_TIMEOUT:-15s}
 say "seed $SEED, duration ${DURATION}s, bound ${BOUND}s, kinds $KINDS"
 lab_fresh --witness --links 2 --fencing
 sampler_start

@@ -29,16 +29,19 @@ for (( i = 0; i < $(( $(nproc) * 2 )); i++ )); do
 	sh -c 'while :; do :; done' &
 	PIDS+=($!)
 done
-# The shared disk kept busy on the owner: direct writes of 1 MiB blocks.
-"$LAB" exec node1 sh -c "while :; do dd if=/dev/zero of=/srv/db1/busy \
-    bs=1M count=64 oflag=direct status=none; done" &
-PIDS+=($!)
+# The shared disk kept busy on the owner: direct writes of 1 MiB blocks,
+# for as long as pgbench runs (it ends by itself, inside the node).
+"$LAB" exec node1 timeout -s KILL "$LOAD_SECONDS" sh -c "while :; do \
+    dd if=/dev/zero of=/srv/db1/busy bs=1M count=64 oflag=direct \
+    status=none; done" >/dev/null 2>&1 &
+DISK_PID=$!
 ip netns exec "$CLIENT_NS" pgbench -c 4 -j 2 -T "$LOAD_SECONDS" -n \
     "$ACCESS_CONNINFO" >"$OUT_DIR/load.pgbench" 2>&1
 rc=$?
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 wait "${PIDS[@]}" 2>/dev/null
 PIDS=()
+wait "$DISK_PID" 2>/dev/null
 "$LAB" exec node1 rm -f /srv/db1/busy
 is "$rc" 0 "pgbench ran ${LOAD_SECONDS}s without an error"
 grep -E "^tps|number of failed" "$OUT_DIR/load.pgbench" | sed 's/^/# /'

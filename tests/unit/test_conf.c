@@ -440,7 +440,7 @@ test_print(void)
 	    "state_dir = /var/lib/pgha\nagent_path = /usr/lib/pgha/pgha-agent\n"
 	    "fencing = yes\n"
 	    "\n[node a]\nnodeid = 3\nfence_timeout = 1m\n"
-	    "\n[group g]\nautostart = yes\n"
+	    "\n[group g]\nautostart = yes\nban_timeout = 10m\n"
 	    "\n[resource r]\ngroup = g\ntype = address\n"
 	    "monitor_interval = 1h\nmonitor_timeout = 2m\n"
 	    "start_timeout = 10s\nstop_timeout = 10s\nrestarts = 0\n"

@@ -161,6 +161,16 @@ test_failures(void)
 	is_int(state_fc(cs, pg, 0)->count, 1, "failure counted once");
 	is_int(decide_group(cs, 0, &d), 0, "counted failure not recounted");
 
+	/* Bans end after the group's ban_timeout (10m by default). */
+	cs->now_wall = d.g.ban_ms[0] + 10 * 60 * 1000 - 1;
+	is_int(decide_group(cs, 0, &d), 0, "ban holds until ban_timeout");
+	cs->now_wall += 1;
+	is_int(decide_group(cs, 0, &d), 1, "ban_timeout passed: a decision");
+	ok(!(d.g.banned & 1), "node1 no longer banned");
+	ok(d.nfc == 1 && d.fc[0].fc.count == 0, "its failure count reset");
+	is_int(d.g.target, 2, "the group stays where it runs");
+	cs->now_wall = 0;
+
 	/* Now node2 fails too: nowhere left. */
 	all_state(cs, 1, RS_ONLINE);
 	cs->nodes[1].res[pg].state = RS_FAILED;
