@@ -51,6 +51,17 @@ if ! build; then
 fi
 step "unit, golden, fuzz corpus (gcc)" make -s check
 step "unit, golden, fuzz corpus (clang ASan+UBSan)" make -s SAN=1 check
+faults_round() {
+	local r
+	tests/lab/faults.sh --seed "${FAULT_SEED:-2026}" \
+	    --duration "${FAULT_SECONDS:-150}"
+	r=$?
+	tests/lab/lab down >/dev/null 2>&1
+	if [ "$r" -eq 0 ]; then echo "1 passed, 0 failed"
+	else echo "0 passed, 1 failed"; fi
+	return "$r"
+}
+
 fuzz_short() {
 	local t p=0 f=0
 	make -s $(ls tests/fuzz/fuzz_*.c |
@@ -79,6 +90,10 @@ fuzz_short() {
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per harness" fuzz_short
 if [ "$LAB" -eq 1 ]; then
 	step "lab (integration)" tests/lab/run-all.sh build
+	# A short seeded round of the fault-injection suite; a failing seed
+	# replays with tests/lab/faults.sh --seed N.
+	step "fault injection (seed ${FAULT_SEED:-2026}, ${FAULT_SECONDS:-150} s)" \
+	    faults_round
 	# The daemons themselves under ASan+UBSan, on a short set.
 	if make -s SAN=1 -j2 all >/dev/null; then
 		step "lab under ASan+UBSan (short set)" env \

@@ -61,8 +61,10 @@ do_group(const struct cli_args *a, const struct output *out)
 	const char		*target = NULL;
 	uint64_t		 t0;
 	int			 r = 0;
+	int			 wait = a->wait &&
+				    a->cmd->id != CMD_NODE_CONFIRM_DOWN;
 
-	if (a->wait && (r = state_before(a, &w)) != 0)
+	if (wait && (r = state_before(a, &w)) != 0)
 		return r;
 	req = cmd_request(a);
 	t0 = now_ms();
@@ -73,7 +75,7 @@ do_group(const struct cli_args *a, const struct output *out)
 		    json_object_object_get_ex(reply, "target", &t) &&
 		    json_object_is_type(t, json_type_string))
 			target = json_object_get_string(t);
-		if (!a->wait)
+		if (!wait)
 			out->requested(stdout, a, reply);
 		else
 			r = wait_group(a, out, target, &w, t0);

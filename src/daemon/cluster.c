@@ -1787,7 +1787,8 @@ resource_json(const struct conf_resource *r)
 			st = rt->state;
 		}
 	}
-	if (where >= 0 && cs->nodes[where].daemon_down)
+	if (where >= 0 && (cs->nodes[where].daemon_down ||
+	    cs->nodes[where].unclean))
 		st = RS_UNKNOWN;
 	json_object_object_add(o, "name", json_object_new_string(r->name));
 	json_object_object_add(o, "type",

@@ -157,7 +157,9 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	for (n = 0; n < cs->conf->nnodes; n++)
 		if (count_on(cs, g, n, RS_STOP_FAILED))
 			return "failed";
-	if (owner >= 0 && cs->nodes[owner].daemon_down)
+	/* Its owner's facts are stale: pghad down, or lost and not fenced. */
+	if (owner >= 0 && (cs->nodes[owner].daemon_down ||
+	    cs->nodes[owner].unclean))
 		return "unknown";
 	if (owner < 0) {
 		if (!gr->intent_online)
