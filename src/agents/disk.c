@@ -248,6 +248,9 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+static int	kill_device_users(const struct disk *);
+static int	count_device_users(const struct disk *);
+
 static int
 disk_start(struct disk *d)
 {
@@ -270,6 +273,9 @@ disk_start(struct disk *d)
 		agent_err("parameter fstype is required");
 		return OCF_ERR_CONFIGURED;
 	}
+	/* Leftovers of a detached mount of ours go before we mount again. */
+	if (kill_device_users(d) == -1)
+		return OCF_ERR_GENERIC;
 	if (mount(d->device, d->mp, d->fstype, d->flags,
 	    d->data[0] ? d->data : NULL) == -1) {
 		agent_errno("mount %s on %s", d->device, d->mp);
@@ -406,6 +412,95 @@ try_umount(const char *mp)
 	return -1;
 }
 
+/*
+ * Processes still using the file system on the device although it is not
+ * mounted at the mount point any more: a lazy (detached) unmount leaves the
+ * file system alive, and writable, for as long as they hold it.  Another
+ * node must not mount it before they are gone.
+ */
+struct devusers {
+	dev_t	dev;
+	pid_t	pid[MAX_HOLDERS];
+	int	n;
+};
+
+static bool
+on_dev(const char *path, dev_t dev)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 && st.st_dev == dev;
+}
+
+static int
+devuser_check(pid_t pid, void *arg)
+{
+	struct devusers	*u = arg;
+	char		 path[64 + 256], dir[64];
+	DIR		*dp;
+	struct dirent	*de;
+	bool		 hit;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+	hit = on_dev(path, u->dev);
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	hit = hit || on_dev(path, u->dev);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if (!hit && (dp = opendir(dir)) != NULL) {
+		while (!hit && (de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			hit = on_dev(path, u->dev);
+		}
+		closedir(dp);
+	}
+	if (hit && pid != 1 && u->n < MAX_HOLDERS)
+		u->pid[u->n++] = pid;
+	return 0;
+}
+
+static int
+count_device_users(const struct disk *d)
+{
+	struct devusers	u;
+	struct stat	st;
+
+	if (stat(d->device, &st) == -1 || !S_ISBLK(st.st_mode))
+		return 0;
+	memset(&u, 0, sizeof(u));
+	u.dev = st.st_rdev;
+	agent_proc_foreach(devuser_check, &u);
+	return u.n;
+}
+
+/* 0 once nothing uses the device's file system, -1 (said) otherwise. */
+static int
+kill_device_users(const struct disk *d)
+{
+	struct devusers	u;
+	struct stat	st;
+	int		i;
+
+	if (stat(d->device, &st) == -1 || !S_ISBLK(st.st_mode))
+		return 0;
+	for (;;) {
+		memset(&u, 0, sizeof(u));
+		u.dev = st.st_rdev;
+		agent_proc_foreach(devuser_check, &u);
+		if (u.n == 0)
+			return 0;
+		if (agent_remaining_ms() == 0) {
+			agent_err("%s: %d process(es) still use its file "
+			    "system (detached from %s)", d->device, u.n, d->mp);
+			return -1;
+		}
+		for (i = 0; i < u.n; i++)
+			kill(u.pid[i], SIGKILL);
+		agent_sleep_ms(20);
+	}
+}
+
 static int
 disk_stop(struct disk *d)
 {
@@ -415,13 +510,17 @@ disk_stop(struct disk *d)
 	int		r, sig = SIGTERM;
 
 	if (mount_lookup(d->mp, &m) == -1 || !mount_is_ours(d, &m))
-		return OCF_SUCCESS;
+		return kill_device_users(d) == 0 ? OCF_SUCCESS :
+		    OCF_ERR_GENERIC;
 	/* A third of the budget (at most 3 s) for holders to exit cleanly. */
 	term_ms = agent_remaining_ms() / 3;
 	term_until = now_ms() + (term_ms > 3000 ? 3000 : term_ms);
 	for (;;) {
-		if ((r = try_umount(d->mp)) <= 0)
-			return r == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
+		if ((r = try_umount(d->mp)) < 0)
+			return OCF_ERR_GENERIC;
+		if (r == 0)
+			return kill_device_users(d) == 0 ? OCF_SUCCESS :
+			    OCF_ERR_GENERIC;
 		holders_find(&h, d->mp);
 		if (agent_remaining_ms() == 0) {
 			holders_report(&h, d->mp);
@@ -480,9 +579,18 @@ static int
 disk_monitor(struct disk *d)
 {
 	struct mnt	m;
+	int		users;
 
-	if (mount_lookup(d->mp, &m) == -1)
+	if (mount_lookup(d->mp, &m) == -1) {
+		/* Not mounted, yet in use: detached, still written to. */
+		if ((users = count_device_users(d)) > 0) {
+			agent_err("%s is not mounted on %s but %d process(es) "
+			    "still use its file system (a lazy unmount?)",
+			    d->device, d->mp, users);
+			return OCF_ERR_GENERIC;
+		}
 		return OCF_NOT_RUNNING;
+	}
 	if (!mount_is_ours(d, &m)) {
 		agent_err("%s: %s is mounted there, not %s", d->mp, m.source,
 		    d->device);
