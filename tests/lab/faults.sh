@@ -197,4 +197,5 @@ lost=$(kv "$OUT_DIR/faults.verify" lost)
 	echo "  faults after which the group was not back within ${BOUND}s: $NOT_BACK"
 	printf '  %s\n' "${RESULTS[@]}"
 } | tee "${REPORT:-$OUT_DIR/faults.report}"
+(( ${FAULTS_KEEP_LAB:-0} )) || "$LAB" down >/dev/null 2>&1
 [[ $VIOLATIONS == 0 && $lost == 0 && $NOT_BACK == 0 ]]
