@@ -6,16 +6,21 @@
  * MSG_RECORD; cluster facts from MSG_DECIDE (the decider), MSG_REQUEST
  * (operators) and MSG_NODEDOWN.
  *
- * Sync rule, when members join: at the membership change every member
- * sends MSG_SYNC holding its cluster facts as they were at that point in
- * the order (or "not synced" if it has none), then its MSG_RECORD.  Every
- * node logs the cluster-changing messages delivered after the change.  The
- * first delivered SYNC from a synced member wins: every node resets its
- * cluster facts to it and replays the log, so that all end identical (for
- * an old member this changes nothing; for a joiner it is the hand-over;
- * after a partition heals it is the merge).  If every member's SYNC says
- * "not synced", the cluster is new and starts from the cluster file.  A
- * node whose cluster file hash differs from the winner's refuses to join.
+ * Sync rule, when members join (or the membership changes while a sync
+ * is pending): every member sends MSG_SYNC holding its cluster facts as
+ * they were at that point in the order, their version, and what it knows
+ * of the nodes that are not members (or "not synced" if it has nothing),
+ * then its MSG_RECORD.  Every node logs the cluster-changing messages
+ * delivered after the change.  Once every member's SYNC is in, the synced
+ * one with the highest version wins (lowest node id on a tie): every node
+ * resets its cluster facts to it, takes its view of non-members, and
+ * replays the log, so that all end identical (for an old member this
+ * changes nothing; for a joiner it is the hand-over; after a partition
+ * heals the side that kept deciding is newer than the side that lost
+ * quorum).  Operators' requests delivered during a round are refused on
+ * every node alike.  If no member is synced, the cluster is new and starts
+ * from the cluster file.  A node whose cluster file hash differs from the
+ * winner's refuses to join.
  *
  * The decider is the lowest node id among synced members; it alone sends
  * MSG_DECIDE, and only while its partition is quorate.
