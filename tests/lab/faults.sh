@@ -42,7 +42,9 @@ VIOLATIONS=0
 NOT_BACK=0
 
 owner() { status_q "$1" '.groups[0].owner // empty' 2>/dev/null; }
-pick() { echo $(( RANDOM % $1 )); }
+# PICK = a number in [0, N) from the seeded sequence.  Never in a $(...):
+# bash reseeds RANDOM in subshells, which would lose the replay.
+pick() { PICK=$(( RANDOM % $1 )); }
 
 # Any node that answers; empty if none.
 some_node() {
@@ -97,18 +99,19 @@ client_gap() {
 	    END { print best + 0 }' "$WRITER_LOG"
 }
 
-inject() {	# inject KIND: prints "target" of the fault and applies it
+inject() {	# inject KIND: applies it; TARGET = what it hit
 	local kind=$1 a o t nodes
 	mapfile -t nodes < <(lab_nodes)
 	a=$(some_node)
 	o=$(owner "$a")
-	# Half the time the owner, else another node.
-	if (( $(pick 2) == 0 )) && [[ -n $o ]]; then t=$o
-	else t=${nodes[$(pick ${#nodes[@]})]}; fi
+	# Half the time the owner, else any node.
+	pick 2
+	if (( PICK == 0 )) && [[ -n $o ]]; then t=$o
+	else pick ${#nodes[@]}; t=${nodes[$PICK]}; fi
 	case $kind in
 	power) "$LAB" crash "$t" >/dev/null ;;
 	partition) "$LAB" isolate "$t" >/dev/null ;;
-	link) "$LAB" link "$t" "$(pick 2)" down >/dev/null ;;
+	link) pick 2; "$LAB" link "$t" "$PICK" down >/dev/null ;;
 	freeze) "$LAB" freeze "$t" >/dev/null ;;
 	pghad-kill) "$LAB" kill-pghad "$t" >/dev/null ;;
 	pghad-stop) "$LAB" freeze-pghad "$t" >/dev/null ;;
@@ -117,15 +120,15 @@ inject() {	# inject KIND: prints "target" of the fault and applies it
 	witness) t=witness; "$LAB" witness-down >/dev/null ;;
 	umount) t=$o; "$LAB" exec "$t" umount -l /srv/db1 ;;
 	esac
-	echo "$t"
+	TARGET=$t
 }
 
-# How long a fault stays before it is healed (seconds).
+# How long a fault stays before it is healed: HOLD (seconds).
 hold() {
 	case $1 in
-	freeze|pghad-stop|pg-stop|partition) echo $(( 4 + $(pick 4) )) ;;
-	link|witness) echo $(( 3 + $(pick 4) )) ;;
-	*) echo 0 ;;
+	freeze|pghad-stop|pg-stop|partition) pick 4; HOLD=$(( 4 + PICK )) ;;
+	link|witness) pick 4; HOLD=$(( 3 + PICK )) ;;
+	*) HOLD=0 ;;
 	esac
 }
 
@@ -167,10 +170,13 @@ end=$(( $(lab_ms) + DURATION * 1000 ))
 i=0
 while (( $(lab_ms) < end )); do
 	i=$(( i + 1 ))
-	kind=${KIND_LIST[$(pick ${#KIND_LIST[@]})]}
-	h=$(hold "$kind")
+	pick ${#KIND_LIST[@]}
+	kind=${KIND_LIST[$PICK]}
+	hold "$kind"
+	h=$HOLD
 	t0=$(lab_ms)
-	target=$(inject "$kind")
+	inject "$kind"
+	target=$TARGET
 	say "fault $i: $kind on $target (held ${h}s)"
 	(( h > 0 )) && sleep "$h"	# the fault's duration, not a readiness wait
 	heal "$kind" "$target"
