@@ -154,7 +154,8 @@ local_name(void)
 /* --- sending -------------------------------------------------------- */
 
 static void	cluster_apply_record_local(const struct msg *);
-static void	answer_request_failed(uint32_t, const char *);
+static void	answer_request(uint32_t, const char *, const char *,
+		    const char *);
 
 /* A message that will never be delivered: undo what waits for it. */
 static void
@@ -171,8 +172,8 @@ message_lost(const struct pending *p)
 			decides_in_flight--;
 		break;
 	case MSG_REQUEST:
-		answer_request_failed(p->seq, "corosync did not take the "
-		    "request");
+		answer_request(p->seq, "failed", "corosync did not take the "
+		    "request", "");
 		break;
 	default:
 		break;
@@ -297,12 +298,7 @@ apply_record(uint32_t nodeid, const struct msg *m, bool log_events)
 			    objname("resource", r->name),
 			    rstate_name(rt->state), rstate_name(x->state),
 			    x->cause);
-		rt->state = x->state;
-		rt->fail_seq = x->fail_seq;
-		rt->changed_ms = x->changed_ms;
-		snprintf(rt->cause, sizeof(rt->cause), "%s", x->cause);
-		snprintf(rt->last_error, sizeof(rt->last_error), "%s",
-		    x->last_error);
+		state_res_from_msg(rt, x);
 	}
 	cs->nodes[n].flags = m->u.record.flags;
 	cs->nodes[n].recorded = true;
@@ -775,13 +771,7 @@ apply_node_facts(const struct msg_node *x)
 
 		if (r == NULL || x->res[i].state >= RS__MAX)
 			continue;
-		nd->res[r->index].state = x->res[i].state;
-		nd->res[r->index].fail_seq = x->res[i].fail_seq;
-		nd->res[r->index].changed_ms = x->res[i].changed_ms;
-		snprintf(nd->res[r->index].cause, CAUSE_LEN, "%s",
-		    x->res[i].cause);
-		snprintf(nd->res[r->index].last_error, CAUSE_LEN, "%s",
-		    x->res[i].last_error);
+		state_res_from_msg(&nd->res[r->index], &x->res[i]);
 	}
 }
 
@@ -905,18 +895,9 @@ node_to_msg(int n, struct msg_node *x)
 	x->unclean = nd->unclean;
 	x->nres = (uint32_t)conf->nresources;
 	x->res = xcalloc((size_t)conf->nresources, sizeof(struct msg_res));
-	for (r = 0; r < conf->nresources; r++) {
-		struct msg_res *y = &x->res[r];
-
-		snprintf(y->name, sizeof(y->name), "%s",
-		    conf->resources[r].name);
-		y->state = nd->res[r].state;
-		y->fail_seq = nd->res[r].fail_seq;
-		y->changed_ms = nd->res[r].changed_ms;
-		snprintf(y->cause, sizeof(y->cause), "%s", nd->res[r].cause);
-		snprintf(y->last_error, sizeof(y->last_error), "%s",
-		    nd->res[r].last_error);
-	}
+	for (r = 0; r < conf->nresources; r++)
+		state_res_to_msg(&nd->res[r], conf->resources[r].name,
+		    &x->res[r]);
 }
 
 static void
@@ -1144,6 +1125,42 @@ waiting_for_members(void)
 	return false;
 }
 
+static struct loop_timer	*ban_timer;
+
+static void
+ban_timer_cb(void *arg)
+{
+	ban_timer = NULL;
+	after_change();
+}
+
+/* The only decision time brings: a ban ends.  Look again then. */
+static void
+ban_timer_arm(void)
+{
+	uint64_t	next = 0, end;
+	int		gi, n;
+
+	loop_timer_cancel(ban_timer);
+	ban_timer = NULL;
+	for (gi = 0; gi < conf->ngroups; gi++) {
+		const struct group_rt *gr = &cs->groups[gi];
+
+		if (conf->groups[gi].ban_timeout_ms == 0)
+			continue;
+		for (n = 0; n < conf->nnodes; n++) {
+			if (!(gr->banned & (1ULL << n)))
+				continue;
+			end = gr->ban_ms[n] + conf->groups[gi].ban_timeout_ms;
+			if (next == 0 || end < next)
+				next = end;
+		}
+	}
+	if (next != 0)
+		ban_timer = loop_timer_add(next > cs->now_wall ?
+		    next - cs->now_wall : 0, ban_timer_cb, NULL);
+}
+
 static void
 decide_all(void)
 {
@@ -1156,7 +1173,7 @@ decide_all(void)
 	cs->all_recorded = all_recorded();
 	cs->now_wall = wall_ms();
 	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
-	    !i_am_decider() || !all_recorded())
+	    !i_am_decider() || !cs->all_recorded)
 		return;
 	for (n = 0; n < conf->nnodes; n++) {
 		if (!cs->nodes[n].daemon_down || cs->nodes[n].cs_member)
@@ -1182,6 +1199,7 @@ decide_all(void)
 		msg_clear(&m);
 	}
 	free(d);
+	ban_timer_arm();
 }
 
 static void
@@ -1193,29 +1211,17 @@ after_change(void)
 
 /* --- CPG callbacks -------------------------------------------------- */
 
+/* Give the requester of our request seq its answer. */
 static void
-answer_request(uint32_t seq)
+answer_request(uint32_t seq, const char *code, const char *why,
+    const char *target)
 {
 	struct pending_req	**pp, *p;
 
 	for (pp = &preqs; (p = *pp) != NULL; pp = &p->next)
 		if (p->seq == seq) {
 			*pp = p->next;
-			p->done(p->arg, req_code, req_why, req_target);
-			free(p);
-			return;
-		}
-}
-
-static void
-answer_request_failed(uint32_t seq, const char *why)
-{
-	struct pending_req	**pp, *p;
-
-	for (pp = &preqs; (p = *pp) != NULL; pp = &p->next)
-		if (p->seq == seq) {
-			*pp = p->next;
-			p->done(p->arg, "failed", why, "");
+			p->done(p->arg, code, why, target);
 			free(p);
 			return;
 		}
@@ -1274,7 +1280,8 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 			decides_in_flight--;
 		apply_cluster_msg(nodeid, &m, true);
 		if (mine && m.type == MSG_REQUEST)
-			answer_request(m.u.request.seq);
+			answer_request(m.u.request.seq, req_code, req_why,
+			    req_target);
 		elog_add(nodeid, &m);
 		break;
 	}
@@ -1295,8 +1302,7 @@ member_left(const struct cpg_address *a)
 {
 	int		 n = state_node_idx(cs, a->nodeid);
 	struct node_rt	*nd;
-	int		 r;
-	bool		 active = false;
+	bool		 active;
 	const char	*why;
 
 	if (n < 0 || a->pid == 0)
@@ -1306,9 +1312,7 @@ member_left(const struct cpg_address *a)
 		return;
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
-	for (r = 0; r < conf->nresources; r++)
-		if (nd->res[r].state != RS_OFFLINE)
-			active = true;
+	active = node_active(n);
 	if (a->reason == CPG_REASON_NODEDOWN || !active) {
 		why = a->reason == CPG_REASON_NODEDOWN ?
 		    "left corosync's membership (down, cut off or frozen)" :
@@ -1461,14 +1465,12 @@ quorum_cb(quorum_handle_t h, uint32_t quorate, uint64_t ring_seq,
 {
 	uint32_t	i;
 	int		k;
-	bool		was = cs->quorate;
 
 	for (k = 0; k < conf->nnodes; k++)
 		cs->nodes[k].cs_member = false;
 	for (i = 0; i < n; i++)
 		if ((k = state_node_idx(cs, list[i])) >= 0)
 			cs->nodes[k].cs_member = true;
-	(void)was;
 	q_quorate = quorate != 0;
 	update_quorate();
 	after_change();
@@ -1619,20 +1621,10 @@ cluster_init(const struct conf *c)
 	return st;
 }
 
-/* Time-based decisions (bans that expire) need a look now and then. */
-static void
-tick_cb(void *arg)
-{
-	loop_timer_add(1000, tick_cb, NULL);
-	if (cpg_ok && i_am_decider())
-		decide_all();
-}
-
 void
 cluster_join(void)
 {
 	cpg_connect();
-	loop_timer_add(1000, tick_cb, NULL);
 }
 
 void

@@ -96,19 +96,9 @@ local_record(struct msg *m)
 	m->u.record.nres = (uint32_t)conf->nresources;
 	m->u.record.res = xcalloc((size_t)conf->nresources,
 	    sizeof(struct msg_res));
-	for (i = 0; i < conf->nresources; i++) {
-		struct msg_res		*x = &m->u.record.res[i];
-		const struct res_rt	*r = &lr[i].mine;
-
-		snprintf(x->name, sizeof(x->name), "%s",
-		    conf->resources[i].name);
-		x->state = r->state;
-		x->fail_seq = r->fail_seq;
-		x->changed_ms = r->changed_ms;
-		snprintf(x->cause, sizeof(x->cause), "%s", r->cause);
-		snprintf(x->last_error, sizeof(x->last_error), "%s",
-		    r->last_error);
-	}
+	for (i = 0; i < conf->nresources; i++)
+		state_res_to_msg(&lr[i].mine, conf->resources[i].name,
+		    &m->u.record.res[i]);
 }
 
 static void

@@ -3,6 +3,7 @@
  * it (see state.h).  Changing it is cluster.c's job, from delivered
  * messages only.
  */
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -36,6 +37,27 @@ rstate_from_name(const char *n)
 		if (strcmp(rstate_names[i], n) == 0)
 			return i;
 	return -1;
+}
+
+void
+state_res_to_msg(const struct res_rt *r, const char *name, struct msg_res *x)
+{
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->state = r->state;
+	x->fail_seq = r->fail_seq;
+	x->changed_ms = r->changed_ms;
+	snprintf(x->cause, sizeof(x->cause), "%s", r->cause);
+	snprintf(x->last_error, sizeof(x->last_error), "%s", r->last_error);
+}
+
+void
+state_res_from_msg(struct res_rt *r, const struct msg_res *x)
+{
+	r->state = x->state;
+	r->fail_seq = x->fail_seq;
+	r->changed_ms = x->changed_ms;
+	snprintf(r->cause, sizeof(r->cause), "%s", x->cause);
+	snprintf(r->last_error, sizeof(r->last_error), "%s", x->last_error);
 }
 
 struct cstate *

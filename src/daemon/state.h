@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "wire.h"
 
 #define CAUSE_LEN	512
 #define NAME_LEN	64
@@ -91,6 +92,11 @@ struct cstate	*state_new(const struct conf *);	/* caller frees */
 void		 state_free(struct cstate *);
 /* Cluster facts back to their start (every group unplaced). */
 void		 state_reset_cluster(struct cstate *);
+
+/* One resource's facts to and from a record on the wire. */
+void		 state_res_to_msg(const struct res_rt *, const char *name,
+		    struct msg_res *);
+void		 state_res_from_msg(struct res_rt *, const struct msg_res *);
 
 const char	*rstate_name(int);
 int		 rstate_from_name(const char *);

@@ -55,11 +55,6 @@ some_node() {
 	done
 }
 
-node_online_in_status() {	# ASKER NODE
-	status_q "$1" ".nodes[] | select(.name == \"$2\") | .state" 2>/dev/null |
-	    grep -qx online
-}
-
 # Steady: every node up and online, db1 online somewhere.  A node found
 # powered off (by the fault, or fenced meanwhile) is powered on again.
 steady() {
@@ -69,7 +64,7 @@ steady() {
 	[[ -n $a ]] || return 1
 	for n in $(lab_nodes); do
 		lab_init_pid "$n" >/dev/null 2>&1 || return 1
-		node_online_in_status "$a" "$n" || return 1
+		node_is "$a" "$n" online 2>/dev/null || return 1
 	done
 	online_on "$(owner "$a")" "$a"
 }
@@ -136,8 +131,7 @@ hold() {
 seen_off() {
 	local a
 	a=$(some_node)
-	[[ -n $a && $a != "$1" ]] &&
-	    [[ $(status_q "$a" ".nodes[] | select(.name == \"$1\") | .state") == offline ]]
+	[[ -n $a && $a != "$1" ]] && node_is "$a" "$1" offline
 }
 
 heal() {	# heal KIND TARGET

@@ -97,7 +97,7 @@ for (( run = 1; run <= RUNS; run++ )); do
 	wait_settled "$b" || { echo "failover after power loss did not complete"; exit 1; }
 	report "power-loss" "$t" "$b"
 	"$LAB" restore "$a" >/dev/null 2>&1
-	wait_until 60 sh -c "$LAB exec $b $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"$a\") | .state == \"online\"'"
+	wait_until 60 node_is "$b" "$a" online
 	writer_wait_more 50
 
 	# Back to the node that lost power, by the operator.

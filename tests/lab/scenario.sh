@@ -34,6 +34,11 @@ status_q() {	# status_q NODE JQ-EXPR
 	pgha_on "$1" status --json 2>/dev/null | jq -r "$2"
 }
 
+node_state() {	# node_state ASKER NODE: NODE's state as ASKER sees it
+	status_q "$1" ".nodes[] | select(.name == \"$2\") | .state"
+}
+node_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }	# ASKER NODE STATE
+
 group_field() {	# group_field NODE FIELD
 	status_q "$1" ".groups[] | select(.name == \"db1\") | .$2"
 }

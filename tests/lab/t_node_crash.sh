@@ -16,15 +16,13 @@ check "db1 online on node2 after node1 lost power" \
     wait_online_on node2 node2 60
 check "the client commits again through the access point" \
     writer_wait_more 50 30
-is "$(status_q node2 '.nodes[] | select(.name == "node1") | .state')" \
-    offline "node2 shows node1 offline"
+is "$(node_state node2 node1)" offline "node2 shows node1 offline"
 pgha_on node2 events --group db1 >"$OUT_DIR/crash.events" 2>&1
 check "the event log tells the failover and its cause" \
     grep -q "failover from node1 to node2" "$OUT_DIR/crash.events"
 assert_client_and_invariants crash
 
 "$LAB" restore node1 >"$OUT_DIR/restore.lab" 2>&1
-check "node1 rejoins" wait_until 60 \
-    sh -c "$LAB exec node1 $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"node1\") | .state == \"online\"'"
+check "node1 rejoins" wait_until 60 node_is node1 node1 online
 check "no failback: db1 stays on node2" online_on node2 node1
 done_testing

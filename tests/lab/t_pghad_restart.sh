@@ -12,8 +12,8 @@ sampler_start
 writer_start pghad
 writer_wait_more 50
 "$LAB" kill-pghad node1 >/dev/null
-check "node2 sees node1's pghad down" wait_until 30 sh -c \
-    "$LAB exec node2 $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"node1\") | .state == \"daemon-down\"'"
+check "node2 sees node1's pghad down" wait_until 30 \
+    node_is node2 node1 daemon-down
 check "the client keeps committing while node1's pghad is down" \
     writer_wait_more 100 30
 check "db1 was not started on node2" holds_none node2
@@ -26,8 +26,8 @@ grep -q "found running when pghad started" "$LAB_DIR/node1/pghad.log" &&
 
 "$LAB" kill-pghad node2 >/dev/null
 "$LAB" start-pghad node2 >/dev/null
-check "standby's pghad restarted: node2 online again" wait_until 60 sh -c \
-    "$LAB exec node1 $PGHA_BUILD/pgha status --json | jq -e '.nodes[] | select(.name == \"node2\") | .state == \"online\"'"
+check "standby's pghad restarted: node2 online again" wait_until 60 \
+    node_is node1 node2 online
 check "db1 untouched on node1" online_on node1
 is "$(postmaster_pid node1)" "$pid0" "still the same postmaster"
 errs=$(grep -c ' err ' "$WRITER_LOG")

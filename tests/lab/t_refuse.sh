@@ -19,7 +19,7 @@ is "$?" 4 "pghad with a different cluster file exits 4"
 check "and says why" grep -q "differs from the running cluster" \
     "$OUT_DIR/refuse.out"
 check "db1 still online on node1" online_on node1
-is "$(status_q node1 '.nodes[] | select(.name == "node2") | .state')" \
+is "$(node_state node1 node2)" \
     offline "node2 is not counted as a member"
 
 out=$("$LAB" exec node1 setpriv --reuid=65534 --regid=65534 --clear-groups \

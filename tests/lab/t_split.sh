@@ -12,10 +12,6 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-node_state() {	# node_state ASKER NODE
-	status_q "$1" ".nodes[] | select(.name == \"$2\") | .state"
-}
-node_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
 powered_off() { ! lab_init_pid "$1" >/dev/null 2>&1; }
 back_online() {	# back_online NODE ASKER: powered on again, a member
 	"$LAB" restore "$1" >/dev/null 2>&1

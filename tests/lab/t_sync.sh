@@ -8,10 +8,6 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-node_state() {	# node_state ASKER NODE
-	status_q "$1" ".nodes[] | select(.name == \"$2\") | .state"
-}
-node_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
 
 lab_fresh --nodes 3
 check "db1 online on node1" online_on node1
