@@ -9,6 +9,7 @@
  * whole file, as a half-understood HA configuration is worse than none.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -72,6 +73,17 @@ const struct conf_key conf_keys[] = {
 	    offsetof(struct conf_group, ban_timeout_ms), "10m", { 0 }, 0,
 	    604800000, "how long a node that failed the group is passed over "
 	    "(0: until an operator clears it)" },
+	{ "failover_threshold", CS_GROUP, CK_ANY_TYPE, CV_INT, CK_AUTO,
+	    offsetof(struct conf_group, failover_threshold), "auto", { 0 },
+	    0, 1000, "failovers allowed in failover_period before the group "
+	    "stays failed (auto: nodes less one)" },
+	{ "failover_period", CS_GROUP, CK_ANY_TYPE, CV_DUR, 0,
+	    offsetof(struct conf_group, failover_period_ms), "6h", { 0 },
+	    60000, 604800000, "window in which failovers are counted" },
+	{ "failback", CS_GROUP, CK_ANY_TYPE, CV_FAILBACK, 0,
+	    offsetof(struct conf_group, failback_text), "no", { 0 }, 0, 0,
+	    "move back to a returning preferred owner: no, immediate, or "
+	    "HH:MM-HH:MM (daily window, local time)" },
 
 	{ "group", CS_RESOURCE, CK_ANY_TYPE, CV_GROUPREF, CK_REQUIRED, 0,
 	    NULL, { 0 }, 0, 0, "the group the resource belongs to" },
@@ -93,6 +105,10 @@ const struct conf_key conf_keys[] = {
 	    DUR_MAX_MS, "time a stop operation may take" },
 	{ "restarts", CS_RESOURCE, CK_ANY_TYPE, CV_INT, 0, RES(restarts),
 	    "0", { 0 }, 0, 100, "local restarts before failing over" },
+	{ "restart_period", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
+	    RES(restart_period_ms), "15m", { 0 }, 0, 604800000,
+	    "a failure is forgotten this long after the last one "
+	    "(0: never)" },
 
 	{ "device", CS_RESOURCE, RT_DISK, CV_PATH, CK_REQUIRED | CK_PARAM,
 	    0, NULL, { 0 }, 0, 0, "block device to mount" },
@@ -124,6 +140,12 @@ const struct conf_key conf_keys[] = {
 	    "directory of pg_ctl and postgres" },
 	{ "socket_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
 	    "/run/postgresql", { 0 }, 0, 0, "unix socket directory" },
+	{ "waldir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0, "",
+	    { 0 }, 0, 0, "WAL directory on a shared disk of the group "
+	    "(unset: DATA/pg_wal)" },
+	{ "backup_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
+	    "", { 0 }, 0, 0, "backup directory on a shared disk of the "
+	    "group (unset: none)" },
 	{ "logfile", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
 	    CK_PARAM | CK_DATALOG, 0, NULL, { 0 }, 0, 0,
 	    "server log (default: DATA/pgha-server.log)" },
@@ -549,9 +571,10 @@ check_num(struct parser *p, const char *label, const struct conf_key *k,
 		return 0;
 	}
 	if (!parse_int(v, num) || *num < k->min || *num > k->max) {
-		perr(p, line, "%s %s: \"%s\" is not %s (%lld-%lld)", label,
+		perr(p, line, "%s %s: \"%s\" is not %s (%lld-%lld)%s", label,
 		    k->name, v, k->vtype == CV_PORT ? "a port number" :
-		    "an integer", (long long)k->min, (long long)k->max);
+		    "an integer", (long long)k->min, (long long)k->max,
+		    (k->flags & CK_AUTO) ? " or auto" : "");
 		return -1;
 	}
 	return 0;
@@ -577,6 +600,42 @@ valid_kvlist(const char *v)
 }
 
 /* Checks a scalar value; numbers land in *num.  0 or -1 (reported). */
+static int
+hhmm(const char *s, int *min)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    s[2] != ':' || !isdigit((unsigned char)s[3]) ||
+	    !isdigit((unsigned char)s[4]))
+		return -1;
+	*min = ((s[0] - '0') * 10 + s[1] - '0') * 60 + (s[3] - '0') * 10 +
+	    s[4] - '0';
+	if (s[0] > '2' || (s[0] == '2' && s[1] > '3') || s[3] > '5')
+		return -1;
+	return 0;
+}
+
+/* "no", "immediate" or "HH:MM-HH:MM" (from != to). */
+static int
+parse_failback(const char *v, enum failback *fb, int *from, int *to)
+{
+	int	a, b;
+
+	if (strcmp(v, "no") == 0 || strcmp(v, "immediate") == 0) {
+		if (fb != NULL)
+			*fb = v[0] == 'n' ? FB_NO : FB_IMMEDIATE;
+		return 0;
+	}
+	if (strlen(v) != 11 || v[5] != '-' || hhmm(v, &a) == -1 ||
+	    hhmm(v + 6, &b) == -1 || a == b)
+		return -1;
+	if (fb != NULL) {
+		*fb = FB_WINDOW;
+		*from = a;
+		*to = b;
+	}
+	return 0;
+}
+
 static int
 check_value(struct parser *p, const char *label, const struct conf_key *k,
     const char *v, int line, int64_t *num)
@@ -622,7 +681,17 @@ check_value(struct parser *p, const char *label, const struct conf_key *k,
 		else
 			what = "is not yes or no";
 		break;
+	case CV_FAILBACK:
+		if (parse_failback(v, NULL, NULL, NULL) == -1)
+			what = "is not no, immediate or a daily window "
+			    "HH:MM-HH:MM";
+		break;
 	case CV_INT:
+		if ((k->flags & CK_AUTO) && strcmp(v, "auto") == 0) {
+			*num = -1;
+			return 0;
+		}
+		return check_num(p, label, k, v, line, num);
 	case CV_PORT:
 	case CV_DUR:
 		return check_num(p, label, k, v, line, num);
@@ -901,7 +970,11 @@ build_groups(struct parser *p)
 		g->line = s->line;
 		g->index = c->ngroups;
 		p->rgroup[c->ngroups++] = s;
+		g->failover_threshold = -1;
 		set_scalars(p, s, g, CK_ANY_TYPE);
+		if (g->failback_text != NULL)
+			(void)parse_failback(g->failback_text, &g->failback,
+			    &g->failback_from_min, &g->failback_to_min);
 		check_unknown(p, s, CK_ANY_TYPE);
 		group_owners(p, s, g);
 	}
@@ -1375,6 +1448,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->ngroups; i++) {
 		free(c->groups[i].name);
 		free(c->groups[i].preferred);
+		free(c->groups[i].failback_text);
 		free(c->groups[i].res);
 	}
 	free(c->groups);
@@ -1440,6 +1514,8 @@ print_key(FILE *f, const struct conf_key *k, const void *obj)
 		if (k->sect == CS_NODE)
 			fprintf(f, "%s = %u\n", k->name,
 			    *(const uint32_t *)fld);
+		else if ((k->flags & CK_AUTO) && *(const int *)fld < 0)
+			fprintf(f, "%s = auto\n", k->name);
 		else
 			fprintf(f, "%s = %d\n", k->name, *(const int *)fld);
 		return;
@@ -1545,4 +1621,12 @@ conf_param(const struct conf_resource *r, const char *key)
 		if (strcmp(r->params[i].key, key) == 0)
 			return r->params[i].value;
 	return NULL;
+}
+
+int
+conf_failover_threshold(const struct conf *c, const struct conf_group *g)
+{
+	if (g->failover_threshold >= 0)
+		return g->failover_threshold;
+	return c->nnodes > 1 ? c->nnodes - 1 : 0;
 }

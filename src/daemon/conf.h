@@ -75,6 +75,13 @@ struct conf_resource {
 	uint32_t		 start_timeout_ms;
 	uint32_t		 stop_timeout_ms;
 	int			 restarts;	/* local restarts before failover */
+	uint32_t		 restart_period_ms; /* failures older: forgotten */
+};
+
+enum failback {
+	FB_NO,		/* never: a group stays where it is */
+	FB_IMMEDIATE,	/* as soon as a better preferred owner is back */
+	FB_WINDOW,	/* only between from_min and to_min, local time */
 };
 
 struct conf_group {
@@ -86,6 +93,14 @@ struct conf_group {
 	int			 npreferred;
 	bool			 autostart;	/* online when the cluster forms */
 	uint32_t		 ban_timeout_ms; /* 0: bans last until cleared */
+	/* At most this many failovers in failover_period_ms; then it stays
+	 * failed.  -1 ("auto"): the number of nodes less one. */
+	int			 failover_threshold;
+	uint32_t		 failover_period_ms;
+	char			*failback_text;	/* as written */
+	enum failback		 failback;
+	int			 failback_from_min;	/* FB_WINDOW: minutes */
+	int			 failback_to_min;	/* after local midnight */
 	/* Its resources in start order (requires first, then file order). */
 	struct conf_resource	**res;		/* borrows */
 	int			 nres;
@@ -128,6 +143,9 @@ const struct conf_group		*conf_group_by_name(const struct conf *,
 				    const char *);
 const struct conf_resource	*conf_resource_by_name(const struct conf *,
 				    const char *);
+/* The group's failover threshold with "auto" resolved. */
+int		 conf_failover_threshold(const struct conf *,
+		    const struct conf_group *);
 /* Value of a type-specific parameter, or NULL. */
 const char	*conf_param(const struct conf_resource *, const char *key);
 

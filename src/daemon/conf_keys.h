@@ -34,11 +34,13 @@ enum conf_vtype {
 	CV_GROUPREF,	/* a group name */
 	CV_RTYPE,	/* disk | address | postgresql */
 	CV_KVLIST,	/* key=value words: [a-z0-9_-]+=[^ ]+ */
+	CV_FAILBACK,	/* no | immediate | HH:MM-HH:MM */
 };
 
 #define CK_REQUIRED	0x01	/* no default: must be given */
 #define CK_PARAM	0x02	/* type-specific: lands in params[] */
 #define CK_DATALOG	0x04	/* default is <data>/pgha-server.log */
+#define CK_AUTO		0x08	/* CV_INT that also takes "auto" (-1) */
 
 #define CK_ANY_TYPE	(-1)
 

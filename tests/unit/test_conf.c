@@ -357,8 +357,8 @@ test_good_tree(const struct conf *c)
 	is_str(conf_param(ip, "arp_count"), "3", "arp_count default");
 	is_str(conf_param(disk, "options"), "", "options default");
 	ok(conf_param(disk, "data") == NULL, "no foreign params");
-	ok(pg->nparams == 6 && strcmp(pg->params[0].key, "data") == 0 &&
-	    strcmp(pg->params[5].key, "logfile") == 0,
+	ok(pg->nparams == 8 && strcmp(pg->params[0].key, "data") == 0 &&
+	    strcmp(pg->params[7].key, "logfile") == 0,
 	    "params in table order");
 	is_str(pg->type_name, "postgresql", "type name");
 	ok(pg->group == g && pg->index == 0 && pg->line == 12,
@@ -441,10 +441,12 @@ test_print(void)
 	    "fencing = yes\n"
 	    "\n[node a]\nnodeid = 3\nfence_timeout = 1m\n"
 	    "\n[group g]\nautostart = yes\nban_timeout = 10m\n"
+	    "failover_threshold = auto\nfailover_period = 6h\n"
+	    "failback = no\n"
 	    "\n[resource r]\ngroup = g\ntype = address\n"
 	    "monitor_interval = 1h\nmonitor_timeout = 2m\n"
 	    "start_timeout = 10s\nstop_timeout = 10s\nrestarts = 0\n"
-	    "address = 198.18.0.9/32\narp_count = 3\n",
+	    "restart_period = 15m\naddress = 198.18.0.9/32\narp_count = 3\n",
 	    "canonical text: table order, largest units, empty values left "
 	    "out");
 	free(s);
