@@ -26,7 +26,7 @@ ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 
 DAEMON_PKGS = libcpg libquorum libvotequorum libcmap json-c libcrypto
 CLI_PKGS    = json-c libcrypto
-AGENT_PKGS  = libpq libcrypto
+AGENT_PKGS  = libpq libcrypto json-c
 LAB_PKGS    = libpq
 
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))

@@ -2,6 +2,10 @@
  * main.c - pgha-agent: "pgha-agent TYPE ACTION", the built-in resource
  * agents (disk, address, postgresql) behind one OCF-style interface.
  * Parses the command line, sets the deadline and dispatches.
+ *
+ * "validate" and "init" exist for postgresql only and are not members of
+ * enum agent_action: the start/stop/monitor switches of the other agents
+ * need not know them.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "agent_util.h"
+#include "pgcheck.h"
 
 static const struct {
 	const char	*name;
@@ -23,8 +28,22 @@ static int
 usage(void)
 {
 	agent_err("usage: pgha-agent disk|address|postgresql "
-	    "start|stop|monitor");
+	    "start|stop|monitor, or pgha-agent postgresql validate|init");
 	return OCF_ERR_ARGS;
+}
+
+/* Checks run like a monitor; initdb takes as long as a start. */
+static int
+pg_extra(const char *type, const char *action)
+{
+	bool	validate = strcmp(action, "validate") == 0;
+
+	if (strcmp(type, "postgresql") != 0)
+		return usage();
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	agent_deadline_init(validate ? ACT_MONITOR : ACT_START);
+	return validate ? pgcheck_validate() : pgcheck_init();
 }
 
 int
@@ -35,6 +54,8 @@ main(int argc, char *argv[])
 
 	if (argc != 3)
 		return usage();
+	if (strcmp(argv[2], "validate") == 0 || strcmp(argv[2], "init") == 0)
+		return pg_extra(argv[1], argv[2]);
 	if (strcmp(argv[2], "start") == 0)
 		act = ACT_START;
 	else if (strcmp(argv[2], "stop") == 0)

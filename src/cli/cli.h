@@ -51,12 +51,24 @@ enum cmd_id {
 	CMD_GROUP_MOVE,
 	CMD_EVENTS,
 	CMD_NODE_CONFIRM_DOWN,
+	CMD_GROUP_UNMANAGE,
+	CMD_GROUP_MANAGE,
+	CMD_NODE_STOP,
+	CMD_NODE_START,
+	CMD_NODE_PAUSE,
+	CMD_NODE_RESUME,
+	CMD_RES_ONLINE,
+	CMD_RES_OFFLINE,
+	CMD_VALIDATE,
+	CMD_DB_INIT,
 };
 
 /* Option flags a command accepts (struct cmd_def.opts). */
 #define CO_WAIT		0x01	/* --wait[=S], --no-wait */
 #define CO_TO		0x02	/* --to NODE */
 #define CO_EVENTS	0x04	/* --follow --group --node --since --limit */
+#define CO_FORCE	0x08	/* --force */
+#define CO_DRAIN	0x10	/* --drain */
 
 struct cmd_def {
 	const char	*name;		/* "group move" */
@@ -75,7 +87,8 @@ struct cli_args {
 	int			 version;
 	const char		*help_prefix;	/* "group": help for a family */
 	const struct cmd_def	*cmd;		/* NULL when CMD_NONE */
-	const char		*group;		/* positional GROUP */
+	const char		*group;		/* positional GROUP, NODE or
+						 * RESOURCE */
 	const char		*to;		/* move --to */
 	int			 wait;
 	uint32_t		 wait_ms;
@@ -85,6 +98,8 @@ struct cli_args {
 	int			 has_since;
 	int64_t			 since_ms;
 	long			 limit;		/* 0: none */
+	int			 force;
+	int			 drain;
 };
 
 /* cmd.c */
@@ -151,10 +166,18 @@ int	ctl_call(const char *, struct json_object *, struct json_object **);
 int	ctl_check(struct json_object *);
 void	ctl_catch_signals(void);
 
+/* validate.c */
+int	validate_run(const struct cli_args *);
+int	validate_db_init(const struct cli_args *);
+
 /* wait.c */
 #define WAIT_FAILED_GRACE_MS	2000
 int	wait_group(const struct cli_args *, const struct output *,
 	    const char *, struct wait_result *, uint64_t);
+/* node stop / pause --drain: until no group is active on the node. */
+int	wait_node(const struct cli_args *, uint64_t t0);
+/* resource online / offline: until the resource is so. */
+int	wait_resource(const struct cli_args *, uint64_t t0);
 struct json_object *wait_find_group(struct json_object *, const char *);
 
 #endif

@@ -35,6 +35,45 @@ const struct cmd_def cmd_table[] = {
 	  "Vouch that NODE is down (powered off, or its services stopped by\n"
 	  "hand) when it cannot be fenced: its groups may then start on\n"
 	  "other nodes.  Wrong, this starts a second copy of the group." },
+	{ "group unmanage", "GROUP", 1, 0, CMD_GROUP_UNMANAGE,
+	  "Suspend monitoring and recovery of the group: its resources stay\n"
+	  "as they are, and an operator may stop and start them by hand\n"
+	  "(pg_ctl) without causing a failover." },
+	{ "group manage", "GROUP", 1, 0, CMD_GROUP_MANAGE,
+	  "Resume monitoring and recovery: every node probes the group's\n"
+	  "resources and the cluster adopts what it finds running." },
+	{ "node stop", "NODE", 1, CO_WAIT | CO_FORCE, CMD_NODE_STOP,
+	  "Stop the cluster service on NODE: its groups move to other nodes\n"
+	  "first, then it runs nothing and takes nothing until 'node start'\n"
+	  "(kept across pghad restarts and reboots).  A group that could go\n"
+	  "nowhere else makes this fail, unless --force, which takes such\n"
+	  "groups offline." },
+	{ "node start", "NODE", 1, 0, CMD_NODE_START,
+	  "Start the cluster service on NODE again: it may take groups.\n"
+	  "Nothing moves back to it unless a group's failback asks so." },
+	{ "node pause", "NODE", 1, CO_WAIT | CO_DRAIN, CMD_NODE_PAUSE,
+	  "Pause NODE: it stays a member and keeps what it runs, but takes\n"
+	  "no group.  --drain moves its groups to other nodes first." },
+	{ "node resume", "NODE", 1, 0, CMD_NODE_RESUME,
+	  "Resume a paused NODE: it may take groups again." },
+	{ "resource online", "RESOURCE", 1, CO_WAIT, CMD_RES_ONLINE,
+	  "Bring RESOURCE and what it requires online, e.g. only the disk of\n"
+	  "an offline group for recovery by hand; the rest stays offline." },
+	{ "resource offline", "RESOURCE", 1, CO_WAIT, CMD_RES_OFFLINE,
+	  "Take RESOURCE and what requires it offline; the rest of the group\n"
+	  "stays online." },
+	{ "validate", "[GROUP]", 1, 0, CMD_VALIDATE,
+	  "Check on every node what failover needs (guide 3.2.3): data, WAL,\n"
+	  "tablespaces and backups on the group's shared disks, the paths\n"
+	  "postgresql.conf names valid everywhere, the port free where the\n"
+	  "group does not run, restart_after_crash off, the same server user\n"
+	  "and cluster file everywhere.  Each finding names the node, setting,\n"
+	  "path and fix; exit 1 if any is an error." },
+	{ "db init", "GROUP", 1, 0, CMD_DB_INIT,
+	  "Create the group's database cluster on its shared disks (initdb\n"
+	  "with data, waldir and backup_dir as configured, settings for\n"
+	  "cluster operation written), on this node, where the group's disks\n"
+	  "must be online ('pgha resource online DISK' first)." },
 };
 const size_t cmd_table_len = nitems(cmd_table);
 
@@ -241,6 +280,10 @@ cmd_option(int argc, char **argv, int *i, int64_t now, struct cli_args *a,
 		return a->json = 1;
 	if ((opts & CO_WAIT) && (r = wait_option(argv[*i], a, err, len)) != 0)
 		return r;
+	if ((opts & CO_FORCE) && strcmp(argv[*i], "--force") == 0)
+		return a->force = 1;
+	if ((opts & CO_DRAIN) && strcmp(argv[*i], "--drain") == 0)
+		return a->drain = 1;
 	if ((opts & CO_TO) && (r = opt_value("--to", argc, argv, i, &v)) != 0)
 		return name_value(r, "node", v, &a->to, err, len);
 	if ((opts & CO_EVENTS) &&
@@ -282,12 +325,14 @@ cmd_args(int argc, char **argv, int i, int64_t now, struct cli_args *a,
 		if (npos >= a->cmd->nargs)
 			return fail(err, len, "%s: unexpected argument '%s'",
 			    name, arg);
-		if (check_name("group", arg, err, len) == -1)
+		if (check_name(strcmp(a->cmd->args, "NODE") == 0 ? "node" :
+		    strcmp(a->cmd->args, "RESOURCE") == 0 ? "resource" :
+		    "group", arg, err, len) == -1)
 			return -1;
 		a->group = arg;
 		npos++;
 	}
-	if (npos < a->cmd->nargs)
+	if (npos < a->cmd->nargs && a->cmd->args[0] != '[')
 		return fail(err, len, "%s: missing %s", name, a->cmd->args);
 	return 0;
 }
@@ -536,14 +581,33 @@ cmd_request(const struct cli_args *a)
 		[CMD_GROUP_MOVE] = "group-move",
 		[CMD_EVENTS] = "events",
 		[CMD_NODE_CONFIRM_DOWN] = "node-confirm-down",
+		[CMD_GROUP_UNMANAGE] = "group-unmanage",
+		[CMD_GROUP_MANAGE] = "group-manage",
+		[CMD_NODE_STOP] = "node-stop",
+		[CMD_NODE_START] = "node-start",
+		[CMD_NODE_PAUSE] = "node-pause",
+		[CMD_NODE_RESUME] = "node-resume",
+		[CMD_RES_ONLINE] = "resource-online",
+		[CMD_RES_OFFLINE] = "resource-offline",
+		[CMD_VALIDATE] = "validate",
+		[CMD_DB_INIT] = "db-init",
 	};
 	struct json_object	*o;
 	enum cmd_id		 id = a->cmd->id;
+	const char		*key = strcmp(a->cmd->args, "NODE") == 0 ?
+				    "node" : strcmp(a->cmd->args,
+				    "RESOURCE") == 0 ? "resource" : NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "cmd", json_object_new_string(names[id]));
-	if (id == CMD_NODE_CONFIRM_DOWN) {
-		json_object_object_add(o, "node",
+	if (a->force)
+		json_object_object_add(o, "force",
+		    json_object_new_boolean(1));
+	if (a->drain)
+		json_object_object_add(o, "drain",
+		    json_object_new_boolean(1));
+	if (key != NULL) {
+		json_object_object_add(o, key,
 		    json_object_new_string(a->group));
 		return o;
 	}

@@ -43,6 +43,17 @@ jarray(struct json_object *o, const char *key)
 	return NULL;
 }
 
+static int
+jtrue(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	return json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_boolean) &&
+	    json_object_get_boolean(v);
+}
+
 static size_t
 jlen(struct json_object *arr)
 {
@@ -149,7 +160,8 @@ status_nodes(FILE *f, struct json_object *nodes)
 			    json_object_get_boolean(loc) ? "* " : "  ";
 			cells[0] = out_jstr(n, "name");
 			cells[1] = out_jstr(n, "id");
-			cells[2] = out_jstr(n, "state");
+			cells[2] = jtrue(n, "drain") ? "paused, drained" :
+			    out_jstr(n, "state");
 			if (pass == 0)
 				cols_fit(&c, cells);
 			else
@@ -174,7 +186,8 @@ res_cells(struct json_object *r, const char **cells, char *fc, size_t fclen)
 {
 	cells[0] = out_jstr(r, "name");
 	cells[1] = out_jstr(r, "type");
-	cells[2] = out_jstr(r, "state");
+	cells[2] = jtrue(r, "by_hand") ? "online, by hand" :
+	    out_jstr(r, "state");
 	cells[3] = out_jstr(r, "node");
 	fmt_failcount(r, fc, fclen);
 	cells[4] = fc;
@@ -339,6 +352,32 @@ text_requested(FILE *f, const struct cli_args *a, struct json_object *reply)
 	case CMD_NODE_CONFIRM_DOWN:
 		fprintf(f, "%s: confirmed down; its groups may start "
 		    "elsewhere\n", a->group);
+		break;
+	case CMD_GROUP_UNMANAGE:
+		fprintf(f, "%s: unmanaged: no monitoring or recovery until "
+		    "'pgha group manage %s'\n", a->group, a->group);
+		break;
+	case CMD_GROUP_MANAGE:
+		fprintf(f, "%s: managed again: probing every node\n",
+		    a->group);
+		break;
+	case CMD_NODE_STOP:
+		fprintf(f, "%s: cluster service stop requested\n", a->group);
+		break;
+	case CMD_NODE_START:
+		fprintf(f, "%s: cluster service started\n", a->group);
+		break;
+	case CMD_NODE_PAUSE:
+		fprintf(f, "%s: paused%s\n", a->group, a->drain ?
+		    "; draining its groups" : "");
+		break;
+	case CMD_NODE_RESUME:
+		fprintf(f, "%s: resumed\n", a->group);
+		break;
+	case CMD_RES_ONLINE:
+	case CMD_RES_OFFLINE:
+		fprintf(f, "%s: %s requested\n", a->group,
+		    a->cmd->id == CMD_RES_ONLINE ? "online" : "offline");
 		break;
 	default:
 		break;

@@ -85,6 +85,34 @@ do_group(const struct cli_args *a, const struct output *out)
 	return r;
 }
 
+/*
+ * A request, then with --wait: node stop or drain until the node runs
+ * nothing, resource online/offline until it is so.
+ */
+static int
+do_simple(const struct cli_args *a, const struct output *out)
+{
+	struct json_object	*req, *reply = NULL;
+	uint64_t		 t0 = now_ms();
+	int			 r;
+
+	req = cmd_request(a);
+	r = ctl_call(a->socket, req, &reply);
+	json_object_put(req);
+	if (r == 0 && (r = ctl_check(reply)) == 0) {
+		if (!a->wait || !(a->cmd->opts & CO_WAIT) ||
+		    (a->cmd->id == CMD_NODE_PAUSE && !a->drain))
+			out->requested(stdout, a, reply);
+		else if (a->cmd->id == CMD_NODE_STOP ||
+		    a->cmd->id == CMD_NODE_PAUSE)
+			r = wait_node(a, t0);
+		else
+			r = wait_resource(a, t0);
+	}
+	json_object_put(reply);
+	return r;
+}
+
 /* --follow: history, then one event per line until SIGINT (exit 0). */
 static int
 follow_events(const struct cli_args *a, const struct output *out,
@@ -163,6 +191,19 @@ run(const struct cli_args *a)
 	case CMD_GROUP_MOVE:
 	case CMD_NODE_CONFIRM_DOWN:
 		return do_group(a, out);
+	case CMD_GROUP_UNMANAGE:
+	case CMD_GROUP_MANAGE:
+	case CMD_NODE_STOP:
+	case CMD_NODE_START:
+	case CMD_NODE_PAUSE:
+	case CMD_NODE_RESUME:
+	case CMD_RES_ONLINE:
+	case CMD_RES_OFFLINE:
+		return do_simple(a, out);
+	case CMD_VALIDATE:
+		return validate_run(a);
+	case CMD_DB_INIT:
+		return validate_db_init(a);
 	case CMD_EVENTS:
 		return do_events(a, out);
 	case CMD_NONE:

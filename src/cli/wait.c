@@ -196,3 +196,128 @@ wait_group(const struct cli_args *a, const struct output *out,
 	free(last);
 	return r;
 }
+
+/* Groups still active on node, as "db1 db2" in buf; 0 when none. */
+static int
+active_on(struct json_object *st, const char *node, char *buf, size_t len)
+{
+	struct json_object	*groups, *g, *res, *r;
+	size_t			 i, j, used = 0;
+	int			 n = 0;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(st, "groups", &groups) ||
+	    !json_object_is_type(groups, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(groups); i++) {
+		g = json_object_array_get_idx(groups, i);
+		if (!json_object_object_get_ex(g, "resources", &res) ||
+		    !json_object_is_type(res, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(res); j++) {
+			r = json_object_array_get_idx(res, j);
+			if (strcmp(out_jstr(r, "node"), node) == 0)
+				break;
+		}
+		if (j == json_object_array_length(res))
+			continue;
+		n++;
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s%s",
+			    used ? " " : "", out_jstr(g, "name"));
+	}
+	return n;
+}
+
+/* Poll status until done(st) says 1; the exit code. */
+static int
+wait_until(const struct cli_args *a, uint64_t t0,
+    int (*done)(const struct cli_args *, struct json_object *, char *,
+    size_t))
+{
+	struct json_object	*st = NULL;
+	uint64_t		 deadline = t0 + a->wait_ms;
+	char			 what[512];
+	int			 r;
+
+	for (;; json_object_put(st), st = NULL, pause_poll(deadline)) {
+		if ((r = poll_status(a->socket, &st)) > 0)
+			return r;
+		if (r == 0 && done(a, st, what, sizeof(what))) {
+			if (a->json)
+				out_json_print(stdout, st, 1);
+			else
+				printf("%s: %s in %.2f s\n", a->group, what,
+				    (now_ms() - t0) / 1000.0);
+			json_object_put(st);
+			return 0;
+		}
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "pgha: %s: timed out after %.1f s: "
+			    "%s\n", a->group, (now_ms() - t0) / 1000.0,
+			    r == 0 ? what : "pghad not ready");
+			json_object_put(st);
+			return EXIT_TIMEOUT;
+		}
+	}
+}
+
+static int
+node_done(const struct cli_args *a, struct json_object *st, char *what,
+    size_t len)
+{
+	char	groups[256];
+
+	if (active_on(st, a->group, groups, sizeof(groups)) > 0) {
+		snprintf(what, len, "still running %s", groups);
+		return 0;
+	}
+	snprintf(what, len, a->cmd->id == CMD_NODE_STOP ?
+	    "cluster service stopped, runs no group" :
+	    "paused and drained, runs no group");
+	return 1;
+}
+
+static int
+resource_done(const struct cli_args *a, struct json_object *st, char *what,
+    size_t len)
+{
+	struct json_object	*groups, *res, *r;
+	const char		*want = a->cmd->id == CMD_RES_ONLINE ?
+				    "online" : "offline";
+	size_t			 i, j;
+
+	snprintf(what, len, "not in the cluster's status");
+	if (!json_object_object_get_ex(st, "groups", &groups) ||
+	    !json_object_is_type(groups, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(groups); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(
+		    groups, i), "resources", &res) ||
+		    !json_object_is_type(res, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(res); j++) {
+			r = json_object_array_get_idx(res, j);
+			if (strcmp(out_jstr(r, "name"), a->group) != 0)
+				continue;
+			snprintf(what, len, "%s%s%s", out_jstr(r, "state"),
+			    strcmp(out_jstr(r, "node"), "-") ? " on " : "",
+			    strcmp(out_jstr(r, "node"), "-") ?
+			    out_jstr(r, "node") : "");
+			return strcmp(out_jstr(r, "state"), want) == 0;
+		}
+	}
+	return 0;
+}
+
+int
+wait_node(const struct cli_args *a, uint64_t t0)
+{
+	return wait_until(a, t0, node_done);
+}
+
+int
+wait_resource(const struct cli_args *a, uint64_t t0)
+{
+	return wait_until(a, t0, resource_done);
+}

@@ -22,10 +22,14 @@
 
 #define KILL_GRACE_MS	2000
 #define MAX_ENV		96
+#define OUT_MAX		(96 * 1024)	/* captured stdout, at most */
 
 struct agent_op {
 	pid_t			 pid;
 	int			 errfd;
+	int			 outfd;		/* -1 unless captured */
+	char			*out;		/* captured stdout */
+	size_t			 outlen;
 	char			 tail[4096];
 	size_t			 taillen;
 	uint64_t		 started;
@@ -84,10 +88,43 @@ read_stderr(struct agent_op *op)
 	}
 }
 
+/* Captured stdout: kept whole up to OUT_MAX, the rest dropped. */
+static void
+read_stdout(struct agent_op *op)
+{
+	char	buf[4096];
+	ssize_t	n;
+	int	reads = 0;
+
+	while (op->outfd >= 0 && reads++ < 64) {
+		n = read(op->outfd, buf, sizeof(buf));
+		if (n > 0) {
+			size_t k = (size_t)n;
+
+			if (op->outlen + k > OUT_MAX)
+				k = OUT_MAX - op->outlen;
+			memcpy(op->out + op->outlen, buf, k);
+			op->outlen += k;
+			op->out[op->outlen] = '\0';
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		loop_del_fd(op->outfd);
+		close(op->outfd);
+		op->outfd = -1;
+	}
+}
+
 static void
 errfd_cb(int fd, uint32_t events, void *arg)
 {
-	read_stderr(arg);
+	struct agent_op	*op = arg;
+
+	if (fd == op->outfd)
+		read_stdout(op);
+	else
+		read_stderr(op);
 }
 
 static void
@@ -105,6 +142,11 @@ op_unlink_free(struct agent_op *op)
 		loop_del_fd(op->errfd);
 		close(op->errfd);
 	}
+	if (op->outfd >= 0) {
+		loop_del_fd(op->outfd);
+		close(op->outfd);
+	}
+	free(op->out);
 	free(op);
 }
 
@@ -133,6 +175,8 @@ op_finish(struct agent_op *op, int status)
 
 	memset(&res, 0, sizeof(res));
 	read_stderr(op);
+	read_stdout(op);
+	res.out = op->out;
 	/* Leftovers of the agent's process group go with it. */
 	kill(-op->pid, SIGKILL);
 	res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -208,7 +252,8 @@ timeout_cb(void *arg)
 
 /* In the child: a clean process, then exec; never returns. */
 static void
-child_exec(char *const argv[], char *const env[], int infd, int errw)
+child_exec(char *const argv[], char *const env[], int infd, int errw,
+    int outw)
 {
 	sigset_t	mask;
 	int		i, fd;
@@ -221,7 +266,7 @@ child_exec(char *const argv[], char *const env[], int infd, int errw)
 		signal(i, SIG_DFL);
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(infd >= 0 ? infd : fd, 0);
-		dup2(fd, 1);
+		dup2(outw >= 0 ? outw : fd, 1);
 	}
 	dup2(errw, 2);
 	close_range(3, ~0U, 0);
@@ -236,14 +281,21 @@ child_exec(char *const argv[], char *const env[], int infd, int errw)
  */
 static struct agent_op *
 spawn(char *const argv[], char *const env[], const char *stdin_data,
-    uint32_t timeout_ms, agent_done_cb done, void *arg, const char *what)
+    uint32_t timeout_ms, agent_done_cb done, void *arg, const char *what,
+    bool capture)
 {
 	struct agent_op	*op;
-	int		 p[2], in[2] = { -1, -1 };
+	int		 p[2], in[2] = { -1, -1 }, o[2] = { -1, -1 };
 	pid_t		 pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		log_warn("%s: pipe", what);
+		return NULL;
+	}
+	if (capture && pipe2(o, O_CLOEXEC) < 0) {
+		log_warn("%s: pipe", what);
+		close(p[0]);
+		close(p[1]);
 		return NULL;
 	}
 	/* Small enough for the pipe's buffer: written before the fork. */
@@ -268,18 +320,31 @@ spawn(char *const argv[], char *const env[], const char *stdin_data,
 		close(p[1]);
 		if (in[0] >= 0)
 			close(in[0]);
+		if (o[0] >= 0) {
+			close(o[0]);
+			close(o[1]);
+		}
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(argv, env, in[0], p[1]);
+		child_exec(argv, env, in[0], p[1], o[1]);
 	setpgid(pid, pid);	/* also in the child: no race on kill(-pid) */
 	close(p[1]);
+	if (o[1] >= 0)
+		close(o[1]);
 	if (in[0] >= 0)
 		close(in[0]);
 	op = xcalloc(1, sizeof(*op));
 	op->pid = pid;
 	op->errfd = p[0];
+	op->outfd = o[0];
 	fcntl(op->errfd, F_SETFL, O_NONBLOCK);
+	if (op->outfd >= 0) {
+		fcntl(op->outfd, F_SETFL, O_NONBLOCK);
+		op->out = xcalloc(1, OUT_MAX + 1);
+		if (loop_add_fd(op->outfd, EPOLLIN, errfd_cb, op) < 0)
+			log_warn("agent %s: cannot watch stdout", what);
+	}
 	op->started = now_ms();
 	op->timeout_ms = timeout_ms;
 	op->done = done;
@@ -303,9 +368,10 @@ free_strv(char **v)
 		free(v[i]);
 }
 
-struct agent_op *
-agent_run(const struct conf_resource *r, const char *path, const char *action,
-    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg)
+static struct agent_op *
+run_res(const struct conf_resource *r, const char *path, const char *action,
+    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg,
+    bool capture)
 {
 	struct agent_op	*op;
 	char		*env[MAX_ENV], what[160];
@@ -321,16 +387,37 @@ agent_run(const struct conf_resource *r, const char *path, const char *action,
 	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
 	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
 	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
-	if (extra_env)
-		env[ne++] = xstrdup(extra_env);
+	while (extra_env && *extra_env && ne < MAX_ENV / 2) {
+		size_t l = strcspn(extra_env, "\n");
+
+		env[ne++] = xasprintf("%.*s", (int)l, extra_env);
+		extra_env += l + (extra_env[l] == '\n');
+	}
 	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
 		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
 		    r->params[i].value);
 	env[ne] = NULL;
 	snprintf(what, sizeof(what), "%s %s", r->name, action);
-	op = spawn(argv, env, NULL, timeout_ms, done, arg, what);
+	op = spawn(argv, env, NULL, timeout_ms, done, arg, what, capture);
 	free_strv(env);
 	return op;
+}
+
+struct agent_op *
+agent_run(const struct conf_resource *r, const char *path, const char *action,
+    uint32_t timeout_ms, const char *extra_env, agent_done_cb done, void *arg)
+{
+	return run_res(r, path, action, timeout_ms, extra_env, done, arg,
+	    false);
+}
+
+struct agent_op *
+agent_run_capture(const struct conf_resource *r, const char *path,
+    const char *action, uint32_t timeout_ms, const char *extra_env,
+    agent_done_cb done, void *arg)
+{
+	return run_res(r, path, action, timeout_ms, extra_env, done, arg,
+	    true);
 }
 
 struct agent_op *
@@ -353,7 +440,7 @@ agent_run_fence(const struct conf_node *n, const char *action,
 	in = xasprintf("action=%s\nplug=%s\n%s%s", action, n->name,
 	    opts ? opts : "", opts ? "\n" : "");
 	snprintf(what, sizeof(what), "fence %s %s", n->name, action);
-	op = spawn(argv, env, in, n->fence_timeout_ms, done, arg, what);
+	op = spawn(argv, env, in, n->fence_timeout_ms, done, arg, what, false);
 	free(in);
 	free(opts);
 	return op;

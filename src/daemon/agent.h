@@ -26,6 +26,7 @@ struct agent_result {
 	bool		cancelled;
 	uint64_t	duration_ms;
 	char		tail[1024];	/* last lines of its stderr */
+	const char	*out;		/* agent_run_capture: its stdout */
 };
 
 struct agent_op;
@@ -36,11 +37,15 @@ void	agent_init(void);
 /*
  * Start `action` of resource r.  done is called exactly once, from the
  * loop, once the child is reaped (also after agent_cancel()).  extra_env, if
- * not NULL, is one more NAME=value for the agent's environment.  Returns NULL and
- * logs if the child could not be started.
+ * not NULL, is more NAME=value lines for the agent's environment, separated
+ * by newlines.  Returns NULL and logs if the child could not be started.
  */
 struct agent_op	*agent_run(const struct conf_resource *r, const char *path,
 		    const char *action, uint32_t timeout_ms,
+		    const char *extra_env, agent_done_cb done, void *arg);
+/* The same, with the agent's stdout (up to 96 KiB) in result.out. */
+struct agent_op	*agent_run_capture(const struct conf_resource *r,
+		    const char *path, const char *action, uint32_t timeout_ms,
 		    const char *extra_env, agent_done_cb done, void *arg);
 /*
  * Run node n's fence agent with `action` ("off", "status"): the agent

@@ -37,6 +37,7 @@
 #include <corosync/quorum.h>
 
 #include "agent.h"
+#include "check.h"
 #include "cluster.h"
 #include "decide.h"
 #include "events.h"
@@ -109,6 +110,7 @@ static bool			 q_quorate;
 
 static void	cpg_connect(void);
 static void	after_change(void);
+static void	send_msg(struct msg *);
 
 /* "resource db1-pg": a short-lived name for an event's object. */
 static const char *
@@ -143,6 +145,19 @@ node_name(uint32_t nodeid)
 	const struct conf_node	*n = conf_node_by_id(conf, nodeid);
 
 	return n ? n->name : "?";
+}
+
+/* A member's state as its operator set it. */
+static const char *
+node_admin_name(uint32_t f)
+{
+	if (f & NF_STOPPED)
+		return "stopped";
+	if (f & NF_DRAIN)
+		return "paused (drained)";
+	if (f & NF_PAUSED)
+		return "paused";
+	return "online";
 }
 
 static const char *
@@ -220,6 +235,12 @@ flush_cb(void *arg)
 		wbuf_free(&p->w);
 		free(p);
 	}
+}
+
+void
+cluster_send_msg(struct msg *m)
+{
+	send_msg(m);
 }
 
 static void
@@ -349,6 +370,11 @@ apply_group(const struct msg_group *x, uint64_t wall, const char *by,
 	gr->target = x->target;
 	gr->intent_online = x->intent_online;
 	gr->placed = x->placed;
+	gr->want = x->want;
+	gr->unmanaged = x->unmanaged;
+	gr->may_failback = x->may_failback;
+	gr->nfo = x->nfo <= WIRE_MAX_FO ? x->nfo : 0;
+	memcpy(gr->fo_ms, x->fo_ms, gr->nfo * sizeof(gr->fo_ms[0]));
 	snprintf(gr->reason, sizeof(gr->reason), "%s", x->reason);
 	gr->banned = 0;
 	for (i = 0; i < x->nbans; i++) {
@@ -369,6 +395,7 @@ apply_group(const struct msg_group *x, uint64_t wall, const char *by,
 			continue;
 		state_fc(cs, r->index, n)->count = x->fc[i].count;
 		state_fc(cs, r->index, n)->seen_seq = x->fc[i].seen;
+		state_fc(cs, r->index, n)->last_ms = x->fc[i].last_ms;
 	}
 }
 
@@ -386,6 +413,11 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 	x->target = gr->target;
 	x->intent_online = gr->intent_online;
 	x->placed = gr->placed;
+	x->want = gr->want;
+	x->unmanaged = gr->unmanaged;
+	x->may_failback = gr->may_failback;
+	x->nfo = gr->nfo;
+	memcpy(x->fo_ms, gr->fo_ms, sizeof(x->fo_ms));
 	snprintf(x->reason, sizeof(x->reason), "%s", gr->reason);
 	x->bans = xcalloc((size_t)conf->nnodes, sizeof(uint32_t));
 	x->ban_ms = xcalloc((size_t)conf->nnodes, sizeof(uint64_t));
@@ -402,6 +434,7 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 			x->fc[i].nodeid = conf->nodes[fcu[i].node].nodeid;
 			x->fc[i].count = fcu[i].fc.count;
 			x->fc[i].seen = fcu[i].fc.seen_seq;
+			x->fc[i].last_ms = fcu[i].fc.last_ms;
 		}
 		return;
 	}
@@ -416,6 +449,7 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 			x->fc[x->nfc].nodeid = conf->nodes[n].nodeid;
 			x->fc[x->nfc].count = fc->count;
 			x->fc[x->nfc].seen = fc->seen_seq;
+			x->fc[x->nfc].last_ms = fc->last_ms;
 		}
 }
 
@@ -474,7 +508,10 @@ request_move(const struct conf_group *g, const struct msg *m,
 		return;
 	}
 	snprintf(req_target, sizeof(req_target), "%s", conf->nodes[n].name);
+	if (!gr->intent_online)
+		gr->want = state_want_all(g);
 	gr->intent_online = true;
+	gr->may_failback = false;	/* put there on purpose */
 	gr->target = conf->nodes[n].nodeid;
 	snprintf(gr->reason, sizeof(gr->reason), "moved to %s by an "
 	    "operator (uid %u on %s)", conf->nodes[n].name,
@@ -487,13 +524,264 @@ request_move(const struct conf_group *g, const struct msg *m,
 }
 
 static void
-apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
+group_event(const struct msg *m, const char *who, const struct conf_group *g,
+    const char *from, const char *to, bool log_events)
+{
+	if (log_events)
+		events_add(m->wall, who, g->name, objname("group", g->name),
+		    from, to, cs->groups[g->index].reason);
+}
+
+/* A server started by hand blocks bringing what it is part of online. */
+static bool
+refuse_if_by_hand(const struct conf_group *g, uint64_t mask)
+{
+	const struct conf_resource	*r;
+	int				 i, n;
+
+	if ((i = decide_hand_running(cs, g, mask, &n)) < 0)
+		return false;
+	r = g->res[i];
+	request_refused("by-hand", "%s is running on %s outside pgha's "
+	    "control (started by hand%s%s); stop it by hand first%s%s%s",
+	    r->name, conf->nodes[n].name, conf_param(r, "data") ? " on " :
+	    "", conf_param(r, "data") ? conf_param(r, "data") : "",
+	    conf_param(r, "data") ? " (pg_ctl stop -D " : "",
+	    conf_param(r, "data") ? conf_param(r, "data") : "",
+	    conf_param(r, "data") ? ")" : "");
+	return true;
+}
+
+static void
+request_online(const struct conf_group *g, const struct msg *m,
+    const char *who, bool log_events)
+{
+	struct group_rt	*gr = &cs->groups[g->index];
+	int		 i, n;
+
+	if (refuse_if_by_hand(g, state_want_all(g)))
+		return;
+	gr->gen++;
+	gr->intent_online = true;
+	gr->want = state_want_all(g);
+	gr->placed = false;	/* for the decider to place afresh */
+	gr->banned = 0;
+	gr->nfo = 0;
+	for (i = 0; i < g->nres; i++)
+		for (n = 0; n < conf->nnodes; n++)
+			state_fc(cs, g->res[i]->index, n)->count = 0;
+	snprintf(gr->reason, sizeof(gr->reason), "brought online by "
+	    "an operator (uid %u on %s)", m->u.request.uid,
+	    m->u.request.origin);
+	group_event(m, who, g, "intent", "online", log_events);
+}
+
+static void
+request_manage(const struct conf_group *g, const struct msg *m,
+    const char *who, bool log_events)
+{
+	struct group_rt	*gr = &cs->groups[g->index];
+	bool		 on = m->u.request.op == REQ_MANAGE;
+	int		 i, n;
+
+	if (gr->unmanaged == !on)
+		return;		/* already so */
+	gr->gen++;
+	gr->unmanaged = !on;
+	snprintf(gr->reason, sizeof(gr->reason), on ? "managed again by an "
+	    "operator (uid %u on %s): every node probes its resources" :
+	    "unmanaged by an operator (uid %u on %s): no monitoring or "
+	    "recovery until it is managed again", m->u.request.uid,
+	    m->u.request.origin);
+	group_event(m, who, g, on ? "unmanaged" : "managed",
+	    on ? "managed" : "unmanaged", log_events);
+	if (!on)
+		return;
+	/* Until each member has probed, nobody knows what runs where. */
+	for (n = 0; n < conf->nnodes; n++)
+		for (i = 0; i < g->nres && cs->nodes[n].in_cpg; i++)
+			cs->nodes[n].res[g->res[i]->index].state = RS_UNKNOWN;
+	local_reprobe(g->index);
+}
+
+static void
+request_resource(const struct msg *m, const char *who, bool log_events)
+{
+	const struct conf_resource	*r;
+	const struct conf_group		*g;
+	struct group_rt			*gr;
+	bool				 up = m->u.request.op == REQ_RES_ONLINE;
+	uint64_t			 mask;
+	int				 pos;
+
+	if ((r = conf_resource_by_name(conf, m->u.request.to)) == NULL) {
+		request_refused("unknown-resource", "no resource named \"%s\"",
+		    m->u.request.to);
+		return;
+	}
+	g = r->group;
+	gr = &cs->groups[g->index];
+	for (pos = 0; g->res[pos] != r; pos++)
+		;
+	mask = decide_res_closure(g, pos, up);
+	if (up && refuse_if_by_hand(g, mask))
+		return;
+	gr->gen++;
+	if (up) {
+		if (!gr->intent_online)
+			gr->placed = false;
+		gr->want |= mask;
+	} else
+		gr->want &= ~mask;
+	gr->intent_online = gr->want != 0;
+	snprintf(gr->reason, sizeof(gr->reason), "%s%s brought %s by an "
+	    "operator (uid %u on %s)", r->name, mask != (1ULL << pos) ?
+	    (up ? " and what it requires" : " and what requires it") : "",
+	    up ? "online" : "offline", m->u.request.uid,
+	    m->u.request.origin);
+	if (log_events)
+		events_add(m->wall, who, g->name, objname("resource", r->name),
+		    "intent", up ? "online" : "offline", gr->reason);
+}
+
+/* Groups that can go nowhere else when node n stops: offline (--force). */
+static void
+force_offline(int n, const struct msg *m, const char *who, bool log_events)
+{
+	char	why[CAUSE_LEN / 2];
+	int	gi;
+
+	while ((gi = decide_stop_check(cs, n, why, sizeof(why))) >= 0) {
+		struct group_rt *gr = &cs->groups[gi];
+
+		gr->gen++;
+		gr->intent_online = false;
+		gr->want = 0;
+		snprintf(gr->reason, sizeof(gr->reason), "taken offline: "
+		    "node %s stopped with --force by an operator (uid %u on "
+		    "%s) and no other node can run it (%s)",
+		    conf->nodes[n].name, m->u.request.uid,
+		    m->u.request.origin, why);
+		group_event(m, who, &conf->groups[gi], "intent", "offline",
+		    log_events);
+	}
+}
+
+static const char *const node_op_names[] = {
+	[REQ_NODE_STOP] = "stop", [REQ_NODE_START] = "start",
+	[REQ_NODE_PAUSE] = "pause", [REQ_NODE_RESUME] = "resume",
+};
+
+static void
+request_node(uint32_t nodeid, const struct msg *m, bool log_events)
+{
+	const struct conf_node	*cn = conf_node_by_name(conf, m->u.request.to);
+	const char		*who = node_name(nodeid), *op;
+	struct node_rt		*nd;
+	uint32_t		 f, old;
+	char			 why[CAUSE_LEN / 2], cause[CAUSE_LEN];
+	int			 gi;
+
+	op = node_op_names[m->u.request.op];
+	if (cn == NULL) {
+		request_refused("unknown-node", "no node named \"%s\"",
+		    m->u.request.to);
+		return;
+	}
+	nd = &cs->nodes[cn->index];
+	if (!nd->in_cpg || nd->daemon_down || !nd->recorded) {
+		request_refused("node-down", "cannot %s %s: its pghad is not "
+		    "running (pghad keeps a node's stopped or paused state "
+		    "across restarts; start pghad there first)", op,
+		    cn->name);
+		return;
+	}
+	old = f = nd->flags;
+	switch (m->u.request.op) {
+	case REQ_NODE_STOP:
+		f = (f | NF_STOPPED) & ~(uint32_t)(NF_PAUSED | NF_DRAIN);
+		break;
+	case REQ_NODE_START:
+		f &= ~(uint32_t)NF_STOPPED;
+		break;
+	case REQ_NODE_PAUSE:
+		f |= NF_PAUSED | ((m->u.request.flags & REQF_DRAIN) ?
+		    NF_DRAIN : 0);
+		break;
+	default:
+		f &= ~(uint32_t)(NF_PAUSED | NF_DRAIN);
+		break;
+	}
+	if ((f & NF_LEAVING) && !(old & NF_LEAVING) &&
+	    (gi = decide_stop_check(cs, cn->index, why, sizeof(why))) >= 0) {
+		if (m->u.request.op != REQ_NODE_STOP ||
+		    !(m->u.request.flags & REQF_FORCE)) {
+			request_refused("failed", "cannot %s %s: group %s "
+			    "could go nowhere else (%s)%s", op, cn->name,
+			    conf->groups[gi].name, why,
+			    m->u.request.op == REQ_NODE_STOP ? "; --force "
+			    "takes such groups offline" : "");
+			return;
+		}
+		force_offline(cn->index, m, who, log_events);
+	}
+	nd->flags = f;
+	snprintf(req_target, sizeof(req_target), "%s", cn->name);
+	snprintf(cause, sizeof(cause), "%s by an operator (uid %u on %s)",
+	    m->u.request.op == REQ_NODE_STOP ? "cluster service stopped" :
+	    m->u.request.op == REQ_NODE_START ? "cluster service started" :
+	    m->u.request.op == REQ_NODE_RESUME ? "resumed" :
+	    (f & NF_DRAIN) ? "paused and drained" : "paused",
+	    m->u.request.uid, m->u.request.origin);
+	if (log_events && f != old)
+		events_add(m->wall, who, NULL, objname("node", cn->name),
+		    node_admin_name(old), node_admin_name(f), cause);
+	if (cn->index == cs->local)
+		local_set_admin(f & (NF_STOPPED | NF_PAUSED | NF_DRAIN));
+}
+
+static void
+apply_group_request(uint32_t nodeid, const struct msg *m, bool log_events)
 {
 	const struct conf_group	*g;
 	struct group_rt		*gr;
 	const char		*who = node_name(nodeid);
-	int			 i, n;
 
+	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL) {
+		request_refused("unknown-group", "no group named \"%s\"",
+		    m->u.request.group);
+		return;
+	}
+	gr = &cs->groups[g->index];
+	switch (m->u.request.op) {
+	case REQ_ONLINE:
+		request_online(g, m, who, log_events);
+		break;
+	case REQ_OFFLINE:
+		gr->gen++;	/* decisions computed before this are stale */
+		gr->intent_online = false;
+		gr->want = 0;
+		snprintf(gr->reason, sizeof(gr->reason), "taken offline by "
+		    "an operator (uid %u on %s)", m->u.request.uid,
+		    m->u.request.origin);
+		group_event(m, who, g, "intent", "offline", log_events);
+		break;
+	case REQ_MOVE:
+		gr->gen++;
+		request_move(g, m, who, log_events);
+		break;
+	case REQ_UNMANAGE:
+	case REQ_MANAGE:
+		request_manage(g, m, who, log_events);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
+{
 	if (round_pending) {
 		/*
 		 * Known to every node at the same point: a request applied
@@ -504,47 +792,24 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 		    "membership change: try again");
 		return;
 	}
-	if (m->u.request.op == REQ_CONFIRM_DOWN) {
-		request_confirm_down(nodeid, m);
-		return;
-	}
 	req_code = NULL;
 	req_why[0] = req_target[0] = '\0';
-	if ((g = conf_group_by_name(conf, m->u.request.group)) == NULL) {
-		request_refused("unknown-group", "no group named \"%s\"",
-		    m->u.request.group);
-		return;
-	}
-	gr = &cs->groups[g->index];
-	gr->gen++;	/* decisions computed before this are stale */
 	switch (m->u.request.op) {
-	case REQ_ONLINE:
-		gr->intent_online = true;
-		gr->placed = false;	/* for the decider to place afresh */
-		gr->banned = 0;
-		for (i = 0; i < g->nres; i++)
-			for (n = 0; n < conf->nnodes; n++)
-				state_fc(cs, g->res[i]->index, n)->count = 0;
-		snprintf(gr->reason, sizeof(gr->reason), "brought online by "
-		    "an operator (uid %u on %s)", m->u.request.uid,
-		    m->u.request.origin);
-		if (log_events)
-			events_add(m->wall, who, g->name,
-			    objname("group", g->name), "intent",
-			    "online", gr->reason);
+	case REQ_CONFIRM_DOWN:
+		request_confirm_down(nodeid, m);
 		break;
-	case REQ_OFFLINE:
-		gr->intent_online = false;
-		snprintf(gr->reason, sizeof(gr->reason), "taken offline by "
-		    "an operator (uid %u on %s)", m->u.request.uid,
-		    m->u.request.origin);
-		if (log_events)
-			events_add(m->wall, who, g->name,
-			    objname("group", g->name), "intent",
-			    "offline", gr->reason);
+	case REQ_NODE_STOP:
+	case REQ_NODE_START:
+	case REQ_NODE_PAUSE:
+	case REQ_NODE_RESUME:
+		request_node(nodeid, m, log_events);
 		break;
-	case REQ_MOVE:
-		request_move(g, m, who, log_events);
+	case REQ_RES_ONLINE:
+	case REQ_RES_OFFLINE:
+		request_resource(m, node_name(nodeid), log_events);
+		break;
+	default:
+		apply_group_request(nodeid, m, log_events);
 		break;
 	}
 }
@@ -1134,28 +1399,14 @@ ban_timer_cb(void *arg)
 	after_change();
 }
 
-/* The only decision time brings: a ban ends.  Look again then. */
+/* What time alone changes (a ban ends, a failback window opens). */
 static void
 ban_timer_arm(void)
 {
-	uint64_t	next = 0, end;
-	int		gi, n;
+	uint64_t	next = decide_wake_at(cs);
 
 	loop_timer_cancel(ban_timer);
 	ban_timer = NULL;
-	for (gi = 0; gi < conf->ngroups; gi++) {
-		const struct group_rt *gr = &cs->groups[gi];
-
-		if (conf->groups[gi].ban_timeout_ms == 0)
-			continue;
-		for (n = 0; n < conf->nnodes; n++) {
-			if (!(gr->banned & (1ULL << n)))
-				continue;
-			end = gr->ban_ms[n] + conf->groups[gi].ban_timeout_ms;
-			if (next == 0 || end < next)
-				next = end;
-		}
-	}
 	if (next != 0)
 		ban_timer = loop_timer_add(next > cs->now_wall ?
 		    next - cs->now_wall : 0, ban_timer_cb, NULL);
@@ -1205,6 +1456,7 @@ decide_all(void)
 static void
 after_change(void)
 {
+	check_members_changed();
 	decide_all();
 	local_kick();
 }
@@ -1266,6 +1518,11 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 		return;
 	}
 	switch (m.type) {
+	case MSG_CHECK:
+	case MSG_CHECKED:
+		check_deliver(nodeid, &m);
+		msg_clear(&m);
+		return;
 	case MSG_SYNC:
 		apply_sync(nodeid, &m);
 		break;
@@ -1652,9 +1909,52 @@ cluster_leave(void)
 
 /* --- requests and status -------------------------------------------- */
 
+static bool
+op_on_group(enum req_op op)
+{
+	return op == REQ_ONLINE || op == REQ_OFFLINE || op == REQ_MOVE ||
+	    op == REQ_UNMANAGE || op == REQ_MANAGE;
+}
+
+static bool
+op_on_node(enum req_op op)
+{
+	return op == REQ_CONFIRM_DOWN || op == REQ_NODE_STOP ||
+	    op == REQ_NODE_START || op == REQ_NODE_PAUSE ||
+	    op == REQ_NODE_RESUME;
+}
+
+/* Names in a request that this node's cluster file does not know. */
+static int
+request_names(enum req_op op, const char *group, const char *to,
+    const char **code, char *msg, size_t len)
+{
+	if (op_on_group(op) && conf_group_by_name(conf, group) == NULL) {
+		*code = "unknown-group";
+		snprintf(msg, len, "no group named \"%s\" in %s", group,
+		    conf->path);
+		return -1;
+	}
+	if ((op_on_node(op) || (op == REQ_MOVE && *to)) &&
+	    conf_node_by_name(conf, to) == NULL) {
+		*code = "unknown-node";
+		snprintf(msg, len, "no node named \"%s\" in %s", to,
+		    conf->path);
+		return -1;
+	}
+	if ((op == REQ_RES_ONLINE || op == REQ_RES_OFFLINE) &&
+	    conf_resource_by_name(conf, to) == NULL) {
+		*code = "unknown-resource";
+		snprintf(msg, len, "no resource named \"%s\" in %s", to,
+		    conf->path);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cluster_request(enum req_op op, const char *group, const char *to,
-    unsigned uid, const char **code, char *msg, size_t len,
+    uint32_t flags, unsigned uid, const char **code, char *msg, size_t len,
     request_done_cb done, void *arg)
 {
 	const struct conf_group	*g = NULL;
@@ -1663,20 +1963,14 @@ cluster_request(enum req_op op, const char *group, const char *to,
 	char			 why[CAUSE_LEN / 2];
 	struct pending_req	*p;
 
-	if (op != REQ_CONFIRM_DOWN)
-		g = conf_group_by_name(conf, group ? group : "");
-	if (op != REQ_CONFIRM_DOWN && g == NULL) {
-		*code = "unknown-group";
-		snprintf(msg, len, "no group named \"%s\" in %s", group,
-		    conf->path);
+	group = group ? group : "";
+	to = to ? to : "";
+	if (request_names(op, group, to, code, msg, len) == -1)
 		return -1;
-	}
-	if (to && *to && (n = conf_node_by_name(conf, to)) == NULL) {
-		*code = "unknown-node";
-		snprintf(msg, len, "no node named \"%s\" in %s", to,
-		    conf->path);
-		return -1;
-	}
+	if (op_on_group(op))
+		g = conf_group_by_name(conf, group);
+	if (op_on_node(op) || op == REQ_MOVE)
+		n = conf_node_by_name(conf, to);
 	if (!cpg_ok || !joined || !cs->stable) {
 		*code = "not-ready";
 		snprintf(msg, len, "pghad on %s has not joined the cluster "
@@ -1690,11 +1984,6 @@ cluster_request(enum req_op op, const char *group, const char *to,
 		return -1;
 	}
 	if (op == REQ_CONFIRM_DOWN) {
-		if (n == NULL) {
-			*code = "bad-request";
-			snprintf(msg, len, "which node?");
-			return -1;
-		}
 		if (cs->nodes[n->index].in_cpg) {
 			*code = "failed";
 			snprintf(msg, len, "%s is an active member of the "
@@ -1723,8 +2012,8 @@ cluster_request(enum req_op op, const char *group, const char *to,
 	m.u.request.op = (uint8_t)op;
 	snprintf(m.u.request.group, sizeof(m.u.request.group), "%s",
 	    g ? g->name : "");
-	snprintf(m.u.request.to, sizeof(m.u.request.to), "%s",
-	    n ? n->name : "");
+	snprintf(m.u.request.to, sizeof(m.u.request.to), "%s", to);
+	m.u.request.flags = flags;
 	m.u.request.uid = uid;
 	snprintf(m.u.request.origin, sizeof(m.u.request.origin), "%s",
 	    local_name());
@@ -1746,8 +2035,13 @@ node_state(int n)
 
 	if (nd->refused)
 		return "refused";
+	if (nd->in_cpg && (!nd->synced || !nd->recorded))
+		return "joining";
+	if (nd->in_cpg && (nd->flags & NF_SHUTTING_DOWN))
+		return "leaving";
 	if (nd->in_cpg)
-		return nd->synced && nd->recorded ? "online" : "joining";
+		return nd->flags & NF_STOPPED ? "stopped" :
+		    nd->flags & NF_PAUSED ? "paused" : "online";
 	if (nd->daemon_down)
 		return "daemon-down";
 	if (nd->unclean)
@@ -1787,6 +2081,13 @@ resource_json(const struct conf_resource *r)
 	if (where >= 0 && (cs->nodes[where].daemon_down ||
 	    cs->nodes[where].unclean))
 		st = RS_UNKNOWN;
+	for (n = 0; n < r->group->nres && r->group->res[n] != r; n++)
+		;
+	json_object_object_add(o, "wanted", json_object_new_boolean(
+	    state_wanted(cs, r->group, n)));
+	json_object_object_add(o, "by_hand", json_object_new_boolean(
+	    where >= 0 && (cs->nodes[where].res[r->index].flags &
+	    RF_BY_HAND)));
 	json_object_object_add(o, "name", json_object_new_string(r->name));
 	json_object_object_add(o, "type",
 	    json_object_new_string(r->type_name));
@@ -1816,7 +2117,12 @@ group_json(const struct conf_group *g)
 	json_object_object_add(o, "target", gr->target ?
 	    json_object_new_string(node_name(gr->target)) : NULL);
 	json_object_object_add(o, "intent", json_object_new_string(
-	    gr->intent_online ? "online" : "offline"));
+	    !gr->intent_online ? "offline" : gr->want == state_want_all(g) ?
+	    "online" : "partial"));
+	json_object_object_add(o, "managed",
+	    json_object_new_boolean(!gr->unmanaged));
+	json_object_object_add(o, "failovers",
+	    json_object_new_int((int)gr->nfo));
 	json_object_object_add(o, "reason", jstr_or_null(gr->reason));
 	for (i = 0; i < g->nres; i++)
 		json_object_array_add(res, resource_json(g->res[i]));
@@ -1855,6 +2161,8 @@ cluster_status(void)
 		    json_object_new_string(node_state(i)));
 		json_object_object_add(n, "local",
 		    json_object_new_boolean(i == cs->local));
+		json_object_object_add(n, "drain", json_object_new_boolean(
+		    cs->nodes[i].in_cpg && (cs->nodes[i].flags & NF_DRAIN)));
 		json_object_array_add(nodes, n);
 	}
 	json_object_object_add(o, "nodes", nodes);

@@ -25,6 +25,8 @@ struct cstate	*cluster_init(const struct conf *);
 void		 cluster_join(void);
 /* Broadcast this node's record (or apply it locally when cut off). */
 void		 cluster_send_record(const struct msg *rec);
+/* Multicast a message that is not part of the replicated state. */
+void		 cluster_send_msg(struct msg *);
 /* True while a record of ours is sent but not delivered back. */
 int		 cluster_record_in_flight(void);
 /* Leave the group and close connections. */
@@ -40,7 +42,7 @@ void		 cluster_leave(void);
 typedef void	(*request_done_cb)(void *arg, const char *code,
 		    const char *msg, const char *target);
 int		 cluster_request(enum req_op, const char *group, const char *to,
-		    unsigned uid, const char **code, char *msg, size_t len,
+		    uint32_t flags, unsigned uid, const char **code, char *msg, size_t len,
 		    request_done_cb done, void *arg);
 /* The requester went away: never call its done(). */
 void		 cluster_request_forget(void *arg);

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "check.h"
 #include "cluster.h"
 #include "control.h"
 #include "events.h"
@@ -63,6 +64,7 @@ conn_free(struct conn *c)
 	if (c->follow)
 		events_unsubscribe(c);
 	cluster_request_forget(c);
+	check_forget(c);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	free(c->in);
@@ -240,13 +242,76 @@ change_done(void *arg, const char *code, const char *msg, const char *target)
 	conn_flush(c);
 }
 
+static bool
+jget_bool(struct json_object *req, const char *key)
+{
+	struct json_object	*v;
+
+	return json_object_object_get_ex(req, key, &v) &&
+	    json_object_get_boolean(v);
+}
+
+/* The object a request names: "group", "node" or "resource". */
+static int
+request_args(struct conn *c, enum req_op op, struct json_object *req,
+    const char **g, const char **to, uint32_t *flags)
+{
+	const char	*key = "group";
+
+	*flags = (jget_bool(req, "force") ? REQF_FORCE : 0) |
+	    (jget_bool(req, "drain") ? REQF_DRAIN : 0);
+	switch (op) {
+	case REQ_CONFIRM_DOWN:
+	case REQ_NODE_STOP:
+	case REQ_NODE_START:
+	case REQ_NODE_PAUSE:
+	case REQ_NODE_RESUME:
+		key = "node";
+		*to = jget_str(req, key);
+		break;
+	case REQ_RES_ONLINE:
+	case REQ_RES_OFFLINE:
+		key = "resource";
+		*to = jget_str(req, key);
+		break;
+	default:
+		*g = jget_str(req, key);
+		*to = jget_str(req, "to");
+		break;
+	}
+	if ((*g == NULL && *to == NULL) || (*g == NULL &&
+	    strcmp(key, "group") == 0)) {
+		reply_error(c, "bad-request", "request lacks \"%s\"", key);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct {
+	const char	*cmd;
+	enum req_op	 op;
+} change_cmds[] = {
+	{ "group-online", REQ_ONLINE },
+	{ "group-offline", REQ_OFFLINE },
+	{ "group-move", REQ_MOVE },
+	{ "group-unmanage", REQ_UNMANAGE },
+	{ "group-manage", REQ_MANAGE },
+	{ "node-confirm-down", REQ_CONFIRM_DOWN },
+	{ "node-stop", REQ_NODE_STOP },
+	{ "node-start", REQ_NODE_START },
+	{ "node-pause", REQ_NODE_PAUSE },
+	{ "node-resume", REQ_NODE_RESUME },
+	{ "resource-online", REQ_RES_ONLINE },
+	{ "resource-offline", REQ_RES_OFFLINE },
+};
+
 static void
 do_change(struct conn *c, enum req_op op, struct json_object *req)
 {
-	const char		*g = jget_str(req, "group");
-	const char		*to = jget_str(req, "to");
+	const char		*g = NULL, *to = NULL;
 	const char		*code = NULL;
 	char			 msg[512];
+	uint32_t		 flags = 0;
 
 	if (!may_change(&c->cred)) {
 		log_notice("control: uid %u (pid %d) may not change the "
@@ -257,29 +322,69 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 		    conf->admin_group ? conf->admin_group : "");
 		return;
 	}
-	if (op == REQ_CONFIRM_DOWN) {
-		to = jget_str(req, "node");
-		if (to == NULL) {
-			reply_error(c, "bad-request", "request lacks \"node\"");
-			return;
-		}
-	} else if (g == NULL) {
-		reply_error(c, "bad-request", "request lacks \"group\"");
+	if (request_args(c, op, req, &g, &to, &flags) == -1)
 		return;
-	}
-	if (cluster_request(op, g, to, (unsigned)c->cred.uid, &code, msg,
-	    sizeof(msg), change_done, c) < 0) {
+	if (cluster_request(op, g, to, flags, (unsigned)c->cred.uid, &code,
+	    msg, sizeof(msg), change_done, c) < 0) {
 		reply_error(c, code, "%s", msg);
 		return;
 	}
-	if (op == REQ_CONFIRM_DOWN)
-		log_notice("control: uid %u vouches that node %s is down",
-		    (unsigned)c->cred.uid, to);
-	else
-		log_notice("control: uid %u asked %s of group %s%s%s",
-		    (unsigned)c->cred.uid, op == REQ_ONLINE ? "online" :
-		    op == REQ_OFFLINE ? "offline" : "a move", g,
-		    to && *to ? " to " : "", to && *to ? to : "");
+	log_notice("control: uid %u asked %s %s%s%s",
+	    (unsigned)c->cred.uid, jget_str(req, "cmd"), g ? g : "",
+	    g && to && *to ? " " : "", to ? to : "");
+	c->waiting = true;
+	c->closing = false;
+}
+
+/* validate or db init finished: the reply as the check module gave it. */
+static void
+check_reply(void *arg, struct json_object *reply)
+{
+	struct conn	*c = arg;
+
+	c->waiting = false;
+	c->closing = true;
+	conn_send(c, reply);
+	conn_flush(c);
+}
+
+static bool
+may_change_or_reply(struct conn *c)
+{
+	if (may_change(&c->cred))
+		return true;
+	reply_error(c, "permission-denied", "permission denied: only "
+	    "root%s%s may do this", conf->admin_group ? " or members of "
+	    "group " : "", conf->admin_group ? conf->admin_group : "");
+	return false;
+}
+
+static void
+do_check(struct conn *c, struct json_object *req, bool init)
+{
+	const char	*g = jget_str(req, "group"), *code = "bad-request";
+	const char	*paths = jget_str(req, "check_paths");
+	char		 msg[512];
+	int		 r;
+
+	if (!may_change_or_reply(c))
+		return;
+	if (init && g == NULL) {
+		reply_error(c, "bad-request", "request lacks \"group\"");
+		return;
+	}
+	if (init)
+		r = check_db_init(g, check_reply, c, &code, msg, sizeof(msg));
+	else if ((r = check_validate(g, paths, check_reply, c, msg,
+	    sizeof(msg))) == -1)
+		code = strncmp(msg, "no group", 8) == 0 ? "unknown-group" :
+		    "bad-request";
+	if (r == -1) {
+		reply_error(c, code, "%s", msg);
+		return;
+	}
+	log_notice("control: uid %u asked %s%s%s", (unsigned)c->cred.uid,
+	    init ? "db init" : "validate", g ? " " : "", g ? g : "");
 	c->waiting = true;
 	c->closing = false;
 }
@@ -304,17 +409,22 @@ handle(struct conn *c, const char *line)
 		json_object_put(st);
 	} else if (strcmp(cmd, "events") == 0)
 		do_events(c, req);
-	else if (strcmp(cmd, "group-online") == 0)
-		do_change(c, REQ_ONLINE, req);
-	else if (strcmp(cmd, "group-offline") == 0)
-		do_change(c, REQ_OFFLINE, req);
-	else if (strcmp(cmd, "group-move") == 0)
-		do_change(c, REQ_MOVE, req);
-	else if (strcmp(cmd, "node-confirm-down") == 0)
-		do_change(c, REQ_CONFIRM_DOWN, req);
-	else
-		reply_error(c, "bad-request", "unknown command \"%.64s\"",
-		    cmd);
+	else if (strcmp(cmd, "validate") == 0)
+		do_check(c, req, false);
+	else if (strcmp(cmd, "db-init") == 0)
+		do_check(c, req, true);
+	else {
+		size_t i;
+
+		for (i = 0; i < nitems(change_cmds); i++)
+			if (strcmp(cmd, change_cmds[i].cmd) == 0)
+				break;
+		if (i < nitems(change_cmds))
+			do_change(c, change_cmds[i].op, req);
+		else
+			reply_error(c, "bad-request", "unknown command "
+			    "\"%.64s\"", cmd);
+	}
 out:
 	if (req)
 		json_object_put(req);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "decide.h"
 
@@ -50,7 +51,10 @@ node_usable(const struct cstate *cs, const struct group_rt *gr, int n,
 	}
 	if (!state_node_eligible(cs, n)) {
 		whycat(why, whylen, name, (nd->flags & NF_SHUTTING_DOWN) ?
-		    "shutting down" : "not ready");
+		    "shutting down" : (nd->flags & NF_STOPPED) ?
+		    "cluster service stopped" : (nd->flags & NF_DRAIN) ?
+		    "paused and drained" : (nd->flags & NF_PAUSED) ?
+		    "paused" : "not ready");
 		return false;
 	}
 	if (gr->banned & (1ULL << n)) {
@@ -116,8 +120,17 @@ count_failures(const struct cstate *cs, const struct conf_group *g,
 
 			if (!nd->in_cpg || !nd->recorded)
 				continue;
-			if (nd->res[r].fail_seq > fc.seen_seq)
+			if (nd->res[r].fail_seq > fc.seen_seq) {
+				uint32_t p = g->res[i]->restart_period_ms;
+
+				/* Failures are forgotten restart_period
+				 * after the last one. */
+				if (p && fc.last_ms && cs->now_wall >
+				    fc.last_ms + p)
+					fc.count = 0;
 				fc.count += nd->res[r].fail_seq - fc.seen_seq;
+				fc.last_ms = cs->now_wall;
+			}
 			fc.seen_seq = nd->res[r].fail_seq;
 			if (memcmp(&fc, state_fc(cs, r, n), sizeof(fc)) == 0 ||
 			    d->nfc >= DECIDE_MAX_FC)
@@ -202,6 +215,20 @@ ban_failed_target(const struct cstate *cs, const struct conf_group *g,
 	}
 }
 
+/* A member has yet to probe a resource of g (it was managed again). */
+static bool
+probing(const struct cstate *cs, const struct conf_group *g)
+{
+	int	i, n;
+
+	for (n = 0; n < cs->conf->nnodes; n++)
+		for (i = 0; i < g->nres && cs->nodes[n].in_cpg; i++)
+			if (cs->nodes[n].res[g->res[i]->index].state ==
+			    RS_UNKNOWN)
+				return true;
+	return false;
+}
+
 /* Something that forbids moving the group: say why, or return false. */
 static bool
 group_blocked(const struct cstate *cs, const struct conf_group *g,
@@ -249,7 +276,7 @@ adoptable_owner(const struct cstate *cs, const struct conf_group *g,
 
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		if (!state_group_active_on(cs, g, n) ||
-		    !state_node_eligible(cs, n) || (gr->banned & (1ULL << n)))
+		    !state_node_may_keep(cs, n) || (gr->banned & (1ULL << n)))
 			continue;
 		for (i = 0; i < g->nres; i++)
 			if (cs->nodes[n].res[g->res[i]->index].state ==
@@ -259,6 +286,170 @@ adoptable_owner(const struct cstate *cs, const struct conf_group *g,
 			return n;
 	}
 	return -1;
+}
+
+/* Position of node n in g's preferred owners, or npreferred. */
+static int
+pref_pos(const struct conf_group *g, int n)
+{
+	int	i;
+
+	for (i = 0; i < g->npreferred; i++)
+		if (g->preferred[i]->index == n)
+			return i;
+	return g->npreferred;
+}
+
+/* Minutes after local midnight, for failback windows. */
+static int
+local_minutes(uint64_t wall)
+{
+	time_t		t = (time_t)(wall / 1000);
+	struct tm	tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
+static bool
+in_window(const struct conf_group *g, uint64_t wall)
+{
+	int	m = local_minutes(wall);
+
+	if (g->failback == FB_IMMEDIATE)
+		return true;
+	if (g->failback_from_min < g->failback_to_min)
+		return m >= g->failback_from_min && m < g->failback_to_min;
+	return m >= g->failback_from_min || m < g->failback_to_min;
+}
+
+/* A better preferred owner the group should go back to now, or -1. */
+static int
+failback_node(const struct cstate *cs, const struct conf_group *g,
+    const struct group_rt *gr, int t)
+{
+	int	i, n;
+
+	if (g->failback == FB_NO || !gr->may_failback)
+		return -1;
+	for (i = 0; i < pref_pos(g, t) && i < g->npreferred; i++) {
+		n = g->preferred[i]->index;
+		if (node_usable(cs, gr, n, NULL, 0))
+			return in_window(g, cs->now_wall) ? n : -1;
+	}
+	return -1;
+}
+
+/* Was leaving node t planned (stop, drain, shutdown), not a failure? */
+static bool
+planned_leave(const struct cstate *cs, const struct group_rt *gr, int t)
+{
+	const struct node_rt	*nd = &cs->nodes[t];
+
+	return nd->in_cpg && !nd->daemon_down && !nd->unclean &&
+	    (nd->flags & NF_LEAVING) && !(gr->banned & (1ULL << t));
+}
+
+/* Forget failovers older than the period; true if one more is allowed. */
+static bool
+failover_allowed(const struct cstate *cs, const struct conf_group *g,
+    struct group_rt *gr)
+{
+	uint32_t	i, k = 0;
+	int		max = conf_failover_threshold(cs->conf, g);
+
+	for (i = 0; i < gr->nfo; i++)
+		if (gr->fo_ms[i] + g->failover_period_ms > cs->now_wall)
+			gr->fo_ms[k++] = gr->fo_ms[i];
+	gr->nfo = k;
+	return (int)gr->nfo < max;
+}
+
+static void
+failover_note(const struct cstate *cs, struct group_rt *gr)
+{
+	if (gr->nfo == WIRE_MAX_FO) {
+		memmove(gr->fo_ms, gr->fo_ms + 1,
+		    (WIRE_MAX_FO - 1) * sizeof(gr->fo_ms[0]));
+		gr->nfo--;
+	}
+	gr->fo_ms[gr->nfo++] = cs->now_wall;
+}
+
+/* Keep the group on t, or fail it back to a better preferred owner. */
+static void
+keep_or_failback(const struct cstate *cs, const struct conf_group *g,
+    struct decision *d, int t)
+{
+	int	n = failback_node(cs, g, &d->g, t);
+
+	if (t == (g->npreferred ? g->preferred[0]->index : -1))
+		d->g.may_failback = false;
+	if (n < 0)
+		return;
+	snprintf(d->g.reason, sizeof(d->g.reason), "failback from %s to %s "
+	    "(failback = %s)", cs->conf->nodes[t].name,
+	    cs->conf->nodes[n].name, g->failback_text);
+	d->g.target = cs->conf->nodes[n].nodeid;
+	d->g.may_failback = false;
+}
+
+static void
+no_node(const struct cstate *cs, struct decision *d, int t, const char *why)
+{
+	/* d->g.reason holds the latest failure, if there was one. */
+	if (d->g.target != 0 || d->g.reason[0] == '\0' ||
+	    strncmp(d->g.reason, "no node can run it", 18) != 0) {
+		char last[CAUSE_LEN / 2];
+
+		snprintf(last, sizeof(last), "%s", d->g.reason);
+		snprintf(d->g.reason, sizeof(d->g.reason),
+		    "no node can run it (%s)%s%s", why,
+		    t >= 0 ? "; last: " : "", t >= 0 ? last : "");
+	}
+	d->g.target = 0;
+}
+
+/* Leave t for n: a failover (counted, maybe refused) or a planned move. */
+static bool
+move_away(const struct cstate *cs, const struct conf_group *g,
+    struct decision *d, int t, int n, const char *why)
+{
+	char	prev[CAUSE_LEN / 2];
+	bool	planned = planned_leave(cs, &d->g, t);
+
+	if (planned) {
+		uint32_t f = cs->nodes[t].flags;
+
+		snprintf(prev, sizeof(prev), "%s %s", cs->conf->nodes[t].name,
+		    (f & NF_STOPPED) ? "stopped its cluster service" :
+		    (f & NF_DRAIN) ? "is paused and drained" :
+		    "is shutting down");
+	} else if (d->g.banned & (1ULL << t))
+		snprintf(prev, sizeof(prev), "%s", d->g.reason);
+	else {
+		prev[0] = '\0';
+		if (node_usable(cs, &d->g, t, prev, sizeof(prev)))
+			snprintf(prev, sizeof(prev), "%s", why);
+	}
+	if (!planned && !failover_allowed(cs, g, &d->g)) {
+		snprintf(d->g.reason, sizeof(d->g.reason), "failover "
+		    "threshold reached (%u failovers in %u min, "
+		    "failover_threshold = %d): the group stays failed until "
+		    "an operator brings it online; last: %s", d->g.nfo,
+		    g->failover_period_ms / 60000,
+		    conf_failover_threshold(cs->conf, g), prev);
+		d->g.target = 0;
+		return false;
+	}
+	if (!planned)
+		failover_note(cs, &d->g);
+	d->g.may_failback = true;
+	snprintf(d->g.reason, sizeof(d->g.reason), "%s from %s to %s: %s",
+	    planned ? "moved" : "failover", cs->conf->nodes[t].name,
+	    cs->conf->nodes[n].name, prev);
+	return true;
 }
 
 static void
@@ -275,33 +466,20 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 		d->g.target = 0;
 		return;
 	}
-	if (t >= 0 && state_node_eligible(cs, t) &&
-	    !(d->g.banned & (1ULL << t)))
+	if (t >= 0 && state_node_may_keep(cs, t) &&
+	    !(d->g.banned & (1ULL << t))) {
+		keep_or_failback(cs, g, d, t);
 		return;
+	}
 	if ((n = adoptable_owner(cs, g, &d->g)) >= 0) {
 		snprintf(d->g.reason, sizeof(d->g.reason),
 		    "already active on %s", cs->conf->nodes[n].name);
 	} else if ((n = best_node(cs, g, &d->g, -1, why, sizeof(why))) < 0) {
-		/* d->g.reason holds the latest failure, if there was one. */
-		if (d->g.target != 0 || d->g.reason[0] == '\0' ||
-		    strncmp(d->g.reason, "no node can run it", 18) != 0) {
-			char last[CAUSE_LEN / 2];
-
-			snprintf(last, sizeof(last), "%s", d->g.reason);
-			snprintf(d->g.reason, sizeof(d->g.reason),
-			    "no node can run it (%s)%s%s", why,
-			    t >= 0 ? "; last: " : "", t >= 0 ? last : "");
-		}
-		d->g.target = 0;
+		no_node(cs, d, t, why);
 		return;
 	} else if (t >= 0) {
-		char prev[CAUSE_LEN / 2];
-
-		snprintf(prev, sizeof(prev), "%s", d->g.reason);
-		snprintf(d->g.reason, sizeof(d->g.reason),
-		    "failover from %s to %s: %s", cs->conf->nodes[t].name,
-		    cs->conf->nodes[n].name, (d->g.banned & (1ULL << t)) ?
-		    prev : why);
+		if (!move_away(cs, g, d, t, n, why))
+			return;
 	} else
 		snprintf(d->g.reason, sizeof(d->g.reason), "placed on %s",
 		    cs->conf->nodes[n].name);
@@ -319,7 +497,10 @@ decide_group(const struct cstate *cs, int gi, struct decision *d)
 	memset(d, 0, sizeof(*d));
 	d->group = gi;
 	d->g = *cur;
+	if (cur->unmanaged || probing(cs, g))
+		return 0;	/* by hand for now, or not yet known */
 	d->g.placed = true;
+	(void)failover_allowed(cs, g, &d->g);	/* forgets old failovers */
 	count_failures(cs, g, d);
 	expire_bans(cs, g, d);
 	if (group_blocked(cs, g, why, sizeof(why))) {
@@ -364,18 +545,24 @@ dependents_offline(const struct cstate *cs, const struct conf_group *g,
 	return true;
 }
 
-/* Stop, last first, one of the resources for which `pick` holds. */
+/*
+ * Stop, last first, one of the resources for which `pick` holds.  A server
+ * an operator started by hand is left alone unless hand_too (no quorum).
+ */
 static bool
 next_stop(const struct cstate *cs, const struct conf_group *g,
-    const bool *pick, struct local_step *st)
+    const bool *pick, bool hand_too, struct local_step *st)
 {
 	const struct node_rt	*me = &cs->nodes[cs->local];
 	int			 i;
 
 	for (i = g->nres - 1; i >= 0; i--) {
-		int s = me->res[g->res[i]->index].state;
+		const struct res_rt *x = &me->res[g->res[i]->index];
 
-		if (!pick[i] || s == RS_OFFLINE || s == RS_STOP_FAILED)
+		if (!pick[i] || x->state == RS_OFFLINE ||
+		    x->state == RS_STOP_FAILED)
+			continue;
+		if ((x->flags & RF_BY_HAND) && !hand_too)
 			continue;
 		if (!dependents_offline(cs, g, g->res[i]))
 			continue;
@@ -394,7 +581,7 @@ want_online(const struct cstate *cs, const struct conf_group *g)
 
 	return cs->quorate && me->synced && gr->intent_online &&
 	    gr->target == cs->conf->nodes[cs->local].nodeid &&
-	    !(me->flags & NF_SHUTTING_DOWN);
+	    !(me->flags & NF_LEAVING);
 }
 
 /* Failed resources here, and what requires them, once counted. */
@@ -422,7 +609,7 @@ cleanup_failed(const struct cstate *cs, const struct conf_group *g,
 	}
 	if (!any)
 		return false;
-	if (!next_stop(cs, g, pick, st))
+	if (!next_stop(cs, g, pick, false, st))
 		st->why = "waiting for a failed resource to be cleared";
 	else
 		st->why = "cleaning up a failed resource";
@@ -445,15 +632,19 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 {
 	const struct conf_group	*g = &cs->conf->groups[gi];
 	const struct node_rt	*me = &cs->nodes[cs->local];
-	bool			 all[256], online;
+	bool			 all[256], unwanted[256], online;
 	int			 i;
 
 	memset(st, 0, sizeof(*st));
-	for (i = 0; i < 256; i++)
+	if (cs->groups[gi].unmanaged)
+		return;		/* an operator runs it by hand for now */
+	for (i = 0; i < 256; i++) {
 		all[i] = true;
+		unwanted[i] = i < g->nres && !state_wanted(cs, g, i);
+	}
 	if (!cs->quorate) {
 		st->why = "no quorum: stopping everything";
-		next_stop(cs, g, all, st);
+		next_stop(cs, g, all, true, st);
 		return;
 	}
 	if (!me->synced || !cs->stable)
@@ -466,7 +657,11 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 		return;
 	if (!online) {
 		st->why = "the group should not run here";
-		next_stop(cs, g, all, st);
+		next_stop(cs, g, all, false, st);
+		return;
+	}
+	if (next_stop(cs, g, unwanted, false, st)) {
+		st->why = "taken offline by an operator";
 		return;
 	}
 	if (active_elsewhere(cs, g))
@@ -478,7 +673,8 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 		const struct conf_resource	*r = g->res[i];
 		int				 j;
 
-		if (me->res[r->index].state != RS_OFFLINE)
+		if (me->res[r->index].state != RS_OFFLINE ||
+		    !state_wanted(cs, g, i))
 			continue;
 		for (j = 0; j < r->nrequires; j++)
 			if (me->res[r->requires[j]->index].state != RS_ONLINE)
@@ -490,4 +686,92 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 		st->why = "the group runs here";
 		return;
 	}
+}
+
+int
+decide_stop_check(const struct cstate *cs, int n, char *why, size_t len)
+{
+	const struct conf	*c = cs->conf;
+	int			 gi;
+
+	for (gi = 0; gi < c->ngroups; gi++) {
+		const struct conf_group	*g = &c->groups[gi];
+		const struct group_rt	*gr = &cs->groups[gi];
+
+		if (!gr->intent_online || gr->unmanaged)
+			continue;
+		if (gr->target != c->nodes[n].nodeid &&
+		    !state_group_active_on(cs, g, n))
+			continue;
+		if (best_node(cs, g, gr, n, why, len) < 0)
+			return gi;
+	}
+	return -1;
+}
+
+uint64_t
+decide_res_closure(const struct conf_group *g, int pos, bool up)
+{
+	uint64_t	mask = 1ULL << pos;
+	int		i;
+
+	for (i = 0; i < g->nres && i < 64; i++) {
+		if (up && requires_rec(g->res[pos], g->res[i], 0))
+			mask |= 1ULL << i;
+		if (!up && requires_rec(g->res[i], g->res[pos], 0))
+			mask |= 1ULL << i;
+	}
+	return mask;
+}
+
+int
+decide_hand_running(const struct cstate *cs, const struct conf_group *g,
+    uint64_t mask, int *node)
+{
+	int	i, n;
+
+	for (i = 0; i < g->nres && i < 64; i++) {
+		if (!((mask >> i) & 1))
+			continue;
+		for (n = 0; n < cs->conf->nnodes; n++)
+			if (cs->nodes[n].res[g->res[i]->index].flags &
+			    RF_BY_HAND && cs->nodes[n].res[g->res[i]->index]
+			    .state != RS_OFFLINE) {
+				*node = n;
+				return i;
+			}
+	}
+	return -1;
+}
+
+uint64_t
+decide_wake_at(const struct cstate *cs)
+{
+	const struct conf	*c = cs->conf;
+	uint64_t		 next = 0, end;
+	int			 gi, n;
+
+	for (gi = 0; gi < c->ngroups; gi++) {
+		const struct conf_group	*g = &c->groups[gi];
+		const struct group_rt	*gr = &cs->groups[gi];
+
+		for (n = 0; n < c->nnodes && g->ban_timeout_ms; n++) {
+			if (!(gr->banned & (1ULL << n)))
+				continue;
+			end = gr->ban_ms[n] + g->ban_timeout_ms;
+			if (next == 0 || end < next)
+				next = end;
+		}
+		if (g->failback == FB_WINDOW && gr->may_failback &&
+		    !in_window(g, cs->now_wall)) {
+			int m = local_minutes(cs->now_wall);
+			int d = (g->failback_from_min - m + 1440) % 1440;
+
+			end = cs->now_wall - cs->now_wall % 60000 +
+			    (uint64_t)(d ? d : 1440) * 60000;
+			if (next == 0 || end < next)
+				next = end;
+		}
+	}
+	return next;
 }

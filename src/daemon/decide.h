@@ -41,6 +41,25 @@ int	decide_group(const struct cstate *, int gi, struct decision *d);
 int	decide_best_node(const struct cstate *, const struct conf_group *,
 	    int exclude, char *why, size_t whylen);
 
+/*
+ * Node n is to stop or drain: the first group (index) that runs or should
+ * run there and could go nowhere else, with why in why; -1 if none.
+ */
+int	decide_stop_check(const struct cstate *, int n, char *why,
+	    size_t len);
+/*
+ * The resource at position pos of g and what it requires (up), or what
+ * requires it (!up): bits per position in g->res.
+ */
+uint64_t decide_res_closure(const struct conf_group *, int pos, bool up);
+/* Position of a resource in mask running by hand somewhere (its node in
+ * *node), or -1. */
+int	decide_hand_running(const struct cstate *, const struct conf_group *,
+	    uint64_t mask, int *node);
+/* Wall clock at which time alone changes a decision (a ban ends, a
+ * failback window opens), or 0. */
+uint64_t decide_wake_at(const struct cstate *);
+
 enum local_op {
 	LOP_NONE = 0,
 	LOP_START,

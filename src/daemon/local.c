@@ -7,9 +7,11 @@
  * no record of ours is in flight, so that every step is taken on the same
  * facts the rest of the cluster sees.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cluster.h"
@@ -25,6 +27,8 @@ enum op_kind {
 	OK_START,
 	OK_STOP,
 	OK_MONITOR,
+	OK_REPROBE,	/* the group is managed again: what runs here? */
+	OK_HANDPROBE,	/* not wanted here: started by hand meanwhile? */
 };
 
 struct lres {
@@ -34,6 +38,7 @@ struct lres {
 	struct loop_timer	*mon_timer;
 	bool			 mon_due;
 	bool			 cancelling;	/* op killed, not yet reaped */
+	bool			 reprobe_due;
 	uint64_t		 trans_since;	/* monitor said "transitional" */
 };
 
@@ -51,8 +56,69 @@ static void			(*probe_done)(void);
 static void			(*shutdown_done)(void);
 static bool			 shutting_down;
 static struct loop_timer	*kick_timer;
+static uint32_t			 admin;		/* NF_STOPPED|NF_PAUSED|NF_DRAIN */
+static char			*admin_path;
 
 static void	run(void *);
+
+/*
+ * An operator's stop or pause of this node outlives pghad and reboots: it
+ * is kept in state_dir/node-admin ("stopped", "paused" or "drained").
+ */
+static void
+admin_load(void)
+{
+	char	 buf[32] = "";
+	FILE	*f;
+
+	if ((f = fopen(admin_path, "r")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s", admin_path);
+		return;
+	}
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, "stopped") == 0)
+			admin = NF_STOPPED;
+		else if (strcmp(buf, "paused") == 0)
+			admin = NF_PAUSED;
+		else if (strcmp(buf, "drained") == 0)
+			admin = NF_PAUSED | NF_DRAIN;
+		else
+			log_warnx("%s: \"%s\" is not stopped, paused or "
+			    "drained: ignored", admin_path, buf);
+	}
+	fclose(f);
+	if (admin)
+		log_notice("this node is %s (%s)", buf, admin_path);
+}
+
+static void
+admin_save(void)
+{
+	char	*tmp;
+	FILE	*f;
+
+	if (admin == 0) {
+		if (unlink(admin_path) == -1 && errno != ENOENT)
+			log_warn("%s", admin_path);
+		return;
+	}
+	tmp = xasprintf("%s.tmp", admin_path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("%s", tmp);
+		free(tmp);
+		return;
+	}
+	fprintf(f, "%s\n", (admin & NF_STOPPED) ? "stopped" :
+	    (admin & NF_DRAIN) ? "drained" : "paused");
+	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
+		log_warn("%s", tmp);
+	fclose(f);
+	if (rename(tmp, admin_path) == -1)
+		log_warn("rename %s", tmp);
+	free(tmp);
+}
 
 void
 local_init(struct cstate *c, const char *path)
@@ -66,6 +132,8 @@ local_init(struct cstate *c, const char *path)
 	ctx = xcalloc((size_t)conf->nresources, sizeof(*ctx));
 	for (i = 0; i < conf->nresources; i++)
 		ctx[i].res = i;
+	admin_path = xasprintf("%s/node-admin", conf->state_dir);
+	admin_load();
 }
 
 void
@@ -80,6 +148,8 @@ local_free(void)
 	loop_timer_cancel(kick_timer);
 	free(lr);
 	free(ctx);
+	free(admin_path);
+	admin_path = NULL;
 	lr = NULL;
 	ctx = NULL;
 }
@@ -92,7 +162,7 @@ local_record(struct msg *m)
 	memset(m, 0, sizeof(*m));
 	m->type = MSG_RECORD;
 	m->u.record.flags = (probes_left == 0 ? NF_PROBED : 0) |
-	    (shutting_down ? NF_SHUTTING_DOWN : 0);
+	    (shutting_down ? NF_SHUTTING_DOWN : 0) | admin;
 	m->u.record.nres = (uint32_t)conf->nresources;
 	m->u.record.res = xcalloc((size_t)conf->nresources,
 	    sizeof(struct msg_res));
@@ -162,6 +232,52 @@ describe(const struct agent_result *res, const char *what, char *buf,
 	    res->tail);
 }
 
+static void	publish(void);
+
+/* Outcome of a probe asked for by `manage` or of a by-hand check. */
+static void
+probe_result(int r, enum op_kind kind, const struct agent_result *res)
+{
+	struct lres	*l = &lr[r];
+	bool		 up = !res->timed_out && !res->cancelled &&
+			    (res->exit_code == AGENT_OK ||
+			    res->exit_code == AGENT_TRANSITIONAL);
+	bool		 down = !res->timed_out && !res->cancelled &&
+			    res->exit_code == AGENT_NOT_RUNNING;
+	char		 cause[CAUSE_LEN];
+
+	l->cancelling = false;
+	if (kind == OK_REPROBE) {
+		if (res->cancelled) {
+			l->reprobe_due = true;
+		} else if (up || down) {
+			l->mine.flags = 0;
+			set_state(r, up ? RS_ONLINE : RS_OFFLINE, up ?
+			    "found running when the group was managed again" :
+			    "not running when the group was managed again",
+			    false);
+		} else {
+			describe(res, "probe failed:", cause, sizeof(cause));
+			set_state(r, RS_FAILED, cause, false);
+		}
+		if (l->mine.state == RS_ONLINE)
+			mon_schedule(r);
+		publish();
+	} else if (up && l->mine.state == RS_OFFLINE) {
+		l->mine.flags |= RF_BY_HAND;
+		set_state(r, RS_ONLINE, "found running, started outside pgha "
+		    "(by hand): left alone while it is not brought online",
+		    false);
+		publish();
+	} else if (down && (l->mine.flags & RF_BY_HAND)) {
+		l->mine.flags &= ~RF_BY_HAND;
+		set_state(r, RS_OFFLINE, "the server started by hand is no "
+		    "longer running", false);
+		publish();
+	}
+	local_kick();
+}
+
 static void
 op_done(const struct agent_result *res, void *arg)
 {
@@ -175,6 +291,14 @@ op_done(const struct agent_result *res, void *arg)
 
 	l->op = NULL;
 	l->kind = OK_NONE;
+	if (kind == OK_REPROBE || kind == OK_HANDPROBE) {
+		probe_result(c->res, kind, res);
+		return;
+	}
+	if (kind == OK_MONITOR && cs->groups[r->group->index].unmanaged) {
+		local_kick();	/* an operator may be stopping it by hand */
+		return;
+	}
 	if (res->cancelled) {
 		l->cancelling = false;
 		if (kind == OK_MONITOR)
@@ -252,6 +376,8 @@ op_done(const struct agent_result *res, void *arg)
 		set_state(c->res, RS_FAILED, cause, true);
 		break;
 	case OK_NONE:
+	case OK_REPROBE:
+	case OK_HANDPROBE:
 		return;
 	}
 	publish();
@@ -309,7 +435,8 @@ group_busy(const struct conf_group *g)
 		const struct lres	*l = &lr[g->res[i]->index];
 
 		if (l->cancelling || l->kind == OK_START ||
-		    l->kind == OK_STOP || l->kind == OK_PROBE)
+		    l->kind == OK_STOP || l->kind == OK_PROBE ||
+		    l->kind == OK_REPROBE || l->reprobe_due)
 			return g->res[i]->index;
 	}
 	return -1;
@@ -387,25 +514,105 @@ step_group(int gi)
 	publish();
 }
 
+/*
+ * Where a group runs in part (some resources brought offline by an
+ * operator), check the others now and then: a server started by hand on
+ * the shared disk is noted, so that nothing is started over it.
+ */
+static bool
+hand_check_due(const struct conf_group *g, int i)
+{
+	const struct group_rt	*gr = &cs->groups[g->index];
+	const struct res_rt	*x = &lr[g->res[i]->index].mine;
+	int			 k;
+
+	if (gr->unmanaged || state_wanted(cs, g, i) || !cs->quorate ||
+	    (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND)))
+		return false;
+	for (k = 0; k < g->nres; k++)
+		if (state_wanted(cs, g, k) &&
+		    lr[g->res[k]->index].mine.state == RS_ONLINE)
+			return true;
+	return false;
+}
+
+static void
+monitor_one(const struct conf_group *g, int i)
+{
+	int		 r = g->res[i]->index;
+	struct lres	*l = &lr[r];
+	uint32_t	 t = conf->resources[r].monitor_timeout_ms;
+
+	if (l->reprobe_due) {
+		l->reprobe_due = false;
+		if (!launch(r, OK_REPROBE, "monitor", t))
+			l->reprobe_due = true;
+		return;
+	}
+	if (cs->groups[g->index].unmanaged)
+		return;
+	if (hand_check_due(g, i)) {
+		if (l->mon_due) {
+			l->mon_due = false;
+			launch(r, OK_HANDPROBE, "monitor", t);
+		} else if (l->mon_timer == NULL)
+			mon_schedule(r);
+		return;
+	}
+	if (!l->mon_due)
+		return;
+	l->mon_due = false;
+	if (l->mine.state == RS_ONLINE && !(l->mine.flags & RF_BY_HAND))
+		launch(r, OK_MONITOR, "monitor", t);
+}
+
 static void
 monitor_group(const struct conf_group *g)
 {
 	int	i;
 
-	if (group_busy(g) >= 0)
-		return;
 	for (i = 0; i < g->nres; i++) {
-		int		 r = g->res[i]->index;
-		struct lres	*l = &lr[r];
+		struct lres *l = &lr[g->res[i]->index];
 
-		if (!l->mon_due || l->op != NULL)
+		if (l->op != NULL || (!l->reprobe_due &&
+		    group_busy(g) >= 0))
 			continue;
-		l->mon_due = false;
-		if (l->mine.state != RS_ONLINE)
-			continue;
-		launch(r, OK_MONITOR, "monitor",
-		    conf->resources[r].monitor_timeout_ms);
+		monitor_one(g, i);
 	}
+}
+
+void
+local_reprobe(int gi)
+{
+	const struct conf_group	*g = &conf->groups[gi];
+	int			 i;
+
+	for (i = 0; i < g->nres; i++) {
+		struct lres *l = &lr[g->res[i]->index];
+
+		cancel_op(l);
+		loop_timer_cancel(l->mon_timer);
+		l->mon_timer = NULL;
+		l->mon_due = false;
+		l->reprobe_due = true;
+		set_state(g->res[i]->index, RS_UNKNOWN, "probing: the group "
+		    "is managed again", false);
+	}
+	if (probes_left == 0)
+		publish();
+	local_kick();
+}
+
+void
+local_set_admin(uint32_t flags)
+{
+	if (flags == admin)
+		return;
+	admin = flags;
+	admin_save();
+	if (probes_left == 0)
+		publish();
+	local_kick();
 }
 
 static bool

@@ -19,5 +19,9 @@ void	local_record(struct msg *);
 /* Leaving: take no groups, stop everything; done() when all offline. */
 void	local_shutdown(void (*done)(void));
 void	local_free(void);
+/* Group gi is managed again: probe its resources here afresh. */
+void	local_reprobe(int gi);
+/* An operator stopped, paused or drained this node (NF_*), or not (0). */
+void	local_set_admin(uint32_t flags);
 
 #endif

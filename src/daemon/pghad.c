@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "check.h"
 #include "cluster.h"
 #include "conf.h"
 #include "control.h"
@@ -202,6 +203,7 @@ main(int argc, char *argv[])
 	    conf->cluster_name, conf->ngroups, conf->hash);
 	control_init(conf);
 	local_init(cs, agent_path);
+	check_init(cs, agent_path);
 	local_probe(probed);
 	loop_run();
 	control_close();

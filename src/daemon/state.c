@@ -44,6 +44,7 @@ state_res_to_msg(const struct res_rt *r, const char *name, struct msg_res *x)
 {
 	snprintf(x->name, sizeof(x->name), "%s", name);
 	x->state = r->state;
+	x->flags = r->flags;
 	x->fail_seq = r->fail_seq;
 	x->changed_ms = r->changed_ms;
 	snprintf(x->cause, sizeof(x->cause), "%s", r->cause);
@@ -54,6 +55,7 @@ void
 state_res_from_msg(struct res_rt *r, const struct msg_res *x)
 {
 	r->state = x->state;
+	r->flags = x->flags;
 	r->fail_seq = x->fail_seq;
 	r->changed_ms = x->changed_ms;
 	snprintf(r->cause, sizeof(r->cause), "%s", x->cause);
@@ -102,6 +104,8 @@ state_reset_cluster(struct cstate *cs)
 	for (i = 0; i < cs->conf->ngroups; i++) {
 		memset(&cs->groups[i], 0, sizeof(cs->groups[i]));
 		cs->groups[i].intent_online = cs->conf->groups[i].autostart;
+		cs->groups[i].want = cs->groups[i].intent_online ?
+		    state_want_all(&cs->conf->groups[i]) : 0;
 	}
 	memset(cs->fc, 0, (size_t)cs->conf->nresources *
 	    (size_t)cs->conf->nnodes * sizeof(*cs->fc));
@@ -120,12 +124,31 @@ state_node_idx(const struct cstate *cs, uint32_t nodeid)
 }
 
 bool
-state_node_eligible(const struct cstate *cs, int n)
+state_node_may_keep(const struct cstate *cs, int n)
 {
 	const struct node_rt	*nd = &cs->nodes[n];
 
 	return nd->in_cpg && nd->synced && nd->recorded && !nd->refused &&
-	    !nd->daemon_down && !(nd->flags & NF_SHUTTING_DOWN);
+	    !nd->daemon_down && !(nd->flags & NF_LEAVING);
+}
+
+bool
+state_node_eligible(const struct cstate *cs, int n)
+{
+	return state_node_may_keep(cs, n) &&
+	    !(cs->nodes[n].flags & NF_PAUSED);
+}
+
+uint64_t
+state_want_all(const struct conf_group *g)
+{
+	return g->nres >= 64 ? ~0ULL : (1ULL << g->nres) - 1;
+}
+
+bool
+state_wanted(const struct cstate *cs, const struct conf_group *g, int i)
+{
+	return (cs->groups[g->index].want >> i) & 1;
 }
 
 bool
@@ -168,6 +191,22 @@ count_on(const struct cstate *cs, const struct conf_group *g, int n, int st)
 	return c;
 }
 
+/* Every wanted resource online on n, and nothing else but by hand. */
+static bool
+wanted_online(const struct cstate *cs, const struct conf_group *g, int n)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++) {
+		const struct res_rt *x = &cs->nodes[n].res[g->res[i]->index];
+
+		if (state_wanted(cs, g, i) ? x->state != RS_ONLINE :
+		    (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND)))
+			return false;
+	}
+	return true;
+}
+
 const char *
 state_group_summary(const struct cstate *cs, const struct conf_group *g)
 {
@@ -179,6 +218,8 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	for (n = 0; n < cs->conf->nnodes; n++)
 		if (count_on(cs, g, n, RS_STOP_FAILED))
 			return "failed";
+	if (gr->unmanaged)
+		return "unmanaged";
 	/* Its owner's facts are stale: pghad down, or lost and not fenced. */
 	if (owner >= 0 && (cs->nodes[owner].daemon_down ||
 	    cs->nodes[owner].unclean))
@@ -198,6 +239,8 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 			return "moving";
 	if (count_on(cs, g, owner, RS_ONLINE) == g->nres)
 		return "online";
+	if (wanted_online(cs, g, owner))
+		return "partial";
 	if (count_on(cs, g, owner, RS_FAILED))
 		return "failed";
 	if (count_on(cs, g, owner, RS_STOPPING))

@@ -36,6 +36,7 @@ enum rstate {
 
 struct res_rt {
 	uint8_t		state;		/* enum rstate */
+	uint8_t		flags;		/* RF_* (wire.h) */
 	uint32_t	fail_seq;	/* failures of it on this node, ever */
 	uint64_t	changed_ms;	/* wall clock of the last change */
 	char		cause[CAUSE_LEN];	/* why it is in this state */
@@ -45,7 +46,12 @@ struct res_rt {
 enum node_flag {
 	NF_PROBED = 0x01,	/* its record holds probe results */
 	NF_SHUTTING_DOWN = 0x02,	/* its daemon is leaving: take no groups */
+	NF_STOPPED = 0x04,	/* cluster service stopped by an operator */
+	NF_PAUSED = 0x08,	/* paused: keeps its groups, takes no new ones */
+	NF_DRAIN = 0x10,	/* paused with drain: keeps none */
 };
+/* Flags under which a node gives up the groups it runs. */
+#define NF_LEAVING	(NF_SHUTTING_DOWN | NF_STOPPED | NF_DRAIN)
 
 struct node_rt {
 	bool		in_cpg;		/* its pghad is in the process group */
@@ -63,6 +69,7 @@ struct node_rt {
 struct fc_rt {
 	uint32_t	count;		/* failures counted against the node */
 	uint32_t	seen_seq;	/* the node's fail_seq already counted */
+	uint64_t	last_ms;	/* wall clock of the last failure counted */
 };
 
 struct group_rt {
@@ -70,6 +77,14 @@ struct group_rt {
 	uint32_t	target;		/* nodeid where it should run, 0: none */
 	bool		intent_online;
 	bool		placed;		/* the decider has placed it */
+	uint64_t	want;		/* resources (bit per position in the
+					 * group) that should run; all when
+					 * online, none when offline */
+	bool		unmanaged;	/* no monitoring, no recovery */
+	bool		may_failback;	/* left its node by failover or a node
+					 * stop, not by an operator's move */
+	uint32_t	nfo;		/* failovers remembered, oldest first */
+	uint64_t	fo_ms[WIRE_MAX_FO];
 	uint64_t	banned;		/* bit per node index */
 	uint64_t	ban_ms[CONF_MAX_NODES];	/* wall clock of each ban */
 	char		reason[CAUSE_LEN];	/* why target is what it is */
@@ -111,6 +126,13 @@ state_fc(const struct cstate *cs, int res, int node)
 int		 state_node_idx(const struct cstate *, uint32_t nodeid);
 /* True if a node may be given groups. */
 bool		 state_node_eligible(const struct cstate *, int node);
+/* True if a node may keep the groups it runs (paused nodes may). */
+bool		 state_node_may_keep(const struct cstate *, int node);
+/* Every resource of the group (bit per position in g->res). */
+uint64_t	 state_want_all(const struct conf_group *);
+/* Is the resource at position i of its group wanted? */
+bool		 state_wanted(const struct cstate *, const struct conf_group *,
+		    int i);
 /* True if any resource of g is not offline on node. */
 bool		 state_group_active_on(const struct cstate *,
 		    const struct conf_group *, int node);

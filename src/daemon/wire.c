@@ -181,6 +181,29 @@ rbuf_str(struct rbuf *r, char *dst, size_t dstlen)
 	dst[n] = '\0';
 }
 
+char *
+rbuf_strdup(struct rbuf *r, size_t max)
+{
+	uint32_t	 n = rbuf_u32(r);
+	const uint8_t	*p;
+	char		*s;
+
+	if (r->err || n > max) {
+		r->err = true;
+		return xstrdup("");
+	}
+	if ((p = rbuf_take(r, n)) == NULL)
+		return xstrdup("");
+	if (memchr(p, '\0', n) != NULL) {
+		r->err = true;
+		return xstrdup("");
+	}
+	s = xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
 uint32_t
 rbuf_count(struct rbuf *r, size_t min_item)
 {
@@ -211,6 +234,12 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	wbuf_u32(w, g->target);
 	wbuf_u8(w, g->intent_online);
 	wbuf_u8(w, g->placed);
+	wbuf_u64(w, g->want);
+	wbuf_u8(w, g->unmanaged);
+	wbuf_u8(w, g->may_failback);
+	wbuf_u32(w, g->nfo);
+	for (i = 0; i < g->nfo && i < WIRE_MAX_FO; i++)
+		wbuf_u64(w, g->fo_ms[i]);
 	wbuf_u32(w, g->nbans);
 	for (i = 0; i < g->nbans; i++) {
 		wbuf_u32(w, g->bans[i]);
@@ -223,6 +252,7 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 		wbuf_u32(w, g->fc[i].nodeid);
 		wbuf_u32(w, g->fc[i].count);
 		wbuf_u32(w, g->fc[i].seen);
+		wbuf_u64(w, g->fc[i].last_ms);
 	}
 }
 
@@ -235,6 +265,7 @@ enc_res(struct wbuf *w, uint32_t n, const struct msg_res *res)
 	for (i = 0; i < n; i++) {
 		wbuf_str(w, res[i].name);
 		wbuf_u8(w, res[i].state);
+		wbuf_u8(w, res[i].flags);
 		wbuf_u32(w, res[i].fail_seq);
 		wbuf_u64(w, res[i].changed_ms);
 		wbuf_str(w, res[i].cause);
@@ -284,6 +315,7 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_u32(w, m->u.request.uid);
 		wbuf_str(w, m->u.request.origin);
 		wbuf_u32(w, m->u.request.seq);
+		wbuf_u32(w, m->u.request.flags);
 		break;
 	case MSG_NODEDOWN:
 		wbuf_u32(w, m->u.nodedown.nodeid);
@@ -292,6 +324,17 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_u32(w, m->u.fenced.nodeid);
 		wbuf_u8(w, m->u.fenced.ok);
 		wbuf_str(w, m->u.fenced.text);
+		break;
+	case MSG_CHECK:
+		wbuf_u32(w, m->u.check.seq);
+		wbuf_str(w, m->u.check.group);
+		wbuf_str(w, m->u.check.paths);
+		break;
+	case MSG_CHECKED:
+		wbuf_u32(w, m->u.checked.seq);
+		wbuf_u32(w, m->u.checked.to);
+		wbuf_str(w, m->u.checked.hash);
+		wbuf_str(w, m->u.checked.text);
 		break;
 	}
 	wbuf_end(w);
@@ -307,6 +350,16 @@ dec_group(struct rbuf *r, struct msg_group *g)
 	g->target = rbuf_u32(r);
 	g->intent_online = rbuf_u8(r);
 	g->placed = rbuf_u8(r);
+	g->want = rbuf_u64(r);
+	g->unmanaged = rbuf_u8(r);
+	g->may_failback = rbuf_u8(r);
+	g->nfo = rbuf_count(r, 8);
+	if (g->nfo > WIRE_MAX_FO) {
+		r->err = true;
+		g->nfo = 0;
+	}
+	for (i = 0; i < g->nfo; i++)
+		g->fo_ms[i] = rbuf_u64(r);
 	g->nbans = rbuf_count(r, 12);
 	g->bans = xcalloc(g->nbans, sizeof(*g->bans));
 	g->ban_ms = xcalloc(g->nbans, sizeof(*g->ban_ms));
@@ -315,13 +368,14 @@ dec_group(struct rbuf *r, struct msg_group *g)
 		g->ban_ms[i] = rbuf_u64(r);
 	}
 	rbuf_str(r, g->reason, sizeof(g->reason));
-	g->nfc = rbuf_count(r, 16);
+	g->nfc = rbuf_count(r, 24);
 	g->fc = xcalloc(g->nfc, sizeof(*g->fc));
 	for (i = 0; i < g->nfc; i++) {
 		rbuf_str(r, g->fc[i].res, sizeof(g->fc[i].res));
 		g->fc[i].nodeid = rbuf_u32(r);
 		g->fc[i].count = rbuf_u32(r);
 		g->fc[i].seen = rbuf_u32(r);
+		g->fc[i].last_ms = rbuf_u64(r);
 	}
 }
 
@@ -341,7 +395,7 @@ static struct msg_res *
 dec_res(struct rbuf *r, uint32_t *np)
 {
 	struct msg_res	*res;
-	uint32_t	 i, n = rbuf_count(r, 25);
+	uint32_t	 i, n = rbuf_count(r, 26);
 
 	res = xcalloc(n, sizeof(*res));
 	for (i = 0; i < n && !r->err; i++) {
@@ -349,6 +403,7 @@ dec_res(struct rbuf *r, uint32_t *np)
 
 		rbuf_str(r, x->name, sizeof(x->name));
 		x->state = rbuf_u8(r);
+		x->flags = rbuf_u8(r);
 		x->fail_seq = rbuf_u32(r);
 		x->changed_ms = rbuf_u64(r);
 		rbuf_str(r, x->cause, sizeof(x->cause));
@@ -377,7 +432,7 @@ dec_sync(struct rbuf *r, struct msg *m)
 	m->u.sync.members = xcalloc(m->u.sync.nmembers, sizeof(uint64_t));
 	for (i = 0; i < m->u.sync.nmembers; i++)
 		m->u.sync.members[i] = rbuf_u64(r);
-	m->u.sync.ngroups = rbuf_count(r, 21);
+	m->u.sync.ngroups = rbuf_count(r, 35);
 	m->u.sync.groups = xcalloc(m->u.sync.ngroups,
 	    sizeof(struct msg_group));
 	for (i = 0; i < m->u.sync.ngroups && !r->err; i++)
@@ -423,8 +478,9 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		rbuf_str(&r, m->u.request.origin,
 		    sizeof(m->u.request.origin));
 		m->u.request.seq = rbuf_u32(&r);
+		m->u.request.flags = rbuf_u32(&r);
 		if (m->u.request.op < REQ_ONLINE ||
-		    m->u.request.op > REQ_CONFIRM_DOWN)
+		    m->u.request.op >= REQ__MAX)
 			r.err = true;
 		break;
 	case MSG_NODEDOWN:
@@ -434,6 +490,17 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		m->u.fenced.nodeid = rbuf_u32(&r);
 		m->u.fenced.ok = rbuf_u8(&r);
 		rbuf_str(&r, m->u.fenced.text, sizeof(m->u.fenced.text));
+		break;
+	case MSG_CHECK:
+		m->u.check.seq = rbuf_u32(&r);
+		rbuf_str(&r, m->u.check.group, sizeof(m->u.check.group));
+		m->u.check.paths = rbuf_strdup(&r, WIRE_MAX_STR);
+		break;
+	case MSG_CHECKED:
+		m->u.checked.seq = rbuf_u32(&r);
+		m->u.checked.to = rbuf_u32(&r);
+		rbuf_str(&r, m->u.checked.hash, sizeof(m->u.checked.hash));
+		m->u.checked.text = rbuf_strdup(&r, WIRE_MAX_TEXT);
 		break;
 	default:
 		return -1;
@@ -465,6 +532,12 @@ msg_clear(struct msg *m)
 		break;
 	case MSG_DECIDE:
 		free_group(&m->u.decide);
+		break;
+	case MSG_CHECK:
+		free(m->u.check.paths);
+		break;
+	case MSG_CHECKED:
+		free(m->u.checked.text);
 		break;
 	default:
 		break;

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC	0x50474841u	/* "PGHA" */
-#define WIRE_VERSION	1
+#define WIRE_VERSION	2
 #define WIRE_MAX_MSG	(256 * 1024)
 #define WIRE_MAX_STR	4096
 #define WIRE_MAX_ITEMS	4096
@@ -29,6 +29,8 @@ enum wire_type {
 	MSG_REQUEST = 4,	/* an operator's request, applied by all */
 	MSG_NODEDOWN = 5,	/* decider: a daemon-down node left corosync */
 	MSG_FENCED = 6,		/* decider: outcome of fencing a node */
+	MSG_CHECK = 7,		/* pgha validate: every node, check yourself */
+	MSG_CHECKED = 8,	/* a node's findings, for the asking node */
 };
 
 struct wbuf {
@@ -60,6 +62,8 @@ uint32_t rbuf_u32(struct rbuf *);
 uint64_t rbuf_u64(struct rbuf *);
 /* Copy a string into dst (size dstlen); rejects NULs and overlong. */
 void	rbuf_str(struct rbuf *, char *dst, size_t dstlen);
+/* A string of at most max bytes, allocated (never NULL). */
+char	*rbuf_strdup(struct rbuf *, size_t max);
 /* A count of items that follow, each at least min_item bytes. */
 uint32_t rbuf_count(struct rbuf *, size_t min_item);
 /* 0 if everything read cleanly and nothing is left over. */
@@ -69,10 +73,16 @@ int	rbuf_close(struct rbuf *);
 #define WIRE_NAME_LEN	64
 #define WIRE_CAUSE_LEN	512
 #define WIRE_HASH_LEN	65
+#define WIRE_MAX_FO	64	/* failover times kept per group */
+#define WIRE_MAX_TEXT	(128 * 1024)	/* MSG_CHECKED findings */
+
+/* msg_res.flags */
+#define RF_BY_HAND	0x01	/* running, but not started by pgha */
 
 struct msg_res {
 	char		name[WIRE_NAME_LEN];
 	uint8_t		state;
+	uint8_t		flags;		/* RF_* */
 	uint32_t	fail_seq;
 	uint64_t	changed_ms;
 	char		cause[WIRE_CAUSE_LEN];
@@ -84,6 +94,7 @@ struct msg_fc {
 	uint32_t	nodeid;
 	uint32_t	count;
 	uint32_t	seen;
+	uint64_t	last_ms;	/* wall clock of the last failure */
 };
 
 struct msg_group {
@@ -92,6 +103,11 @@ struct msg_group {
 	uint32_t	 target;
 	uint8_t		 intent_online;
 	uint8_t		 placed;
+	uint64_t	 want;		/* bit per resource of the group */
+	uint8_t		 unmanaged;
+	uint8_t		 may_failback;
+	uint32_t	 nfo;
+	uint64_t	 fo_ms[WIRE_MAX_FO];	/* recent failovers */
 	uint32_t	 nbans;
 	uint32_t	*bans;		/* nodeids */
 	uint64_t	*ban_ms;	/* when each was banned */
@@ -114,7 +130,19 @@ enum req_op {
 	REQ_OFFLINE = 2,
 	REQ_MOVE = 3,
 	REQ_CONFIRM_DOWN = 4,	/* `to` names a node an operator vouches for */
+	REQ_NODE_STOP = 5,	/* `to`: the node; flags: REQF_FORCE */
+	REQ_NODE_START = 6,
+	REQ_NODE_PAUSE = 7,	/* flags: REQF_DRAIN */
+	REQ_NODE_RESUME = 8,
+	REQ_RES_ONLINE = 9,	/* `to`: the resource (and what it requires) */
+	REQ_RES_OFFLINE = 10,	/* `to`: the resource (and what requires it) */
+	REQ_UNMANAGE = 11,
+	REQ_MANAGE = 12,
+	REQ__MAX
 };
+
+#define REQF_FORCE	0x01
+#define REQF_DRAIN	0x02
 
 struct msg {
 	enum wire_type	 type;
@@ -144,6 +172,7 @@ struct msg {
 			uint32_t	uid;
 			char		origin[WIRE_NAME_LEN];
 			uint32_t	seq;	/* the sender's, for its reply */
+			uint32_t	flags;	/* REQF_* */
 		} request;
 		struct {
 			uint32_t	nodeid;
@@ -153,6 +182,17 @@ struct msg {
 			uint8_t		ok;
 			char		text[WIRE_CAUSE_LEN];
 		} fenced;
+		struct {
+			uint32_t	seq;	/* the asker's */
+			char		group[WIRE_NAME_LEN];	/* "" = all */
+			char		*paths;	/* "setting=path ..." */
+		} check;
+		struct {
+			uint32_t	seq;
+			uint32_t	to;	/* the asker's nodeid */
+			char		hash[WIRE_HASH_LEN];
+			char		*text;	/* JSON lines */
+		} checked;
 	} u;
 };
 

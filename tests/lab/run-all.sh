@@ -24,7 +24,7 @@ fi
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
-	tests=("$here/test_agents.sh" "$here"/t_*.sh)
+	tests=("$here/test_agents.sh" "$here/test_pgcheck.sh" "$here"/t_*.sh)
 fi
 
 pass=0 fail=0 failed_tests=()
@@ -33,10 +33,10 @@ for t in "${tests[@]}"; do
 	echo "# ---- $name"
 	rm -f "$OUT_DIR"/*.verify "$OUT_DIR"/*.out
 	start=$(date +%s)
-	if [ "$name" = test_agents ]; then
-		# Its scratch names (pghaT-*, /var/tmp/pgha-agent-test) are
+	if [ "$name" = test_agents ] || [ "$name" = test_pgcheck ]; then
+		# Their scratch names (pghaT-*, /var/tmp/pgha-*-test) are
 		# not per lab: one run at a time on this machine.
-		flock -w 600 /var/tmp/pgha-agent-test.lock \
+		flock -w 600 "/var/tmp/pgha-$name.lock" \
 		    "$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"
 	else
 		"$t" "$BUILD" 2>"$OUT_DIR/$name.stderr" | tee "$OUT_DIR/$name.tap"

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decide.h"
 #include "tap.h"
@@ -22,6 +23,14 @@ static const char *conf2 =
 static const char *conf3 =
     "[node a]\nnodeid = 1\n[node b]\nnodeid = 2\n[node c]\nnodeid = 3\n"
     "[group g1]\n[group g2]\n[group g3]\n[group g4]\n";
+
+/* Two nodes, one group with policy keys (extra), an address only. */
+static const char *confp =
+    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
+    "[node node3]\nnodeid = 3\n"
+    "[group db1]\npreferred_owners = node1 node2\n%s"
+    "[resource ip]\ngroup = db1\ntype = address\n"
+    "address = 198.18.0.100/24\nrestart_period = 1m\nrestarts = 1\n";
 
 static struct conf *
 load(const char *fmt, const char *extra)
@@ -325,6 +334,232 @@ test_local(void)
 	conf_free(c);
 }
 
+
+/* Node n fails its group's resource: the decider sees and places. */
+static void
+fail_on(struct cstate *cs, int n, struct decision *d)
+{
+	cs->nodes[n].res[0].state = RS_FAILED;
+	cs->nodes[n].res[0].fail_seq++;
+	decide_group(cs, 0, d);
+	apply(cs, d);
+}
+
+static void
+test_threshold(void)
+{
+	struct conf	*c = load(confp, "failover_threshold = 2\n"
+			    "failover_period = 1h\n");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+
+	cs->now_wall = 1000000;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(conf_failover_threshold(c, &c->groups[0]), 2, "threshold 2");
+	cs->nodes[0].in_cpg = false;		/* node1 lost */
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 2, "1st failover: node2");
+	is_int(d.g.nfo, 1, "one failover counted");
+	up(cs, 0);
+	cs->now_wall += 60000;
+	cs->nodes[1].in_cpg = false;		/* node2 lost */
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 1, "2nd failover: node1 (threshold 2)");
+	up(cs, 1);
+	cs->now_wall += 60000;
+	cs->nodes[0].in_cpg = false;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 0, "3rd failover in the period: stays failed");
+	ok(strstr(d.g.reason, "failover threshold reached") != NULL,
+	    "reason: %s", d.g.reason);
+	ok(strcmp(state_group_summary(cs, &c->groups[0]), "failed") == 0,
+	    "shown as failed");
+	up(cs, 0);
+	cs->now_wall += 3600000;	/* an hour later: all forgotten */
+	cs->groups[0].placed = false;
+	decide_group(cs, 0, &d);
+	ok(d.g.target != 0 && d.g.nfo == 0, "old failovers expire "
+	    "(target %u, %u kept)", d.g.target, d.g.nfo);
+	state_free(cs);
+	conf_free(c);
+
+	c = load(confp, "");
+	is_int(conf_failover_threshold(c, &c->groups[0]), 2,
+	    "auto: nodes less one");
+	conf_free(c);
+}
+
+static void
+test_planned(void)
+{
+	struct conf	*c = load(confp, "failover_threshold = 0\n");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+	char		 why[256];
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	all_state(cs, 0, RS_ONLINE);
+	is_int(decide_stop_check(cs, 0, why, sizeof(why)), -1,
+	    "node1 may stop: node2 can take db1");
+	cs->nodes[0].flags |= NF_STOPPED;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 2, "node stop moves the group (threshold 0)");
+	is_int(d.g.nfo, 0, "a planned move is not a failover");
+	ok(strstr(d.g.reason, "node1 stopped its cluster service") != NULL,
+	    "reason: %s", d.g.reason);
+	all_state(cs, 0, RS_OFFLINE);
+	all_state(cs, 1, RS_ONLINE);
+	cs->nodes[1].flags |= NF_PAUSED;
+	is_int(decide_group(cs, 0, &d), 0, "a paused node keeps its group");
+	cs->nodes[2].flags |= NF_STOPPED;
+	ok(decide_stop_check(cs, 1, why, sizeof(why)) == 0,
+	    "node2 may not stop: node1 and node3 stopped (%s)", why);
+	cs->nodes[1].flags |= NF_DRAIN;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 0, "drained, nowhere to go: no node");
+	cs->nodes[0].flags = 0;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "drain moves it to node1 once started");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_failback(void)
+{
+	struct conf	*c = load(confp, "failback = immediate\n");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	cs->nodes[0].in_cpg = false;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 2, "failover to node2");
+	cs->nodes[0].flags = NF_STOPPED;
+	up(cs, 0);
+	is_int(decide_group(cs, 0, &d), 0, "node1 stopped: stays");
+	cs->nodes[0].flags = 0;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 1, "failback = immediate: back to node1");
+	ok(strstr(d.g.reason, "failback from node2 to node1") != NULL,
+	    "reason: %s", d.g.reason);
+	cs->groups[0].target = 2;	/* as if moved by an operator */
+	cs->groups[0].may_failback = false;
+	is_int(decide_group(cs, 0, &d), 0, "an operator's move stays");
+	state_free(cs);
+	conf_free(c);
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	c = load(confp, "failback = 22:00-02:00\n");
+	cs = fresh(c, 0);
+	cs->now_wall = 12 * 3600000ULL;		/* 12:00 UTC */
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	cs->nodes[0].in_cpg = false;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	up(cs, 0);
+	is_int(decide_group(cs, 0, &d), 0, "outside the window: stays");
+	ok(decide_wake_at(cs) == 22 * 3600000ULL,
+	    "wakes at 22:00 (%llu)", (unsigned long long)decide_wake_at(cs));
+	cs->now_wall = 23 * 3600000ULL;
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "inside the window (23:00): fails back");
+	cs->now_wall = 24 * 3600000ULL + 3600000;	/* 01:00 next day */
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 1, "window across midnight (01:00)");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_restart_period(void)
+{
+	struct conf	*c = load(confp, "failover_threshold = 10\n");
+	struct cstate	*cs = fresh(c, 0);
+	struct decision	 d;
+
+	cs->now_wall = 1000000;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	fail_on(cs, 0, &d);
+	is_int(d.g.target, 1, "1st failure, restarts = 1: stays");
+	cs->nodes[0].res[0].state = RS_ONLINE;
+	cs->now_wall += 61000;		/* over restart_period */
+	fail_on(cs, 0, &d);
+	is_int(d.g.target, 1, "a failure after restart_period: count 1");
+	is_int(state_fc(cs, 0, 0)->count, 1, "count restarted");
+	cs->nodes[0].res[0].state = RS_ONLINE;
+	cs->now_wall += 1000;
+	fail_on(cs, 0, &d);
+	is_int(d.g.target, 2, "2nd failure within the period: failover");
+	state_free(cs);
+	conf_free(c);
+}
+
+static void
+test_want(void)
+{
+	struct conf		*c = load(conf2, "");
+	struct cstate		*cs = fresh(c, 0);
+	struct decision		 d;
+	struct local_step	 st;
+	const struct conf_group	*g = &c->groups[0];
+	int			 dk = ridx(c, "d"), pg = ridx(c, "pg");
+	int			 pos_d, pos_pg, hn;
+
+	for (pos_d = 0; g->res[pos_d]->index != dk; pos_d++)
+		;
+	for (pos_pg = 0; g->res[pos_pg]->index != pg; pos_pg++)
+		;
+	cs->groups[0].want = decide_res_closure(g, pos_d, true);
+	is_int((int)cs->groups[0].want, 1 << pos_d, "disk requires nothing");
+	ok(decide_res_closure(g, pos_pg, true) == state_want_all(g),
+	    "the server requires everything");
+	ok(decide_res_closure(g, pos_d, false) == state_want_all(g),
+	    "everything requires the disk");
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == dk, "only the disk: started");
+	cs->nodes[0].res[dk].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "nothing else starts");
+	ok(strcmp(state_group_summary(cs, g), "partial") == 0, "partial");
+	cs->nodes[0].res[pg].state = RS_ONLINE;
+	cs->nodes[0].res[pg].flags = RF_BY_HAND;
+	is_int(decide_hand_running(cs, g, state_want_all(g), &hn), pos_pg,
+	    "a server started by hand is found");
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "a server started by hand is left alone");
+	cs->groups[0].want = 0;
+	cs->groups[0].intent_online = false;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "offline: the disk waits for the hand server");
+	cs->quorate = false;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == pg, "no quorum: stopped anyway");
+	cs->quorate = true;
+	cs->groups[0].unmanaged = true;
+	cs->groups[0].intent_online = true;
+	cs->nodes[0].res[pg].state = RS_OFFLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "unmanaged: nothing started or stopped");
+	is_int(decide_group(cs, 0, &d), 0, "unmanaged: no decision");
+	state_free(cs);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -333,5 +568,10 @@ main(void)
 	test_blocking();
 	test_fewest();
 	test_local();
+	test_threshold();
+	test_planned();
+	test_failback();
+	test_restart_period();
+	test_want();
 	return done_testing();
 }

@@ -122,8 +122,9 @@ test_sync_decide(void)
 	write_corpus("decide", &w);
 	ok(msg_decode(w.data, w.len, &d) == 0, "decide decodes");
 	msg_clear(&d);
-	/* nbans: after name(4+3), gen(4), target(4), intent(1), placed(1) */
-	w.data[16 + 8 + 7 + 10] = 0xff;
+	/* nfo: after name(4+3), gen(4), target(4), intent(1), placed(1),
+	 * want(8), unmanaged(1), may_failback(1) */
+	w.data[16 + 8 + 7 + 20] = 0xff;
 	ok(msg_decode(w.data, w.len, &d) < 0, "huge item count rejected");
 	wbuf_free(&w);
 }
@@ -145,7 +146,7 @@ test_request(void)
 	ok(msg_decode(w.data, w.len, &d) == 0, "request decodes");
 	is_str(d.u.request.to, "node2", "to");
 	msg_clear(&d);
-	w.data[16 + 8] = 9;
+	w.data[16 + 8] = REQ__MAX;
 	ok(msg_decode(w.data, w.len, &d) < 0, "unknown request op rejected");
 	w.data[16 + 8] = REQ_MOVE;
 	/* A NUL inside a string is refused. */

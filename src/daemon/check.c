@@ -1,0 +1,522 @@
+/*
+ * check.c - pgha validate and pgha db init (see check.h).
+ *
+ * validate: the asking node multicasts MSG_CHECK; every member runs
+ * `pgha-agent postgresql validate` for the postgresql resources of the
+ * group(s), one at a time, and multicasts what the agent printed (JSON
+ * lines) in MSG_CHECKED for the asker, which hands the whole set to its
+ * client once every member that was there when it asked has answered, or
+ * when CHECK_WAIT_MS has passed (the silent ones are then named).
+ * Neither message touches the replicated state.
+ *
+ * db init: only on this node, where the group's disks must be online.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "check.h"
+#include "cluster.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define CHECK_WAIT_MS		60000
+#define CHECK_AGENT_MS		30000
+
+/* One MSG_CHECK being answered here. */
+struct job {
+	uint32_t		 seq;
+	uint32_t		 to;		/* the asker */
+	char			*env;		/* extra environment */
+	const struct conf_resource *res[256];
+	int			 nres, next;
+	char			*text;		/* JSON lines so far */
+	struct job		*next_job;
+};
+
+/* One validate asked here, waiting for the members' answers. */
+struct asked {
+	uint32_t		 seq;
+	uint64_t		 expect;	/* node bits */
+	uint64_t		 got;
+	struct json_object	*nodes;		/* array */
+	struct loop_timer	*timer;
+	check_done_cb		 done;
+	void			*arg;
+	struct asked		*next;
+};
+
+static struct cstate		*cs;
+static const struct conf	*conf;
+static const char		*agent_path;
+static struct job		*jobs;
+static struct asked		*asked;
+static uint32_t			 ask_seq;
+
+void
+check_init(struct cstate *c, const char *path)
+{
+	cs = c;
+	conf = c->conf;
+	agent_path = path;
+}
+
+/* The group's disks' mount points, space-separated. */
+static char *
+group_mounts(const struct conf_group *g)
+{
+	char	*s = xstrdup(""), *t;
+	int	 i;
+
+	for (i = 0; i < g->nres; i++) {
+		if (g->res[i]->type != RT_DISK)
+			continue;
+		t = xasprintf("%s%s%s", s, *s ? " " : "",
+		    conf_param(g->res[i], "mountpoint"));
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* All of the group's disks online on this node (and at least one). */
+static bool
+disks_here(const struct conf_group *g, char *why, size_t len)
+{
+	const struct node_rt	*me = &cs->nodes[cs->local];
+	int			 i, n, ndisk = 0;
+
+	for (i = 0; i < g->nres; i++) {
+		const struct conf_resource *r = g->res[i];
+
+		if (r->type != RT_DISK)
+			continue;
+		ndisk++;
+		if (me->res[r->index].state == RS_ONLINE)
+			continue;
+		snprintf(why, len, "%s is %s on %s", r->name,
+		    rstate_name(me->res[r->index].state),
+		    conf->nodes[cs->local].name);
+		for (n = 0; n < conf->nnodes; n++)
+			if (cs->nodes[n].res[r->index].state == RS_ONLINE) {
+				size_t l = strlen(why);
+
+				snprintf(why + l, len - l, " (online on %s)",
+				    conf->nodes[n].name);
+				break;
+			}
+		return false;
+	}
+	if (ndisk == 0)
+		snprintf(why, len, "group %s has no disk resource", g->name);
+	return ndisk > 0;
+}
+
+static void
+text_add(char **text, const char *s)
+{
+	char	*t = xasprintf("%s%s%s", *text, s,
+		    *s && s[strlen(s) - 1] != '\n' ? "\n" : "");
+
+	free(*text);
+	*text = t;
+}
+
+/* A line of our own in the agent's format. */
+static void
+text_finding(char **text, const char *res, const char *level,
+    const char *msg)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_object_new_string(
+	    strcmp(level, "ok") == 0 ? "ok" : "finding"));
+	if (strcmp(level, "ok") != 0)
+		json_object_object_add(o, "level",
+		    json_object_new_string(level));
+	else
+		json_object_object_add(o, "check",
+		    json_object_new_string("group"));
+	if (res != NULL)
+		json_object_object_add(o, "resource",
+		    json_object_new_string(res));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	text_add(text, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+static void	job_step(struct job *);
+
+static void
+job_done(const struct agent_result *res, void *arg)
+{
+	struct job			*j = arg;
+	const struct conf_resource	*r = j->res[j->next - 1];
+	char				 rs[96], *msg;
+
+	if (res->out != NULL)
+		text_add(&j->text, res->out);
+	if (res->timed_out || res->exit_code != 0) {
+		agent_result_str(res, rs, sizeof(rs));
+		msg = xasprintf("pgha-agent postgresql validate %s%s%s", rs,
+		    res->tail[0] ? ": " : "", res->tail);
+		text_finding(&j->text, r->name, "error", msg);
+		free(msg);
+	}
+	job_step(j);
+}
+
+static void
+job_free(struct job *j)
+{
+	struct job	**pp;
+
+	for (pp = &jobs; *pp; pp = &(*pp)->next_job)
+		if (*pp == j) {
+			*pp = j->next_job;
+			break;
+		}
+	free(j->env);
+	free(j->text);
+	free(j);
+}
+
+/* Run the next resource's check, or send what was found. */
+static void
+job_step(struct job *j)
+{
+	const struct conf_resource	*r;
+	struct msg			 m;
+	char				*env, why[256], *mounts;
+
+	while (j->next < j->nres) {
+		r = j->res[j->next++];
+		mounts = group_mounts(r->group);
+		env = xasprintf("%s\nPGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=%d",
+		    j->env, mounts, disks_here(r->group, why, sizeof(why)));
+		free(mounts);
+		if (agent_run_capture(r, agent_path, "validate",
+		    CHECK_AGENT_MS, env, job_done, j) != NULL) {
+			free(env);
+			return;
+		}
+		free(env);
+		text_finding(&j->text, r->name, "error", "cannot run "
+		    "pgha-agent");
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECKED;
+	m.u.checked.seq = j->seq;
+	m.u.checked.to = j->to;
+	snprintf(m.u.checked.hash, sizeof(m.u.checked.hash), "%s",
+	    conf->hash);
+	if (strlen(j->text) > WIRE_MAX_TEXT - 1)
+		j->text[WIRE_MAX_TEXT - 1] = '\0';
+	m.u.checked.text = j->text;
+	j->text = NULL;
+	cluster_send_msg(&m);
+	msg_clear(&m);
+	job_free(j);
+}
+
+static void
+job_start(uint32_t from, const struct msg *m)
+{
+	struct job	*j = xcalloc(1, sizeof(*j));
+	char		 paths[WIRE_MAX_STR + 32];
+	int		 gi, i;
+
+	j->seq = m->u.check.seq;
+	j->to = from;
+	j->text = xstrdup("");
+	snprintf(paths, sizeof(paths), "PGHA_CHECK_PATHS=%s",
+	    m->u.check.paths);
+	j->env = xstrdup(paths);
+	if (m->u.check.group[0] &&
+	    conf_group_by_name(conf, m->u.check.group) == NULL)
+		text_finding(&j->text, NULL, "error", "this node's cluster "
+		    "file has no such group");
+	for (gi = 0; gi < conf->ngroups; gi++) {
+		const struct conf_group *g = &conf->groups[gi];
+
+		if (m->u.check.group[0] &&
+		    strcmp(g->name, m->u.check.group) != 0)
+			continue;
+		for (i = 0; i < g->nres && j->nres < 256; i++)
+			if (g->res[i]->type == RT_POSTGRESQL)
+				j->res[j->nres++] = g->res[i];
+	}
+	j->next_job = jobs;
+	jobs = j;
+	job_step(j);
+}
+
+/* --- the asking side ----------------------------------------------- */
+
+static void
+asked_finish(struct asked *a)
+{
+	struct asked		**pp;
+	struct json_object	*o = json_object_new_object();
+	struct json_object	*missing = json_object_new_array();
+	int			 n;
+
+	for (pp = &asked; *pp; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	loop_timer_cancel(a->timer);
+	for (n = 0; n < conf->nnodes; n++)
+		if (!(a->got & (1ULL << n)))
+			json_object_array_add(missing, json_object_new_string(
+			    conf->nodes[n].name));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "config_hash",
+	    json_object_new_string(conf->hash));
+	json_object_object_add(o, "nodes", a->nodes);
+	json_object_object_add(o, "not_checked", missing);
+	if (a->done)
+		a->done(a->arg, o);
+	json_object_put(o);
+	free(a);
+}
+
+static void
+asked_timeout(void *arg)
+{
+	struct asked	*a = arg;
+
+	a->timer = NULL;
+	asked_finish(a);
+}
+
+/* The JSON lines of one node's answer, as an array of objects. */
+static struct json_object *
+parse_lines(const char *text)
+{
+	struct json_object	*arr = json_object_new_array(), *o;
+	const char		*p = text;
+	char			*line;
+	size_t			 l;
+
+	for (; *p; p += l + (p[l] == '\n')) {
+		l = strcspn(p, "\n");
+		if (l == 0)
+			continue;
+		line = xasprintf("%.*s", (int)l, p);
+		if ((o = json_tokener_parse(line)) != NULL &&
+		    json_object_is_type(o, json_type_object))
+			json_object_array_add(arr, o);
+		else {
+			json_object_put(o);
+			o = json_object_new_object();
+			json_object_object_add(o, "kind",
+			    json_object_new_string("output"));
+			json_object_object_add(o, "message",
+			    json_object_new_string(line));
+			json_object_array_add(arr, o);
+		}
+		free(line);
+	}
+	return arr;
+}
+
+static void
+asked_answer(uint32_t from, const struct msg *m)
+{
+	struct asked		*a;
+	struct json_object	*o;
+	int			 n = state_node_idx(cs, from);
+
+	for (a = asked; a; a = a->next)
+		if (a->seq == m->u.checked.seq)
+			break;
+	if (a == NULL || n < 0 || (a->got & (1ULL << n)))
+		return;
+	a->got |= 1ULL << n;
+	o = json_object_new_object();
+	json_object_object_add(o, "node",
+	    json_object_new_string(conf->nodes[n].name));
+	json_object_object_add(o, "config_hash",
+	    json_object_new_string(m->u.checked.hash));
+	json_object_object_add(o, "findings", parse_lines(m->u.checked.text));
+	json_object_array_add(a->nodes, o);
+	if ((a->got & a->expect) == a->expect)
+		asked_finish(a);
+}
+
+void
+check_deliver(uint32_t from, const struct msg *m)
+{
+	if (m->type == MSG_CHECK)
+		job_start(from, m);
+	else if (m->type == MSG_CHECKED &&
+	    m->u.checked.to == conf->nodes[cs->local].nodeid)
+		asked_answer(from, m);
+}
+
+int
+check_validate(const char *group, const char *paths, check_done_cb done,
+    void *arg, char *err, size_t len)
+{
+	struct asked	*a;
+	struct msg	 m;
+	int		 n;
+
+	if (group && *group && conf_group_by_name(conf, group) == NULL) {
+		snprintf(err, len, "no group named \"%s\" in %s", group,
+		    conf->path);
+		return -1;
+	}
+	if (paths && strlen(paths) >= WIRE_MAX_STR) {
+		snprintf(err, len, "check_paths: too long");
+		return -1;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->seq = ++ask_seq;
+	a->done = done;
+	a->arg = arg;
+	a->nodes = json_object_new_array();
+	for (n = 0; n < conf->nnodes; n++)
+		if (cs->nodes[n].in_cpg)
+			a->expect |= 1ULL << n;
+	a->timer = loop_timer_add(CHECK_WAIT_MS, asked_timeout, a);
+	a->next = asked;
+	asked = a;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECK;
+	m.u.check.seq = a->seq;
+	snprintf(m.u.check.group, sizeof(m.u.check.group), "%s",
+	    group ? group : "");
+	m.u.check.paths = xstrdup(paths ? paths : "");
+	cluster_send_msg(&m);
+	msg_clear(&m);
+	return 0;
+}
+
+/* --- db init ---------------------------------------------------------- */
+
+struct dbinit {
+	check_done_cb	 done;
+	void		*arg;
+	struct dbinit	*next;
+};
+
+static struct dbinit	*dbinits;
+
+static void
+dbinit_done(const struct agent_result *res, void *arg)
+{
+	struct dbinit		*d = arg;
+	struct json_object	*o = json_object_new_object();
+	char			 rs[96];
+	bool			 ok = !res->timed_out && res->exit_code == 0;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	if (!ok) {
+		agent_result_str(res, rs, sizeof(rs));
+		json_object_object_add(o, "error",
+		    json_object_new_string("failed"));
+		json_object_object_add(o, "message", json_object_new_string(
+		    res->tail[0] ? res->tail : rs));
+	}
+	json_object_object_add(o, "output",
+	    json_object_new_string(res->out ? res->out : ""));
+	if (d->done)
+		d->done(d->arg, o);
+	json_object_put(o);
+	for (struct dbinit **pp = &dbinits; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	free(d);
+}
+
+int
+check_db_init(const char *group, check_done_cb done, void *arg,
+    const char **code, char *err, size_t len)
+{
+	const struct conf_group		*g = conf_group_by_name(conf, group);
+	const struct conf_resource	*pg = NULL;
+	struct dbinit			*d;
+	char				 why[256], *mounts, *env;
+	int				 i;
+
+	*code = "failed";
+	if (g == NULL) {
+		*code = "unknown-group";
+		snprintf(err, len, "no group named \"%s\" in %s", group,
+		    conf->path);
+		return -1;
+	}
+	for (i = 0; i < g->nres; i++)
+		if (g->res[i]->type == RT_POSTGRESQL && pg == NULL)
+			pg = g->res[i];
+	if (pg == NULL) {
+		snprintf(err, len, "group %s has no postgresql resource",
+		    g->name);
+		return -1;
+	}
+	if (!disks_here(g, why, sizeof(why))) {
+		snprintf(err, len, "the disks of %s are not online on this "
+		    "node: %s; run pgha db init where they are, or bring them "
+		    "online here (pgha resource online DISK)", g->name, why);
+		return -1;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->done = done;
+	d->arg = arg;
+	mounts = group_mounts(g);
+	env = xasprintf("PGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=1", mounts);
+	free(mounts);
+	if (agent_run_capture(pg, agent_path, "init", pg->start_timeout_ms,
+	    env, dbinit_done, d) == NULL) {
+		free(env);
+		free(d);
+		snprintf(err, len, "cannot run %s", agent_path);
+		return -1;
+	}
+	free(env);
+	d->next = dbinits;
+	dbinits = d;
+	log_notice("db init %s: running initdb for %s", g->name, pg->name);
+	return 0;
+}
+
+void
+check_forget(void *arg)
+{
+	struct asked	*a;
+	struct dbinit	*d;
+
+	for (a = asked; a; a = a->next)
+		if (a->arg == arg)
+			a->done = NULL;
+	/* An init runs on to its end; its answer goes nowhere. */
+	for (d = dbinits; d; d = d->next)
+		if (d->arg == arg)
+			d->done = NULL;
+}
+
+void
+check_members_changed(void)
+{
+	struct asked	*a, *next;
+	int		 n;
+
+	for (a = asked; a; a = next) {
+		next = a->next;
+		for (n = 0; n < conf->nnodes; n++)
+			if (!cs->nodes[n].in_cpg)
+				a->expect &= ~(1ULL << n);
+		if ((a->got & a->expect) == a->expect)
+			asked_finish(a);
+	}
+}

@@ -1,0 +1,40 @@
+/*
+ * check.h - pgha validate (every node checks its own view of a group's
+ * PostgreSQL set-up, guide 3.2.3) and pgha db init (initdb on the group's
+ * shared disks, from the node where they are online).
+ */
+#ifndef PGHA_CHECK_H
+#define PGHA_CHECK_H
+
+#include <json-c/json.h>
+
+#include "state.h"
+#include "wire.h"
+
+/* The reply object (borrowed: the callee takes a reference to keep it). */
+typedef void	(*check_done_cb)(void *arg, struct json_object *reply);
+
+void	check_init(struct cstate *, const char *agent_path);
+/* MSG_CHECK and MSG_CHECKED from node `from`. */
+void	check_deliver(uint32_t from, const struct msg *);
+/* A member left: stop waiting for it. */
+void	check_members_changed(void);
+/*
+ * Ask every member to validate group (NULL or "": all groups), with
+ * "setting=path ..." paths each must also find; done() gets
+ * {"ok": true, "nodes": [{"node", "config_hash", "findings": [...]}],
+ * "not_checked": [...]}.  -1 and err if the request is bad.
+ */
+int	check_validate(const char *group, const char *paths,
+	    check_done_cb done, void *arg, char *err, size_t len);
+/*
+ * initdb for group's postgresql resource here; -1 with code and err at
+ * once if the group's disks are not online on this node.  done() gets
+ * {"ok": bool, "output": "...", ["error", "message"]}.
+ */
+int	check_db_init(const char *group, check_done_cb done, void *arg,
+	    const char **code, char *err, size_t len);
+/* The requester went away: never call its done(). */
+void	check_forget(void *arg);
+
+#endif
