@@ -277,7 +277,7 @@ validate_db_init(const struct cli_args *a)
 	if (r == 0) {
 		if (a->json)
 			out_json_print(stdout, reply, 1);
-		else
+		else if (strcmp(out_jstr(reply, "output"), "-") != 0)
 			fputs(out_jstr(reply, "output"), stdout);
 		r = ctl_check(reply);
 		if (r == 0 && !a->json)
