@@ -28,7 +28,7 @@
 #define CLI_REQUEST_TIMEOUT_MS	10000
 #define CLI_LIMIT_MAX		10000000L
 
-/* Exit codes: the table in doc/control-protocol.md and pgha(8). */
+/* Exit codes: the table in docs/control-protocol.md and pgha(8). */
 enum cli_exit {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,

@@ -634,7 +634,7 @@ cmd_request(const struct cli_args *a)
 	return o;
 }
 
-/* The exit code for a daemon error code (doc/control-protocol.md). */
+/* The exit code for a daemon error code (docs/control-protocol.md). */
 int
 cmd_exit_code(const char *code)
 {

@@ -1,5 +1,5 @@
 /*
- * ctl_client.c - pgha's side of the control socket (doc/control-
+ * ctl_client.c - pgha's side of the control socket (docs/control-
  * protocol.md): connect to "@name" (abstract) or a path, send one JSON
  * request line, read JSON reply lines with a size bound and a deadline.
  * Every failure is printed here, once, as "pgha: ..." on stderr, and

@@ -1,5 +1,5 @@
 /*
- * control.h - the control socket of pghad (doc/control-protocol.md).
+ * control.h - the control socket of pghad (docs/control-protocol.md).
  * Only control.c touches the unix socket.
  */
 #ifndef PGHA_CONTROL_H
