@@ -100,6 +100,7 @@ struct cli_args {
 	long			 limit;		/* 0: none */
 	int			 force;
 	int			 drain;
+	int			 local;		/* events --local */
 };
 
 /* cmd.c */

@@ -250,6 +250,8 @@ events_option(int argc, char **argv, int *i, int64_t now,
 
 	if (strcmp(argv[*i], "--follow") == 0 || strcmp(argv[*i], "-f") == 0)
 		return a->follow = 1;
+	if (strcmp(argv[*i], "--local") == 0)
+		return a->local = 1;
 	if ((r = opt_value("--group", argc, argv, i, &v)) != 0)
 		return name_value(r, "group", v, &a->ev_group, err, len);
 	if ((r = opt_value("--node", argc, argv, i, &v)) != 0)
@@ -619,6 +621,8 @@ cmd_request(const struct cli_args *a)
 	if (id != CMD_EVENTS)
 		return o;
 	json_object_object_add(o, "follow", json_object_new_boolean(a->follow));
+	if (a->local)
+		json_object_object_add(o, "local", json_object_new_boolean(1));
 	if (a->ev_group != NULL)
 		json_object_object_add(o, "group",
 		    json_object_new_string(a->ev_group));
@@ -652,6 +656,7 @@ cmd_exit_code(const char *code)
 		{ "not-ready", EXIT_NOT_READY },
 		{ "busy", EXIT_BUSY },
 		{ "failed", EXIT_FAILED },
+		{ "by-hand", EXIT_FAILED },
 	};
 	size_t	k;
 
@@ -710,7 +715,8 @@ cmd_help(FILE *f, const struct cmd_def *c)
 		    "or its resources\n  --node NODE       only events from "
 		    "NODE\n  --since TIME      from TIME: 2026-11-25T13:00:00 "
 		    "(local), ...Z, or 10m, 2h, 1d ago\n  --limit N         "
-		    "at most N events of history", f);
+		    "at most N events of history\n  --local           only "
+		    "this node's log (default: every member's, merged)", f);
 	fputs("\n  --json            print the daemon's JSON reply\n", f);
 }
 

@@ -20,12 +20,14 @@
 #include "agent.h"
 #include "check.h"
 #include "cluster.h"
+#include "events.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
 
 #define CHECK_WAIT_MS		60000
 #define CHECK_AGENT_MS		30000
+#define EVENTS_WAIT_MS		5000	/* well within pgha's 10 s */
 
 /* One MSG_CHECK being answered here. */
 struct job {
@@ -41,6 +43,8 @@ struct job {
 /* One validate asked here, waiting for the members' answers. */
 struct asked {
 	uint32_t		 seq;
+	enum check_what		 what;
+	int			 limit;		/* events */
 	uint64_t		 expect;	/* node bits */
 	uint64_t		 got;
 	struct json_object	*nodes;		/* array */
@@ -224,10 +228,57 @@ job_step(struct job *j)
 	job_free(j);
 }
 
+/* This node's matching events, newest kept if they do not all fit. */
+static void
+send_events(uint32_t from, const struct msg *m)
+{
+	struct json_object	*arr;
+	struct msg		 r;
+	size_t			 i, n, total = 0, first = 0;
+	char			*text, *p;
+
+	arr = events_query(m->u.check.group[0] ? m->u.check.group : NULL,
+	    m->u.check.node[0] ? m->u.check.node : NULL, m->u.check.since,
+	    (int)m->u.check.limit);
+	n = json_object_array_length(arr);
+	for (i = n; i > 0; i--) {
+		size_t l = strlen(json_object_to_json_string_ext(
+		    json_object_array_get_idx(arr, i - 1),
+		    JSON_C_TO_STRING_PLAIN)) + 1;
+
+		if (total + l >= WIRE_MAX_TEXT)
+			break;
+		total += l;
+		first = i - 1;
+	}
+	p = text = xmalloc(total + 1);
+	*p = '\0';
+	for (i = first; i < n && total; i++)
+		p += sprintf(p, "%s\n", json_object_to_json_string_ext(
+		    json_object_array_get_idx(arr, i),
+		    JSON_C_TO_STRING_PLAIN));
+	json_object_put(arr);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_CHECKED;
+	r.u.checked.seq = m->u.check.seq;
+	r.u.checked.to = from;
+	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
+	    conf->hash);
+	r.u.checked.text = text;
+	cluster_send_msg(&r);
+	msg_clear(&r);
+}
+
 static void
 job_start(uint32_t from, const struct msg *m)
 {
-	struct job	*j = xcalloc(1, sizeof(*j));
+	struct job	*j;
+
+	if (m->u.check.what == CHECK_EVENTS) {
+		send_events(from, m);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
 	char		 paths[WIRE_MAX_STR + 32];
 	int		 gi, i;
 
@@ -258,6 +309,62 @@ job_start(uint32_t from, const struct msg *m)
 
 /* --- the asking side ----------------------------------------------- */
 
+static int
+ev_cmp(const void *x, const void *y)
+{
+	struct json_object	*a = *(struct json_object *const *)x;
+	struct json_object	*b = *(struct json_object *const *)y;
+	struct json_object	*va, *vb;
+	int64_t			 ma = 0, mb = 0;
+
+	if (json_object_object_get_ex(a, "ms", &va))
+		ma = json_object_get_int64(va);
+	if (json_object_object_get_ex(b, "ms", &vb))
+		mb = json_object_get_int64(vb);
+	if (ma != mb)
+		return ma < mb ? -1 : 1;
+	return strcmp(json_object_to_json_string(a),
+	    json_object_to_json_string(b));
+}
+
+/*
+ * Every node logs what it saw delivered: the same event is in several
+ * logs, byte for byte (the sender's clock and words).  Sorted by time,
+ * duplicates dropped, the newest `limit` kept.
+ */
+static struct json_object *
+merge_events(struct json_object *nodes, int limit)
+{
+	struct json_object	*all = json_object_new_array(), *out, *f;
+	size_t			 i, j, n, k = 0, first = 0;
+	struct json_object	**v;
+
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(nodes,
+		    i), "findings", &f))
+			continue;
+		for (j = 0; j < json_object_array_length(f); j++)
+			json_object_array_add(all, json_object_get(
+			    json_object_array_get_idx(f, j)));
+	}
+	n = json_object_array_length(all);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = json_object_array_get_idx(all, i);
+	qsort(v, n, sizeof(*v), ev_cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || ev_cmp(&v[k - 1], &v[i]) != 0)
+			v[k++] = v[i];
+	if (limit > 0 && k > (size_t)limit)
+		first = k - (size_t)limit;
+	out = json_object_new_array();
+	for (i = first; i < k; i++)
+		json_object_array_add(out, json_object_get(v[i]));
+	free(v);
+	json_object_put(all);
+	return out;
+}
+
 static void
 asked_finish(struct asked *a)
 {
@@ -279,8 +386,15 @@ asked_finish(struct asked *a)
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "config_hash",
 	    json_object_new_string(conf->hash));
-	json_object_object_add(o, "nodes", a->nodes);
-	json_object_object_add(o, "not_checked", missing);
+	if (a->what == CHECK_EVENTS) {
+		json_object_object_add(o, "events", merge_events(a->nodes,
+		    a->limit));
+		json_object_put(a->nodes);
+		json_object_object_add(o, "missing_nodes", missing);
+	} else {
+		json_object_object_add(o, "nodes", a->nodes);
+		json_object_object_add(o, "not_checked", missing);
+	}
 	if (a->done)
 		a->done(a->arg, o);
 	json_object_put(o);
@@ -361,13 +475,40 @@ check_deliver(uint32_t from, const struct msg *m)
 		asked_answer(from, m);
 }
 
+/* Multicast m (seq filled in) and wait for every member's answer. */
+static void
+ask_all(struct msg *m, enum check_what what, int limit, check_done_cb done,
+    void *arg)
+{
+	struct asked	*a;
+	int		 n;
+
+	a = xcalloc(1, sizeof(*a));
+	a->seq = ++ask_seq;
+	a->what = what;
+	a->limit = limit;
+	a->done = done;
+	a->arg = arg;
+	a->nodes = json_object_new_array();
+	for (n = 0; n < conf->nnodes; n++)
+		if (cs->nodes[n].in_cpg)
+			a->expect |= 1ULL << n;
+	a->timer = loop_timer_add(what == CHECK_EVENTS ? EVENTS_WAIT_MS :
+	    CHECK_WAIT_MS, asked_timeout, a);
+	a->next = asked;
+	asked = a;
+	m->type = MSG_CHECK;
+	m->u.check.seq = a->seq;
+	m->u.check.what = (uint8_t)what;
+	cluster_send_msg(m);
+	msg_clear(m);
+}
+
 int
 check_validate(const char *group, const char *paths, check_done_cb done,
     void *arg, char *err, size_t len)
 {
-	struct asked	*a;
-	struct msg	 m;
-	int		 n;
+	struct msg	m;
 
 	if (group && *group && conf_group_by_name(conf, group) == NULL) {
 		snprintf(err, len, "no group named \"%s\" in %s", group,
@@ -378,25 +519,31 @@ check_validate(const char *group, const char *paths, check_done_cb done,
 		snprintf(err, len, "check_paths: too long");
 		return -1;
 	}
-	a = xcalloc(1, sizeof(*a));
-	a->seq = ++ask_seq;
-	a->done = done;
-	a->arg = arg;
-	a->nodes = json_object_new_array();
-	for (n = 0; n < conf->nnodes; n++)
-		if (cs->nodes[n].in_cpg)
-			a->expect |= 1ULL << n;
-	a->timer = loop_timer_add(CHECK_WAIT_MS, asked_timeout, a);
-	a->next = asked;
-	asked = a;
 	memset(&m, 0, sizeof(m));
-	m.type = MSG_CHECK;
-	m.u.check.seq = a->seq;
 	snprintf(m.u.check.group, sizeof(m.u.check.group), "%s",
 	    group ? group : "");
 	m.u.check.paths = xstrdup(paths ? paths : "");
-	cluster_send_msg(&m);
-	msg_clear(&m);
+	ask_all(&m, CHECK_VALIDATE, 0, done, arg);
+	return 0;
+}
+
+int
+check_events(const char *group, const char *node, uint64_t since, int limit,
+    check_done_cb done, void *arg)
+{
+	struct msg	m;
+
+	if (!cs->nodes[cs->local].in_cpg)
+		return -1;	/* not in the cluster: this node's log only */
+	memset(&m, 0, sizeof(m));
+	snprintf(m.u.check.group, sizeof(m.u.check.group), "%s",
+	    group ? group : "");
+	snprintf(m.u.check.node, sizeof(m.u.check.node), "%s",
+	    node ? node : "");
+	m.u.check.since = since;
+	m.u.check.limit = limit > 0 ? (uint32_t)limit : 0;
+	m.u.check.paths = xstrdup("");
+	ask_all(&m, CHECK_EVENTS, limit, done, arg);
 	return 0;
 }
 

@@ -28,6 +28,13 @@ void	check_members_changed(void);
 int	check_validate(const char *group, const char *paths,
 	    check_done_cb done, void *arg, char *err, size_t len);
 /*
+ * Every member's event log, filtered as events_query() does, merged:
+ * done() gets {"ok": true, "events": [...], "missing_nodes": [...]}.
+ * -1 when this node is not in the process group (nobody to ask).
+ */
+int	check_events(const char *group, const char *node, uint64_t since,
+	    int limit, check_done_cb done, void *arg);
+/*
  * initdb for group's postgresql resource here; -1 with code and err at
  * once if the group's disks are not online on this node.  done() gets
  * {"ok": bool, "output": "...", ["error", "message"]}.

@@ -82,6 +82,7 @@ static struct pending		*sendq, **sendq_tail = &sendq;
 static struct loop_timer	*retry_timer, *reconnect_timer;
 static int			 records_in_flight, decides_in_flight;
 static uint64_t			 started_ms;
+static uint64_t			 join_wall;	/* when we joined, wall */
 static struct loop_timer	*join_wait_timer;
 
 /* Current CPG membership and the sync round. */
@@ -313,7 +314,9 @@ apply_record(uint32_t nodeid, const struct msg *m, bool log_events)
 		    x->state >= RS__MAX)
 			continue;
 		rt = &cs->nodes[n].res[r->index];
-		if (log_events && rt->state != x->state)
+		/* A change from before we joined is in the others' logs. */
+		if (log_events && rt->state != x->state &&
+		    (x->changed_ms >= join_wall || n == cs->local))
 			events_add(m->wall ? m->wall : wall_ms(),
 			    conf->nodes[n].name, r->group->name,
 			    objname("resource", r->name),
@@ -1881,6 +1884,7 @@ cluster_init(const struct conf *c)
 void
 cluster_join(void)
 {
+	join_wall = wall_ms();
 	cpg_connect();
 }
 

@@ -188,6 +188,27 @@ follow_cb(struct json_object *ev, void *arg)
 	conn_flush(c);
 }
 
+static bool
+jget_bool(struct json_object *req, const char *key)
+{
+	struct json_object	*v;
+
+	return json_object_object_get_ex(req, key, &v) &&
+	    json_object_get_boolean(v);
+}
+
+/* validate or db init finished: the reply as the check module gave it. */
+static void
+check_reply(void *arg, struct json_object *reply)
+{
+	struct conn	*c = arg;
+
+	c->waiting = false;
+	c->closing = true;
+	conn_send(c, reply);
+	conn_flush(c);
+}
+
 static void
 do_events(struct conn *c, struct json_object *req)
 {
@@ -201,6 +222,15 @@ do_events(struct conn *c, struct json_object *req)
 		since = json_object_get_int64(v);
 	if (json_object_object_get_ex(req, "limit", &v))
 		limit = json_object_get_int(v);
+	/* Merged from every member, unless following or asked for ours. */
+	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
+	    check_events(g, n, since > 0 ? (uint64_t)since : 0, limit,
+	    check_reply, c) == 0) {
+		json_object_put(o);
+		c->waiting = true;
+		c->closing = false;
+		return;
+	}
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "events", events_query(g, n,
 	    since > 0 ? (uint64_t)since : 0, limit));
@@ -240,15 +270,6 @@ change_done(void *arg, const char *code, const char *msg, const char *target)
 	conn_send(c, o);
 	json_object_put(o);
 	conn_flush(c);
-}
-
-static bool
-jget_bool(struct json_object *req, const char *key)
-{
-	struct json_object	*v;
-
-	return json_object_object_get_ex(req, key, &v) &&
-	    json_object_get_boolean(v);
 }
 
 /* The object a request names: "group", "node" or "resource". */
@@ -334,18 +355,6 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 	    g && to && *to ? " " : "", to ? to : "");
 	c->waiting = true;
 	c->closing = false;
-}
-
-/* validate or db init finished: the reply as the check module gave it. */
-static void
-check_reply(void *arg, struct json_object *reply)
-{
-	struct conn	*c = arg;
-
-	c->waiting = false;
-	c->closing = true;
-	conn_send(c, reply);
-	conn_flush(c);
 }
 
 static bool

@@ -327,8 +327,12 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		break;
 	case MSG_CHECK:
 		wbuf_u32(w, m->u.check.seq);
+		wbuf_u8(w, m->u.check.what);
 		wbuf_str(w, m->u.check.group);
 		wbuf_str(w, m->u.check.paths);
+		wbuf_str(w, m->u.check.node);
+		wbuf_u64(w, m->u.check.since);
+		wbuf_u32(w, m->u.check.limit);
 		break;
 	case MSG_CHECKED:
 		wbuf_u32(w, m->u.checked.seq);
@@ -493,8 +497,14 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		break;
 	case MSG_CHECK:
 		m->u.check.seq = rbuf_u32(&r);
+		m->u.check.what = rbuf_u8(&r);
 		rbuf_str(&r, m->u.check.group, sizeof(m->u.check.group));
 		m->u.check.paths = rbuf_strdup(&r, WIRE_MAX_STR);
+		rbuf_str(&r, m->u.check.node, sizeof(m->u.check.node));
+		m->u.check.since = rbuf_u64(&r);
+		m->u.check.limit = rbuf_u32(&r);
+		if (m->u.check.what > CHECK_EVENTS)
+			r.err = true;
 		break;
 	case MSG_CHECKED:
 		m->u.checked.seq = rbuf_u32(&r);

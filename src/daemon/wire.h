@@ -141,6 +141,12 @@ enum req_op {
 	REQ__MAX
 };
 
+/* What MSG_CHECK asks of every member. */
+enum check_what {
+	CHECK_VALIDATE = 0,	/* pgha-agent postgresql validate */
+	CHECK_EVENTS = 1,	/* its event log, filtered */
+};
+
 #define REQF_FORCE	0x01
 #define REQF_DRAIN	0x02
 
@@ -184,8 +190,12 @@ struct msg {
 		} fenced;
 		struct {
 			uint32_t	seq;	/* the asker's */
+			uint8_t		what;	/* enum check_what */
 			char		group[WIRE_NAME_LEN];	/* "" = all */
 			char		*paths;	/* "setting=path ..." */
+			char		node[WIRE_NAME_LEN];	/* events */
+			uint64_t	since;	/* events */
+			uint32_t	limit;	/* events */
 		} check;
 		struct {
 			uint32_t	seq;
