@@ -63,15 +63,21 @@ wbuf_u64(struct wbuf *w, uint64_t v)
 }
 
 void
-wbuf_str(struct wbuf *w, const char *s)
+wbuf_text(struct wbuf *w, const char *s, size_t max)
 {
 	size_t	n = s ? strlen(s) : 0;
 
-	if (n > WIRE_MAX_STR)
-		n = WIRE_MAX_STR;	/* truncated, never rejected by peers */
+	if (n > max)
+		n = max;	/* truncated, never rejected by peers */
 	wbuf_u32(w, (uint32_t)n);
 	if (n)
 		wbuf_put(w, s, n);
+}
+
+void
+wbuf_str(struct wbuf *w, const char *s)
+{
+	wbuf_text(w, s, WIRE_MAX_STR);
 }
 
 void
@@ -338,7 +344,7 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_u32(w, m->u.checked.seq);
 		wbuf_u32(w, m->u.checked.to);
 		wbuf_str(w, m->u.checked.hash);
-		wbuf_str(w, m->u.checked.text);
+		wbuf_text(w, m->u.checked.text, WIRE_MAX_TEXT);
 		break;
 	}
 	wbuf_end(w);

@@ -51,6 +51,8 @@ void	wbuf_u8(struct wbuf *, uint8_t);
 void	wbuf_u32(struct wbuf *, uint32_t);
 void	wbuf_u64(struct wbuf *, uint64_t);
 void	wbuf_str(struct wbuf *, const char *);	/* NULL written as "" */
+/* The same, up to max bytes (wbuf_str: WIRE_MAX_STR). */
+void	wbuf_text(struct wbuf *, const char *, size_t max);
 /* Start a message: header with a length patched by wbuf_end(). */
 void	wbuf_begin(struct wbuf *, enum wire_type);
 void	wbuf_end(struct wbuf *);

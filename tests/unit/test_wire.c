@@ -187,9 +187,72 @@ test_fenced(void)
 	wbuf_free(&w);
 }
 
+static void
+test_check(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+	char		*big;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECK;
+	m.u.check.seq = 7;
+	m.u.check.what = CHECK_EVENTS;
+	snprintf(m.u.check.group, WIRE_NAME_LEN, "db1");
+	snprintf(m.u.check.node, WIRE_NAME_LEN, "node2");
+	m.u.check.since = 1795000000000ULL;
+	m.u.check.limit = 50;
+	m.u.check.paths = xstrdup("log_directory=/var/log/pg");
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	write_corpus("check", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "check decodes");
+	ok(d.u.check.seq == 7 && d.u.check.what == CHECK_EVENTS &&
+	    d.u.check.limit == 50 && d.u.check.since == 1795000000000ULL,
+	    "check fields");
+	is_str(d.u.check.paths, "log_directory=/var/log/pg", "check paths");
+	is_str(d.u.check.node, "node2", "check node");
+	msg_clear(&d);
+	w.data[16 + 8 + 4] = 9;
+	ok(msg_decode(w.data, w.len, &d) < 0, "unknown check kind rejected");
+	msg_clear(&m);
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECKED;
+	m.u.checked.seq = 7;
+	m.u.checked.to = 1;
+	snprintf(m.u.checked.hash, WIRE_HASH_LEN, "ab12");
+	m.u.checked.text = xstrdup("{\"kind\":\"ok\"}\n");
+	msg_encode(&w, &m);
+	write_corpus("checked", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "checked decodes");
+	is_str(d.u.checked.text, "{\"kind\":\"ok\"}\n", "checked text");
+	msg_clear(&d);
+	msg_clear(&m);
+
+	/* Findings over WIRE_MAX_TEXT are cut there by the sender. */
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECKED;
+	big = xmalloc(WIRE_MAX_TEXT + 2);
+	memset(big, 'x', WIRE_MAX_TEXT + 1);
+	big[WIRE_MAX_TEXT + 1] = '\0';
+	m.u.checked.text = big;
+	msg_encode(&w, &m);
+	ok(msg_decode(w.data, w.len, &d) == 0 &&
+	    strlen(d.u.checked.text) == WIRE_MAX_TEXT,
+	    "overlong findings cut at WIRE_MAX_TEXT");
+	msg_clear(&d);
+	/* and a peer's longer text is refused */
+	w.data[16 + 8 + 4 + 4 + 4] = 0xff;	/* hash length */
+	ok(msg_decode(w.data, w.len, &d) < 0, "bad length rejected");
+	msg_clear(&m);
+	wbuf_free(&w);
+}
+
 int
 main(void)
 {
+	test_check();
 	test_fenced();
 	test_record();
 	test_sync_decide();
