@@ -126,6 +126,15 @@ test_parse_bad(void)
 	bad("-x status", "'-x'");
 	bad("-s @ status", "empty socket");
 	bad("-s", "'-s' needs a value");
+	bad("node stop", "missing NODE");
+	bad("node stop no/de", "invalid node name 'no/de'");
+	bad("node start node1 --force", "'--force'");
+	bad("node pause node1 --force", "'--force'");
+	bad("resource online", "missing RESOURCE");
+	bad("resource online r/1", "invalid resource name");
+	bad("validate db1 db2", "'db2'");
+	bad("db init", "missing GROUP");
+	bad("group manage db1 --wait", "'--wait'");
 }
 
 static void
@@ -195,6 +204,23 @@ test_request(void)
 	request_is("group move db1 --to n2",
 	    "{\"cmd\":\"group-move\",\"group\":\"db1\",\"to\":\"n2\"}");
 	request_is("events", "{\"cmd\":\"events\",\"follow\":false}");
+	request_is("events --local", "{\"cmd\":\"events\",\"follow\":false,"
+	    "\"local\":true}");
+	request_is("node stop n2 --force", "{\"cmd\":\"node-stop\",\"force\":"
+	    "true,\"node\":\"n2\"}");
+	request_is("node pause n2 --drain", "{\"cmd\":\"node-pause\",\"drain\":"
+	    "true,\"node\":\"n2\"}");
+	request_is("node resume n2", "{\"cmd\":\"node-resume\",\"node\":"
+	    "\"n2\"}");
+	request_is("resource online db1-disk", "{\"cmd\":\"resource-online\","
+	    "\"resource\":\"db1-disk\"}");
+	request_is("group unmanage db1", "{\"cmd\":\"group-unmanage\","
+	    "\"group\":\"db1\"}");
+	request_is("validate", "{\"cmd\":\"validate\"}");
+	request_is("validate db1", "{\"cmd\":\"validate\",\"group\":"
+	    "\"db1\"}");
+	request_is("db init db1", "{\"cmd\":\"db-init\",\"group\":"
+	    "\"db1\"}");
 	request_is("events --follow --node n1 --group g --since 1s "
 	    "--limit 9", "{\"cmd\":\"events\",\"follow\":true,\"group\":"
 	    "\"g\",\"node\":\"n1\",\"since_ms\":1795612799000,\"limit\":9}");
@@ -206,6 +232,7 @@ test_request(void)
 	    cmd_exit_code("node-down") == 6 &&
 	    cmd_exit_code("not-ready") == 8 && cmd_exit_code("busy") == 9 &&
 	    cmd_exit_code("failed") == 1 && cmd_exit_code("bad-request") == 2 &&
+	    cmd_exit_code("by-hand") == 1 &&
 	    cmd_exit_code("some-new-code") == 1 && cmd_exit_code(NULL) == 1,
 	    "daemon error codes map to the documented exit codes");
 }
