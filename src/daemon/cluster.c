@@ -591,6 +591,8 @@ request_manage(const struct conf_group *g, const struct msg *m,
 		return;		/* already so */
 	gr->gen++;
 	gr->unmanaged = !on;
+	if (on)
+		gr->placed = false;	/* placed afresh where it is found */
 	snprintf(gr->reason, sizeof(gr->reason), on ? "managed again by an "
 	    "operator (uid %u on %s): every node probes its resources" :
 	    "unmanaged by an operator (uid %u on %s): no monitoring or "

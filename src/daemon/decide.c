@@ -466,12 +466,14 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 		d->g.target = 0;
 		return;
 	}
-	if (t >= 0 && state_node_may_keep(cs, t) &&
+	/* Placed afresh (online, manage): where it runs, if it may. */
+	n = cs->groups[g->index].placed ? -1 : adoptable_owner(cs, g, &d->g);
+	if (n < 0 && t >= 0 && state_node_may_keep(cs, t) &&
 	    !(d->g.banned & (1ULL << t))) {
 		keep_or_failback(cs, g, d, t);
 		return;
 	}
-	if ((n = adoptable_owner(cs, g, &d->g)) >= 0) {
+	if (n >= 0 || (n = adoptable_owner(cs, g, &d->g)) >= 0) {
 		snprintf(d->g.reason, sizeof(d->g.reason),
 		    "already active on %s", cs->conf->nodes[n].name);
 	} else if ((n = best_node(cs, g, &d->g, -1, why, sizeof(why))) < 0) {

@@ -556,6 +556,14 @@ test_want(void)
 	decide_local_next(cs, 0, &st);
 	ok(st.op == LOP_NONE, "unmanaged: nothing started or stopped");
 	is_int(decide_group(cs, 0, &d), 0, "unmanaged: no decision");
+	/* Managed again: the operator restarted it by hand on node2. */
+	cs->groups[0].unmanaged = false;
+	cs->groups[0].placed = false;
+	cs->groups[0].want = state_want_all(g);
+	all_state(cs, 0, RS_OFFLINE);
+	all_state(cs, 1, RS_ONLINE);
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 2, "managed: adopted where it runs (node2)");
 	state_free(cs);
 	conf_free(c);
 }
