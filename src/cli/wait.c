@@ -262,6 +262,33 @@ wait_until(const struct cli_args *a, uint64_t t0,
 	}
 }
 
+/* Groups still changing (starting, stopping, moving), listed in buf. */
+static int
+settling(struct json_object *st, char *buf, size_t len)
+{
+	struct json_object	*groups, *g;
+	const char		*state;
+	size_t			 i, used = 0;
+	int			 n = 0;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(st, "groups", &groups) ||
+	    !json_object_is_type(groups, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(groups); i++) {
+		g = json_object_array_get_idx(groups, i);
+		state = out_jstr(g, "state");
+		if (strcmp(state, "starting") && strcmp(state, "stopping") &&
+		    strcmp(state, "moving"))
+			continue;
+		n++;
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s%s %s",
+			    used ? ", " : "", out_jstr(g, "name"), state);
+	}
+	return n;
+}
+
 static int
 node_done(const struct cli_args *a, struct json_object *st, char *what,
     size_t len)
@@ -270,6 +297,11 @@ node_done(const struct cli_args *a, struct json_object *st, char *what,
 
 	if (active_on(st, a->group, groups, sizeof(groups)) > 0) {
 		snprintf(what, len, "still running %s", groups);
+		return 0;
+	}
+	/* Its groups have left; wait until they are up where they went. */
+	if (settling(st, groups, sizeof(groups)) > 0) {
+		snprintf(what, len, "runs no group; %s", groups);
 		return 0;
 	}
 	snprintf(what, len, a->cmd->id == CMD_NODE_STOP ?
