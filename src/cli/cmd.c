@@ -673,11 +673,15 @@ cmd_synopsis(FILE *f, const struct cmd_def *c)
 	fprintf(f, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
 	if (c->opts & CO_TO)
 		fputs(" [--to NODE]", f);
+	if (c->opts & CO_FORCE)
+		fputs(" [--force]", f);
+	if (c->opts & CO_DRAIN)
+		fputs(" [--drain]", f);
 	if (c->opts & CO_WAIT)
 		fputs(" [--wait[=SECONDS] | --no-wait]", f);
 	if (c->opts & CO_EVENTS)
 		fputs(" [--follow] [--group GROUP] [--node NODE] "
-		    "[--since TIME] [--limit N]", f);
+		    "[--since TIME] [--limit N] [--local]", f);
 }
 
 void
@@ -705,6 +709,12 @@ cmd_help(FILE *f, const struct cmd_def *c)
 	if (c->opts & CO_TO)
 		fputs("\n  --to NODE         move to NODE (default: the best "
 		    "other node)", f);
+	if (c->opts & CO_FORCE)
+		fputs("\n  --force           take groups that could go nowhere "
+		    "else offline", f);
+	if (c->opts & CO_DRAIN)
+		fputs("\n  --drain           move the node's groups away first",
+		    f);
 	if (c->opts & CO_WAIT)
 		fputs("\n  --wait[=SECONDS]  wait until done (the default; "
 		    "60 s)\n  --no-wait         return once the daemon took "

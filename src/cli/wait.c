@@ -229,7 +229,7 @@ active_on(struct json_object *st, const char *node, char *buf, size_t len)
 	return n;
 }
 
-/* Poll status until done(st) says 1; the exit code. */
+/* Poll status until done(st) says 1 (-1: failed); the exit code. */
 static int
 wait_until(const struct cli_args *a, uint64_t t0,
     int (*done)(const struct cli_args *, struct json_object *, char *,
@@ -238,12 +238,17 @@ wait_until(const struct cli_args *a, uint64_t t0,
 	struct json_object	*st = NULL;
 	uint64_t		 deadline = t0 + a->wait_ms;
 	char			 what[512];
-	int			 r;
+	int			 r, d;
 
 	for (;; json_object_put(st), st = NULL, pause_poll(deadline)) {
 		if ((r = poll_status(a->socket, &st)) > 0)
 			return r;
-		if (r == 0 && done(a, st, what, sizeof(what))) {
+		if (r == 0 && (d = done(a, st, what, sizeof(what))) < 0) {
+			fprintf(stderr, "pgha: %s\n", what);
+			json_object_put(st);
+			return EXIT_FAILED;
+		}
+		if (r == 0 && d > 0) {
 			if (a->json)
 				out_json_print(stdout, st, 1);
 			else
@@ -314,7 +319,7 @@ static int
 resource_done(const struct cli_args *a, struct json_object *st, char *what,
     size_t len)
 {
-	struct json_object	*groups, *res, *r;
+	struct json_object	*groups, *g, *res, *r;
 	const char		*want = a->cmd->id == CMD_RES_ONLINE ?
 				    "online" : "offline";
 	size_t			 i, j;
@@ -324,8 +329,8 @@ resource_done(const struct cli_args *a, struct json_object *st, char *what,
 	    !json_object_is_type(groups, json_type_array))
 		return 0;
 	for (i = 0; i < json_object_array_length(groups); i++) {
-		if (!json_object_object_get_ex(json_object_array_get_idx(
-		    groups, i), "resources", &res) ||
+		g = json_object_array_get_idx(groups, i);
+		if (!json_object_object_get_ex(g, "resources", &res) ||
 		    !json_object_is_type(res, json_type_array))
 			continue;
 		for (j = 0; j < json_object_array_length(res); j++) {
@@ -336,7 +341,15 @@ resource_done(const struct cli_args *a, struct json_object *st, char *what,
 			    strcmp(out_jstr(r, "node"), "-") ? " on " : "",
 			    strcmp(out_jstr(r, "node"), "-") ?
 			    out_jstr(r, "node") : "");
-			return strcmp(out_jstr(r, "state"), want) == 0;
+			if (strcmp(out_jstr(r, "state"), want) == 0)
+				return 1;
+			/* Failed since the request (which cleared failures). */
+			if (strcmp(out_jstr(g, "state"), "failed") == 0) {
+				snprintf(what, len, "%s failed: %s", a->group,
+				    out_jstr(g, "reason"));
+				return -1;
+			}
+			return 0;
 		}
 	}
 	return 0;

@@ -375,6 +375,7 @@ apply_group(const struct msg_group *x, uint64_t wall, const char *by,
 	gr->placed = x->placed;
 	gr->want = x->want;
 	gr->unmanaged = x->unmanaged;
+	gr->held = x->held;
 	gr->may_failback = x->may_failback;
 	gr->nfo = x->nfo <= WIRE_MAX_FO ? x->nfo : 0;
 	memcpy(gr->fo_ms, x->fo_ms, gr->nfo * sizeof(gr->fo_ms[0]));
@@ -418,6 +419,7 @@ group_to_msg(int gi, const struct group_rt *gr, struct msg_group *x,
 	x->placed = gr->placed;
 	x->want = gr->want;
 	x->unmanaged = gr->unmanaged;
+	x->held = gr->held;
 	x->may_failback = gr->may_failback;
 	x->nfo = gr->nfo;
 	memcpy(x->fo_ms, gr->fo_ms, sizeof(x->fo_ms));
@@ -514,6 +516,7 @@ request_move(const struct conf_group *g, const struct msg *m,
 	if (!gr->intent_online)
 		gr->want = state_want_all(g);
 	gr->intent_online = true;
+	gr->held = false;
 	gr->may_failback = false;	/* put there on purpose */
 	gr->target = conf->nodes[n].nodeid;
 	snprintf(gr->reason, sizeof(gr->reason), "moved to %s by an "
@@ -555,12 +558,26 @@ refuse_if_by_hand(const struct conf_group *g, uint64_t mask)
 	return true;
 }
 
+/* An operator's online: failures, bans and the threshold's hold go. */
+static void
+forgive(const struct conf_group *g)
+{
+	struct group_rt	*gr = &cs->groups[g->index];
+	int		 i, n;
+
+	gr->banned = 0;
+	gr->nfo = 0;
+	gr->held = false;
+	for (i = 0; i < g->nres; i++)
+		for (n = 0; n < conf->nnodes; n++)
+			state_fc(cs, g->res[i]->index, n)->count = 0;
+}
+
 static void
 request_online(const struct conf_group *g, const struct msg *m,
     const char *who, bool log_events)
 {
 	struct group_rt	*gr = &cs->groups[g->index];
-	int		 i, n;
 
 	if (refuse_if_by_hand(g, state_want_all(g)))
 		return;
@@ -568,11 +585,7 @@ request_online(const struct conf_group *g, const struct msg *m,
 	gr->intent_online = true;
 	gr->want = state_want_all(g);
 	gr->placed = false;	/* for the decider to place afresh */
-	gr->banned = 0;
-	gr->nfo = 0;
-	for (i = 0; i < g->nres; i++)
-		for (n = 0; n < conf->nnodes; n++)
-			state_fc(cs, g->res[i]->index, n)->count = 0;
+	forgive(g);
 	snprintf(gr->reason, sizeof(gr->reason), "brought online by "
 	    "an operator (uid %u on %s)", m->u.request.uid,
 	    m->u.request.origin);
@@ -633,8 +646,9 @@ request_resource(const struct msg *m, const char *who, bool log_events)
 		return;
 	gr->gen++;
 	if (up) {
-		if (!gr->intent_online)
+		if (!gr->intent_online || gr->target == 0)
 			gr->placed = false;
+		forgive(g);
 		gr->want |= mask;
 	} else
 		gr->want &= ~mask;
@@ -2067,6 +2081,8 @@ resource_json(const struct conf_resource *r)
 	struct json_object	*o = json_object_new_object();
 	struct json_object	*fc = json_object_new_object();
 	int			 n, where = -1, st = RS_OFFLINE;
+	int			 err_st = RS_OFFLINE;
+	uint64_t		 err_ms = 0;
 	const char		*err = NULL;
 
 	for (n = 0; n < conf->nnodes; n++) {
@@ -2075,8 +2091,15 @@ resource_json(const struct conf_resource *r)
 		json_object_object_add(fc, conf->nodes[n].name,
 		    json_object_new_int((int)state_fc(cs, r->index,
 		    n)->count));
-		if (rt->last_error[0] && (err == NULL || rt->state != 0))
+		/* The latest failure: a failed node's, else the newest. */
+		if (rt->last_error[0] && (err == NULL ||
+		    rt->state == RS_FAILED || rt->state == RS_STOP_FAILED ||
+		    (err_st != RS_FAILED && err_st != RS_STOP_FAILED &&
+		    rt->changed_ms > err_ms))) {
 			err = rt->last_error;
+			err_ms = rt->changed_ms;
+			err_st = rt->state;
+		}
 		if (rt->state != RS_OFFLINE && (where < 0 ||
 		    conf->nodes[n].nodeid == cs->groups[r->group->index]
 		    .target)) {

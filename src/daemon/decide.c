@@ -441,6 +441,7 @@ move_away(const struct cstate *cs, const struct conf_group *g,
 		    g->failover_period_ms / 60000,
 		    conf_failover_threshold(cs->conf, g), prev);
 		d->g.target = 0;
+		d->g.held = true;
 		return false;
 	}
 	if (!planned)
@@ -464,6 +465,10 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 			snprintf(d->g.reason, sizeof(d->g.reason),
 			    "taken offline by an operator");
 		d->g.target = 0;
+		return;
+	}
+	if (d->g.held) {
+		d->g.target = 0;	/* until an operator brings it online */
 		return;
 	}
 	/* Placed afresh (online, manage): where it runs, if it may. */

@@ -81,6 +81,8 @@ struct group_rt {
 					 * group) that should run; all when
 					 * online, none when offline */
 	bool		unmanaged;	/* no monitoring, no recovery */
+	bool		held;		/* failover threshold reached: stays
+					 * failed until an operator acts */
 	bool		may_failback;	/* left its node by failover or a node
 					 * stop, not by an operator's move */
 	uint32_t	nfo;		/* failovers remembered, oldest first */

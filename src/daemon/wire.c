@@ -242,6 +242,7 @@ enc_group(struct wbuf *w, const struct msg_group *g)
 	wbuf_u8(w, g->placed);
 	wbuf_u64(w, g->want);
 	wbuf_u8(w, g->unmanaged);
+	wbuf_u8(w, g->held);
 	wbuf_u8(w, g->may_failback);
 	wbuf_u32(w, g->nfo);
 	for (i = 0; i < g->nfo && i < WIRE_MAX_FO; i++)
@@ -362,6 +363,7 @@ dec_group(struct rbuf *r, struct msg_group *g)
 	g->placed = rbuf_u8(r);
 	g->want = rbuf_u64(r);
 	g->unmanaged = rbuf_u8(r);
+	g->held = rbuf_u8(r);
 	g->may_failback = rbuf_u8(r);
 	g->nfo = rbuf_count(r, 8);
 	if (g->nfo > WIRE_MAX_FO) {
@@ -442,7 +444,7 @@ dec_sync(struct rbuf *r, struct msg *m)
 	m->u.sync.members = xcalloc(m->u.sync.nmembers, sizeof(uint64_t));
 	for (i = 0; i < m->u.sync.nmembers; i++)
 		m->u.sync.members[i] = rbuf_u64(r);
-	m->u.sync.ngroups = rbuf_count(r, 35);
+	m->u.sync.ngroups = rbuf_count(r, 36);
 	m->u.sync.groups = xcalloc(m->u.sync.ngroups,
 	    sizeof(struct msg_group));
 	for (i = 0; i < m->u.sync.ngroups && !r->err; i++)

@@ -107,6 +107,7 @@ struct msg_group {
 	uint8_t		 placed;
 	uint64_t	 want;		/* bit per resource of the group */
 	uint8_t		 unmanaged;
+	uint8_t		 held;
 	uint8_t		 may_failback;
 	uint32_t	 nfo;
 	uint64_t	 fo_ms[WIRE_MAX_FO];	/* recent failovers */

@@ -379,11 +379,19 @@ test_threshold(void)
 	ok(strcmp(state_group_summary(cs, &c->groups[0]), "failed") == 0,
 	    "shown as failed");
 	up(cs, 0);
-	cs->now_wall += 3600000;	/* an hour later: all forgotten */
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	is_int(d.g.target, 0, "held: not placed again when node1 is back");
+	cs->now_wall += 3600000;	/* an hour later */
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	ok(d.g.target == 0 && d.g.nfo == 0, "still held after the period, "
+	    "old failovers forgotten (target %u, %u kept)", d.g.target,
+	    d.g.nfo);
+	cs->groups[0].held = false;	/* pgha group online */
 	cs->groups[0].placed = false;
 	decide_group(cs, 0, &d);
-	ok(d.g.target != 0 && d.g.nfo == 0, "old failovers expire "
-	    "(target %u, %u kept)", d.g.target, d.g.nfo);
+	ok(d.g.target != 0, "placed once an operator brings it online");
 	state_free(cs);
 	conf_free(c);
 

@@ -123,8 +123,8 @@ test_sync_decide(void)
 	ok(msg_decode(w.data, w.len, &d) == 0, "decide decodes");
 	msg_clear(&d);
 	/* nfo: after name(4+3), gen(4), target(4), intent(1), placed(1),
-	 * want(8), unmanaged(1), may_failback(1) */
-	w.data[16 + 8 + 7 + 20] = 0xff;
+	 * want(8), unmanaged(1), held(1), may_failback(1) */
+	w.data[16 + 8 + 7 + 21] = 0xff;
 	ok(msg_decode(w.data, w.len, &d) < 0, "huge item count rejected");
 	wbuf_free(&w);
 }
