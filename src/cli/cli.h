@@ -165,6 +165,7 @@ int	ctl_read(struct ctl_conn *, uint64_t, struct json_object **);
 void	ctl_close(struct ctl_conn *);
 int	ctl_call(const char *, struct json_object *, struct json_object **);
 int	ctl_check(struct json_object *);
+extern int	ctl_json_errors;	/* ctl_check also prints refusals' JSON */
 void	ctl_catch_signals(void);
 
 /* validate.c */

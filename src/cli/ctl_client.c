@@ -329,6 +329,8 @@ ctl_call(const char *sock, struct json_object *req, struct json_object **out)
 	return r;
 }
 
+int	ctl_json_errors;
+
 /* 0 if reply is {"ok": true, ...}; else print its message, give exit. */
 int
 ctl_check(struct json_object *reply)
@@ -343,6 +345,8 @@ ctl_check(struct json_object *reply)
 	}
 	if (json_object_get_boolean(ok))
 		return 0;
+	if (ctl_json_errors)	/* --json: the refusal as the daemon said it */
+		out_json_print(stdout, reply, 1);
 	if (!json_object_object_get_ex(reply, "error", &code))
 		code = NULL;
 	if (!json_object_object_get_ex(reply, "message", &msg) || msg == NULL)

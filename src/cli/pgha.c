@@ -235,6 +235,7 @@ main(int argc, char *argv[])
 			cmd_usage(stdout);
 		return EXIT_OK;
 	}
+	ctl_json_errors = a.json;
 	rc = run(&a);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "pgha: error writing output\n");

@@ -275,11 +275,11 @@ validate_db_init(const struct cli_args *a)
 	r = long_call(a, req, &reply);
 	json_object_put(req);
 	if (r == 0) {
-		if (a->json)
-			out_json_print(stdout, reply, 1);
-		else if (strcmp(out_jstr(reply, "output"), "-") != 0)
+		if (!a->json && strcmp(out_jstr(reply, "output"), "-") != 0)
 			fputs(out_jstr(reply, "output"), stdout);
-		r = ctl_check(reply);
+		/* --json: ctl_check prints a refusal, we print a success */
+		if ((r = ctl_check(reply)) == 0 && a->json)
+			out_json_print(stdout, reply, 1);
 		if (r == 0 && !a->json)
 			printf("%s: database cluster created; bring the group "
 			    "online with: pgha group online %s\n", a->group,

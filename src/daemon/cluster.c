@@ -1579,13 +1579,14 @@ member_left(const struct cpg_address *a)
 	int		 n = state_node_idx(cs, a->nodeid);
 	struct node_rt	*nd;
 	bool		 active;
-	const char	*why;
+	const char	*why, *was;
 
 	if (n < 0 || a->pid == 0)
 		return;
 	nd = &cs->nodes[n];
 	if (!nd->in_cpg || nd->cpg_pid != a->pid)
 		return;
+	was = node_admin_name(nd->flags);
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
 	active = node_active(n);
@@ -1593,11 +1594,11 @@ member_left(const struct cpg_address *a)
 		why = a->reason == CPG_REASON_NODEDOWN ?
 		    "left corosync's membership (down, cut off or frozen)" :
 		    "its pghad left the cluster with nothing running";
-		node_gone(n, wall_ms(), local_name(), "online", why);
+		node_gone(n, wall_ms(), local_name(), was, why);
 	} else {
 		nd->daemon_down = true;
 		events_add(wall_ms(), local_name(), NULL,
-		    objname("node", conf->nodes[n].name), "online",
+		    objname("node", conf->nodes[n].name), was,
 		    "daemon-down", "its pghad is gone but the node is still "
 		    "a member: what it runs is left in place");
 	}
