@@ -1436,6 +1436,7 @@ decide_all(void)
 {
 	struct decision	*d;
 	struct msg	 m;
+	uint32_t	*targets;
 	int		 gi, n;
 	bool		 wait_members;
 
@@ -1456,11 +1457,20 @@ decide_all(void)
 	}
 	wait_members = waiting_for_members();
 	d = xmalloc(sizeof(*d));
+	targets = xcalloc((size_t)conf->ngroups, sizeof(*targets));
+	for (gi = 0; gi < conf->ngroups; gi++)
+		targets[gi] = cs->groups[gi].target;
 	for (gi = 0; gi < conf->ngroups; gi++) {
 		if (wait_members && !cs->groups[gi].placed)
 			continue;
 		if (!decide_group(cs, gi, d))
 			continue;
+		/*
+		 * The groups decided later in this pass count this one where
+		 * it goes (fewest groups first); the state itself changes
+		 * only when the decision is delivered.
+		 */
+		cs->groups[gi].target = d->g.target;
 		memset(&m, 0, sizeof(m));
 		m.type = MSG_DECIDE;
 		group_to_msg(gi, &d->g, &m.u.decide, d->fc, d->nfc);
@@ -1468,6 +1478,9 @@ decide_all(void)
 		send_msg(&m);
 		msg_clear(&m);
 	}
+	for (gi = 0; gi < conf->ngroups; gi++)
+		cs->groups[gi].target = targets[gi];
+	free(targets);
 	free(d);
 	ban_timer_arm();
 }
@@ -2014,9 +2027,13 @@ cluster_request(enum req_op op, const char *group, const char *to,
 	}
 	if (op == REQ_MOVE) {
 		if (n && !state_node_eligible(cs, n->index)) {
-			*code = "node-down";
-			snprintf(msg, len, "node %s is not an active member "
-			    "of the cluster", n->name);
+			*code = cs->nodes[n->index].in_cpg ? "failed" :
+			    "node-down";
+			why[0] = '\0';
+			(void)decide_node_usable(cs, g, n->index, why,
+			    sizeof(why));
+			snprintf(msg, len, "cannot move %s to %s", g->name,
+			    why);
 			return -1;
 		}
 		/* Without a node the best one is chosen when applied. */

@@ -97,6 +97,13 @@ best_node(const struct cstate *cs, const struct conf_group *g,
 	return best;
 }
 
+bool
+decide_node_usable(const struct cstate *cs, const struct conf_group *g,
+    int n, char *why, size_t whylen)
+{
+	return node_usable(cs, &cs->groups[g->index], n, why, whylen);
+}
+
 int
 decide_best_node(const struct cstate *cs, const struct conf_group *g,
     int exclude, char *why, size_t whylen)
@@ -411,6 +418,23 @@ no_node(const struct cstate *cs, struct decision *d, int t, const char *why)
 	d->g.target = 0;
 }
 
+/* The failover threshold is reached: failed until an operator acts. */
+static void
+hold(const struct cstate *cs, const struct conf_group *g, struct decision *d,
+    const char *last)
+{
+	char	prev[CAUSE_LEN / 2];
+
+	snprintf(prev, sizeof(prev), "%s", last);
+	snprintf(d->g.reason, sizeof(d->g.reason), "failover threshold "
+	    "reached (%u failovers in %u min, failover_threshold = %d): the "
+	    "group stays failed until an operator brings it online; last: %s",
+	    d->g.nfo, g->failover_period_ms / 60000,
+	    conf_failover_threshold(cs->conf, g), prev);
+	d->g.target = 0;
+	d->g.held = true;
+}
+
 /* Leave t for n: a failover (counted, maybe refused) or a planned move. */
 static bool
 move_away(const struct cstate *cs, const struct conf_group *g,
@@ -434,14 +458,7 @@ move_away(const struct cstate *cs, const struct conf_group *g,
 			snprintf(prev, sizeof(prev), "%s", why);
 	}
 	if (!planned && !failover_allowed(cs, g, &d->g)) {
-		snprintf(d->g.reason, sizeof(d->g.reason), "failover "
-		    "threshold reached (%u failovers in %u min, "
-		    "failover_threshold = %d): the group stays failed until "
-		    "an operator brings it online; last: %s", d->g.nfo,
-		    g->failover_period_ms / 60000,
-		    conf_failover_threshold(cs->conf, g), prev);
-		d->g.target = 0;
-		d->g.held = true;
+		hold(cs, g, d, prev);
 		return false;
 	}
 	if (!planned)
@@ -483,6 +500,16 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 		    "already active on %s", cs->conf->nodes[n].name);
 	} else if ((n = best_node(cs, g, &d->g, -1, why, sizeof(why))) < 0) {
 		no_node(cs, d, t, why);
+		/*
+		 * Failed with nowhere to go: a failover all the same, so that
+		 * bans running out do not restart it past the threshold.
+		 */
+		if (t >= 0 && !planned_leave(cs, &d->g, t)) {
+			if (failover_allowed(cs, g, &d->g))
+				failover_note(cs, &d->g);
+			else
+				hold(cs, g, d, d->g.reason);
+		}
 		return;
 	} else if (t >= 0) {
 		if (!move_away(cs, g, d, t, n, why))

@@ -60,6 +60,10 @@ int	decide_hand_running(const struct cstate *, const struct conf_group *,
  * failback window opens), or 0. */
 uint64_t decide_wake_at(const struct cstate *);
 
+/* May node n run group g now?  If not, why (appended to why). */
+bool	decide_node_usable(const struct cstate *, const struct conf_group *,
+	    int n, char *why, size_t whylen);
+
 enum local_op {
 	LOP_NONE = 0,
 	LOP_START,

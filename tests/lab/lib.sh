@@ -53,6 +53,20 @@ not_ok() {
 	echo "not ok $_tap_n - $*"
 }
 
+not() { ! "$@"; }	# not CMD...: for check / wait_until
+
+# holds_for SECONDS CMD...: CMD holds at every poll for SECONDS (an
+# observation window: it can only fail early, never wait on readiness).
+holds_for() {
+	local secs=$1 deadline
+	shift
+	deadline=$(( $(lab_ms) + secs * 1000 ))
+	while (( $(lab_ms) < deadline )); do
+		"$@" >/dev/null 2>&1 || return 1
+		sleep 0.1
+	done
+}
+
 check() {
 	local desc=$1
 	shift
@@ -99,8 +113,12 @@ node_has_mount() {
 
 # The access point is assigned in the node's network namespace (also when
 # the node's processes are gone: an address outlives them).
+# Not `ip | grep -q`: under pipefail, grep exiting at its first match
+# makes ip die of SIGPIPE and the pipeline fail although it matched.
 node_has_ip() {
-	ip -n "$LAB_NAME-$1" -4 -o addr show 2>/dev/null | grep -q " $LAB_ACCESS_IP/"
+	local out
+	out=$(ip -n "$LAB_NAME-$1" -4 -o addr show 2>/dev/null)
+	[[ $out == *" ${2:-$LAB_ACCESS_IP}/"* ]]
 }
 
 # A PostgreSQL process of the node works on the shared data directory

@@ -37,7 +37,6 @@ pgha() {
 	return "$rc"
 }
 
-not() { ! "$@"; }	# not CMD...: for check / wait_until
 
 writer_errs_at_least() { (( $(grep -c ' err ' "$WRITER_LOG") >= $1 )); }
 

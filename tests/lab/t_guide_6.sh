@@ -38,7 +38,6 @@ pgha() {
 	return "$rc"
 }
 
-not() { ! "$@"; }	# not CMD...: for check / wait_until
 
 pgctl() {	# pgctl NODE ARGS...: pg_ctl on db1's data, as the operator would
 	local node=$1

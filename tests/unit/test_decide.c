@@ -399,6 +399,27 @@ test_threshold(void)
 	is_int(conf_failover_threshold(c, &c->groups[0]), 2,
 	    "auto: nodes less one");
 	conf_free(c);
+
+	/* Two nodes (auto: 1), both banned: held, not retried later. */
+	c = load(conf2, "");
+	cs = fresh(c, 0);
+	cs->now_wall = 1000000;
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	fail_on(cs, 0, &d);
+	is_int(d.g.target, 2, "2 nodes: failover to node2");
+	cs->nodes[0].res[0].state = RS_OFFLINE;
+	fail_on(cs, 1, &d);
+	ok(d.g.target == 0 && d.g.held, "node2 fails too, node1 banned: "
+	    "held (%s)", d.g.reason);
+	ok(strstr(d.g.reason, "failover threshold reached") != NULL,
+	    "reason says so");
+	cs->nodes[1].res[0].state = RS_OFFLINE;
+	cs->now_wall += 11 * 60000;	/* the bans run out */
+	decide_group(cs, 0, &d);
+	is_int(d.g.target, 0, "bans over: still held");
+	state_free(cs);
+	conf_free(c);
 }
 
 static void
