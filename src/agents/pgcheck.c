@@ -725,8 +725,9 @@ check_env_paths(struct chk *c)
 			continue;
 		}
 		missing_fix(c, kind, need, fix, sizeof(fix));
-		finding(c, "error", p, need, fix, "%s %s (named in "
-		    "postgresql.conf) does not exist on this node", p, need);
+		finding(c, "error", p, need, fix, "%s %s (set in the "
+		    "server's configuration where the group runs) does not "
+		    "exist on this node", p, need);
 	}
 	free(buf);
 }
@@ -996,8 +997,9 @@ check_backup(struct chk *c, struct layout *l)
 	    "backup directory");
 	if (l->backup_dev == 0)
 		return;
-	snprintf(fix, sizeof(fix), "set backup_dir to a directory on "
-	    "another disk of the group than %s", c->backup_dir);
+	snprintf(fix, sizeof(fix), "add a disk resource to the group and "
+	    "set backup_dir to a directory on it (not on the disk of %s)",
+	    c->data);
 	if (l->backup_dev == l->data_dev)
 		finding(c, "warning", "backup_dir", c->backup_dir, fix,
 		    "backup directory and data directory are on the same "
