@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "tickle.h"
 #include "rstguard.h"
 #include "util.h"
 
@@ -320,6 +321,10 @@ address_start(const struct addr *a)
 announce:
 	if ((ifindex = if_nametoindex(ifname)) != 0)
 		garp_announce(a, ifname, ifindex);
+	/* Clients the last owner had: reset them now, not never. */
+	if ((r = tickle_clients(a->ip, getenv("PGHA_TICKLE"))) > 0)
+		printf("tickled %d client connection%s\n", r, r == 1 ? "" :
+		    "s");
 	return OCF_SUCCESS;
 }
 

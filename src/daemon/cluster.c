@@ -39,6 +39,7 @@
 #include "agent.h"
 #include "check.h"
 #include "cluster.h"
+#include "conntrack.h"
 #include "decide.h"
 #include "events.h"
 #include "local.h"
@@ -1555,6 +1556,10 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 		check_deliver(nodeid, &m);
 		msg_clear(&m);
 		return;
+	case MSG_CONNS:
+		conntrack_deliver(nodeid, &m);
+		msg_clear(&m);
+		return;
 	case MSG_SYNC:
 		apply_sync(nodeid, &m);
 		break;
@@ -2144,6 +2149,9 @@ resource_json(const struct conf_resource *r)
 	    where >= 0 ? json_object_new_string(conf->nodes[where].name) :
 	    NULL);
 	json_object_object_add(o, "failcount", fc);
+	if (r->type == RT_ADDRESS)
+		json_object_object_add(o, "clients",
+		    json_object_new_int(conntrack_count(r)));
 	json_object_object_add(o, "last_error", jstr_or_null(err));
 	return o;
 }

@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "cluster.h"
+#include "conntrack.h"
 #include "decide.h"
 #include "local.h"
 #include "log.h"
@@ -389,12 +390,17 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 {
 	struct lres	*l = &lr[r];
 	const char	*extra = NULL;
+	char		*tickle = NULL;
 
 	/* Without quorum another node may soon take over: stop at once. */
 	if (kind == OK_STOP && !cs->quorate)
 		extra = "PGHA_STOP_MODE=immediate";
+	/* Clients of the address's last owner: make them fail at once. */
+	if (kind == OK_START && conf->resources[r].type == RT_ADDRESS)
+		extra = tickle = conntrack_env(&conf->resources[r]);
 	l->op = agent_run(&conf->resources[r], agent_path, action, timeout,
 	    extra, op_done, &ctx[r]);
+	free(tickle);
 	if (l->op == NULL)
 		return false;
 	l->kind = kind;

@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "check.h"
 #include "cluster.h"
+#include "conntrack.h"
 #include "conf.h"
 #include "control.h"
 #include "events.h"
@@ -204,10 +205,12 @@ main(int argc, char *argv[])
 	control_init(conf);
 	local_init(cs, agent_path);
 	check_init(cs, agent_path);
+	conntrack_init(cs);
 	local_probe(probed);
 	loop_run();
 	control_close();
 	local_free();
+	conntrack_free();
 	events_close();
 	state_free(cs);
 	conf_free(conf);

@@ -341,6 +341,10 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_u64(w, m->u.check.since);
 		wbuf_u32(w, m->u.check.limit);
 		break;
+	case MSG_CONNS:
+		wbuf_str(w, m->u.conns.res);
+		wbuf_text(w, m->u.conns.text, WIRE_MAX_TEXT);
+		break;
 	case MSG_CHECKED:
 		wbuf_u32(w, m->u.checked.seq);
 		wbuf_u32(w, m->u.checked.to);
@@ -514,6 +518,10 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		if (m->u.check.what > CHECK_EVENTS)
 			r.err = true;
 		break;
+	case MSG_CONNS:
+		rbuf_str(&r, m->u.conns.res, sizeof(m->u.conns.res));
+		m->u.conns.text = rbuf_strdup(&r, WIRE_MAX_TEXT);
+		break;
 	case MSG_CHECKED:
 		m->u.checked.seq = rbuf_u32(&r);
 		m->u.checked.to = rbuf_u32(&r);
@@ -556,6 +564,9 @@ msg_clear(struct msg *m)
 		break;
 	case MSG_CHECKED:
 		free(m->u.checked.text);
+		break;
+	case MSG_CONNS:
+		free(m->u.conns.text);
 		break;
 	default:
 		break;

@@ -31,6 +31,7 @@ enum wire_type {
 	MSG_FENCED = 6,		/* decider: outcome of fencing a node */
 	MSG_CHECK = 7,		/* pgha validate: every node, check yourself */
 	MSG_CHECKED = 8,	/* a node's findings, for the asking node */
+	MSG_CONNS = 9,		/* clients connected to an access point */
 };
 
 struct wbuf {
@@ -200,6 +201,10 @@ struct msg {
 			uint64_t	since;	/* events */
 			uint32_t	limit;	/* events */
 		} check;
+		struct {
+			char		res[WIRE_NAME_LEN];	/* address */
+			char		*text;	/* "ip:port>port ..." */
+		} conns;
 		struct {
 			uint32_t	seq;
 			uint32_t	to;	/* the asker's nodeid */
