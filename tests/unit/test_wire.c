@@ -230,6 +230,19 @@ test_check(void)
 	msg_clear(&d);
 	msg_clear(&m);
 
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CONNS;
+	snprintf(m.u.conns.res, WIRE_NAME_LEN, "db1-ip");
+	m.u.conns.text = xstrdup("198.18.0.2:40000>5432 198.18.0.3:51234>5432");
+	msg_encode(&w, &m);
+	write_corpus("conns", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "conns decodes");
+	is_str(d.u.conns.res, "db1-ip", "conns resource");
+	is_str(d.u.conns.text, "198.18.0.2:40000>5432 198.18.0.3:51234>5432",
+	    "conns list");
+	msg_clear(&d);
+	msg_clear(&m);
+
 	/* Findings over WIRE_MAX_TEXT are cut there by the sender. */
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_CHECKED;
