@@ -83,7 +83,8 @@ scan(struct in_addr ip)
 		len += strlen(items[n++]) + 1;
 	}
 	fclose(f);
-	qsort(items, n, sizeof(*items), cmp_str);
+	if (n > 1)
+		qsort(items, n, sizeof(*items), cmp_str);
 	p = out = xmalloc(len);
 	*p = '\0';
 	for (i = 0; i < n; i++) {
