@@ -100,7 +100,8 @@ if [ "$LAB" -eq 1 ]; then
 		    PGHA_BUILD="$PWD/build-san" tests/lab/run-all.sh build-san \
 		    tests/lab/t_move.sh tests/lab/t_pg_crash.sh \
 		    tests/lab/t_pghad_restart.sh tests/lab/t_guide_5_4_1.sh \
-		    tests/lab/t_unmanage.sh tests/lab/t_dbinit.sh
+		    tests/lab/t_unmanage.sh tests/lab/t_dbinit.sh \
+		    tests/lab/t_power_stmt.sh
 	else
 		echo "sanitizer build failed"
 		total_fail=$(( total_fail + 1 ))
