@@ -10,7 +10,16 @@ PKGS=(
 	corosync corosync-qdevice corosync-qnetd postgresql-15 postgresql-client-15
 	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq
 	socat libnss3-tools
+	libecpg-dev unixodbc unixodbc-dev odbc-postgresql
+	default-jre-headless default-jdk-headless libpostgresql-jdbc-java nodejs
 )
+
+# The client contract test (tests/lab/t_clients.sh, docs/clients.md) installs
+# node-postgres with npm.  Some nodejs packages bring npm along; Debian's
+# does not, and then its own npm package is needed.
+need_npm() {
+	! command -v npm >/dev/null 2>&1
+}
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -20,7 +29,10 @@ for p in "${PKGS[@]}"; do
 	fi
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
+	if ! need_npm; then
+		exit 0
+	fi
+	missing=(npm)
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup-deps: missing packages ${missing[*]}; run as root" >&2
@@ -30,4 +42,7 @@ echo "setup-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if need_npm; then
+	apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
 # Debian starts services from postinst where it can; the lab runs its own.
