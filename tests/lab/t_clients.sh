@@ -16,6 +16,10 @@
 #				owner's reset guard refuses) and once the guard's
 #				window is over (nobody answers: connect timeout)
 #   retry examples		through pgha group move (node1 -> node2)
+#   power-loss-during-access	node1 loses its power (lab crash --hard)
+#				while a statement runs (failover node1 ->
+#				node2; node2 tickles node1's client
+#				connections); then node1 is restored
 # Every observed JSON line is kept in $OUT_DIR/clients-observed.jsonl.
 set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
@@ -80,10 +84,32 @@ wait_probes() {	# wait_probes SITUATION TIMEOUT
 
 # Every probe's pg_sleep(60) runs on the server (ECPG sends
 # "select 1 from pg_sleep ( 60 )", psqlODBC a SAVEPOINT before it).
+IN_FLIGHT_SQL="SELECT count(*) FROM pg_stat_activity WHERE
+    application_name LIKE 'probe-%' AND state = 'active' AND
+    query ~* 'pg_sleep *\\( *60 *\\)'"
 _in_flight() {
-	(( $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE
-	    application_name LIKE 'probe-%' AND state = 'active' AND
-	    query ~* 'pg_sleep *\\( *60 *\\)'") == ${#DRIVERS[@]} ))
+	(( $(psql_q "$IN_FLIGHT_SQL") == ${#DRIVERS[@]} ))
+}
+# The same, asked of NODE's server through its local socket.
+_in_flight_on() {	# _in_flight_on NODE
+	(( $("$LAB" exec "$1" runuser -u postgres -- psql -X -At \
+	    -c "$IN_FLIGHT_SQL" 2>/dev/null) == ${#DRIVERS[@]} ))
+}
+
+# NODE's status counts at least every probe's connection among db1-ip's
+# clients (pghad scans every 500 ms: a younger one is not known yet).
+_clients_known() {	# _clients_known NODE
+	(( $(status_q "$1" '.groups[] | select(.name == "db1") |
+	    .resources[] | select(.name == "db1-ip") | .clients // 0') >=
+	    ${#DRIVERS[@]} ))
+}
+
+# Every probe of SITUATION printed its JSON line.
+_all_printed() {	# _all_printed SITUATION
+	local d
+	for d in "${DRIVERS[@]}"; do
+		test -s "$OUT_DIR/clients.$1.$d.json" || return 1
+	done
 }
 
 # expect SITUATION DRIVER 'jq-path=value[|value...]'...: the probe's JSON
@@ -136,6 +162,15 @@ _all_rows_at_least() {
 _not_refused() {
 	client libpq probe connect guard-check "$LAB_ACCESS_IP" |
 	    grep -Eq 'timeout expired|No route to host'
+}
+
+lab_logged() {	# lab_logged NAME ARGS...: lab ARGS, output in a file
+	local f=$OUT_DIR/clients.$1
+	shift
+	"$LAB" "$@" >"$f" 2>&1
+	local rc=$?
+	sed 's/^/# /' "$f"
+	return "$rc"
 }
 
 # ------------------------------------------------------------------ build
@@ -292,4 +327,70 @@ for d in "${DRIVERS[@]}"; do
 	check "retry: the switch interrupted the $d example (it retried)" \
 	    test "$(jq -r .retries "$f")" -gt 0
 done
+
+# ------------------------------ (a') node power loss during access
+# Links down first, then every process killed: node1's kernel never resets
+# anything, the clients hear nothing and have nothing to retransmit. The
+# address's next owner (node2) tickles the connections node1 had listed,
+# so each statement fails right after the takeover instead of hanging.
+S=power-loss-during-access
+check "$S: pgha group move db1 --to node1" \
+    pgha_on node2 group move db1 --to node1 --wait=60
+check "db1 online on node1" wait_online_on node1 node1 30
+start_probes inflight $S
+check "$S: a statement of every driver runs on node1" \
+    wait_until 60 _in_flight_on node1
+check "$S: node2 knows every probe's connection (status: db1-ip clients)" \
+    wait_until 20 _clients_known node2
+echo "# $S: db1-ip clients as node2 sees them: $(status_q node2 \
+    '.groups[] | select(.name == "db1") | .resources[] |
+    select(.name == "db1-ip") | .clients')"
+crash_ms=$(lab_ms)
+check "$S: lab crash node1 --hard" lab_logged "$S.crash" crash node1 --hard
+check "$S: db1 failed over to node2" wait_online_on node2 node2 60
+# A bound, not a timing requirement: without the reset they would block
+# for hours (their server is gone; nothing would ever answer them).
+check "$S: every driver's statement ended (none hangs)" \
+    wait_until 60 _all_printed $S
+wait_probes $S 1
+# The client's kernel answers the tickle, node2's kernel resets that: the
+# driver sees ECONNRESET on its read.
+expect $S libpq .result_status=PGRES_FATAL_ERROR .sqlstate=null \
+    .conn_status=CONNECTION_BAD .first_sqlstate=null
+check "$S: libpq says the connection was lost (closed or reset)" \
+    grep -Eq '"message":"(server closed the connection unexpectedly|[^"]*Connection reset by peer)' \
+    "$OUT_DIR/clients.$S.libpq.json"
+expect $S ecpg .failed=statement .sqlstate=57P02 .sqlcode=-400
+expect $S odbc .failed=statement .sqlstate=08S01
+expect $S jdbc .failed=statement .sqlstate=08006 \
+    '.message=An I/O error occurred while sending to the backend.'
+expect $S node .failed=statement .code=ECONNRESET '.message=read ECONNRESET'
+is "$(psql_q "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
+    "$S: every interrupted transaction was rolled back (no row)"
+# From the takeover (db1-ip online on node2) to each driver's error: the
+# probe's JSON line is written when the statement fails (file mtime). The
+# tickles go out while the address starts, before its "online" event: an
+# error can come a few ms before it (a negative figure).
+ip_ms=$(pgha_on node2 events --json --group db1 2>/dev/null | jq -r \
+    --argjson t "$crash_ms" '[.events[] | select(.object == "resource db1-ip"
+    and .node == "node2" and .new == "online" and .ms >= $t)] | first | .ms')
+after="" js="{}"
+for d in "${DRIVERS[@]}"; do
+	f=$OUT_DIR/clients.$S.$d.json
+	at=$(stat -c %.3Y "$f" 2>/dev/null | tr -d .)
+	if [[ -s $f && $at =~ ^[0-9]+$ && $ip_ms =~ ^[0-9]+$ ]]; then
+		after+="$d=$(( at - ip_ms )) "
+		js=$(jq -c --arg d "$d" --argjson v $(( at - ip_ms )) \
+		    '.[$d] = $v' <<<"$js")
+	else
+		after+="$d=? "
+	fi
+done
+[[ $ip_ms =~ ^[0-9]+$ ]] &&
+    echo "# $S: db1-ip online on node2 $(( ip_ms - crash_ms )) ms after the power loss"
+echo "# $S: error after db1-ip online on node2 (ms): $after"
+echo "{\"situation\":\"$S\",\"error_after_takeover_ms\":$js}" >>"$OBSERVED"
+check "$S: lab restore node1" lab_logged "$S.restore" restore node1
+check "node1 rejoins (online)" wait_until 60 node_is node2 node1 online
+check "db1 stays online on node2" online_on node2 node2
 done_testing
