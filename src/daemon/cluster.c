@@ -325,6 +325,13 @@ apply_record(uint32_t nodeid, const struct msg *m, bool log_events)
 			    x->cause);
 		state_res_from_msg(rt, x);
 	}
+	/* A node back from a restart or reboot in an operator's state. */
+	if (log_events && !cs->nodes[n].recorded &&
+	    (m->u.record.flags & (NF_STOPPED | NF_PAUSED)))
+		events_add(m->wall ? m->wall : wall_ms(), conf->nodes[n].name,
+		    NULL, objname("node", conf->nodes[n].name), "joining",
+		    node_admin_name(m->u.record.flags), "as an operator left "
+		    "it (kept in its state_dir/node-admin)");
 	cs->nodes[n].flags = m->u.record.flags;
 	cs->nodes[n].recorded = true;
 }
