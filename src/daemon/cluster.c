@@ -551,18 +551,19 @@ static bool
 refuse_if_by_hand(const struct conf_group *g, uint64_t mask)
 {
 	const struct conf_resource	*r;
+	const char			*data;
 	int				 i, n;
 
 	if ((i = decide_hand_running(cs, g, mask, &n)) < 0)
 		return false;
 	r = g->res[i];
+	data = conf_param(r, "data");
 	request_refused("by-hand", "%s is running on %s outside pgha's "
-	    "control (started by hand%s%s); stop it by hand first%s%s%s",
-	    r->name, conf->nodes[n].name, conf_param(r, "data") ? " on " :
-	    "", conf_param(r, "data") ? conf_param(r, "data") : "",
-	    conf_param(r, "data") ? " (pg_ctl stop -D " : "",
-	    conf_param(r, "data") ? conf_param(r, "data") : "",
-	    conf_param(r, "data") ? ")" : "");
+	    "control (started by hand%s%s); stop it by hand first%s%s%s "
+	    "(pgha notices it has stopped within %u ms)", r->name,
+	    conf->nodes[n].name, data ? " on " : "", data ? data : "",
+	    data ? " (pg_ctl stop -D " : "", data ? data : "",
+	    data ? ")" : "", r->monitor_interval_ms);
 	return true;
 }
 
