@@ -53,6 +53,20 @@ alen(struct json_object *a)
 	for ((i) = 0; (i) < alen(arr) && \
 	    ((x) = json_object_array_get_idx((arr), (i))) != NULL; (i)++)
 
+/* Is word one of the blank-separated words of s? */
+static int
+has_word(const char *s, const char *word)
+{
+	size_t	wl = strlen(word), l;
+
+	for (; *s; s += l + (s[l] == ' ')) {
+		l = strcspn(s, " ");
+		if (l == wl && strncmp(s, word, l) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* "setting=path ..." of every local_path fact, each once. */
 static char *
 local_paths(struct json_object *reply)
@@ -68,7 +82,7 @@ local_paths(struct json_object *reply)
 				continue;
 			item = xasprintf("%s=%s", out_jstr(f, "setting"),
 			    out_jstr(f, "path"));
-			if (strstr(s, item) == NULL) {
+			if (!has_word(s, item)) {
 				t = xasprintf("%s%s%s", s, *s ? " " : "", item);
 				free(s);
 				s = t;

@@ -343,8 +343,9 @@ resource_done(const struct cli_args *a, struct json_object *st, char *what,
 			    out_jstr(r, "node") : "");
 			if (strcmp(out_jstr(r, "state"), want) == 0)
 				return 1;
-			/* Failed since the request (which cleared failures). */
-			if (strcmp(out_jstr(g, "state"), "failed") == 0) {
+			/* Failed since the request (online clears failures). */
+			if (a->cmd->id == CMD_RES_ONLINE &&
+			    strcmp(out_jstr(g, "state"), "failed") == 0) {
 				snprintf(what, len, "%s failed: %s", a->group,
 				    out_jstr(g, "reason"));
 				return -1;

@@ -387,15 +387,17 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
 	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
 	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
-	while (extra_env && *extra_env && ne < MAX_ENV / 2) {
+	for (i = 0; i < r->nparams && ne < MAX_ENV / 2; i++)
+		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
+		    r->params[i].value);
+	/* After the parameters: getenv() finds the first, so these can
+	 * never stand in for one. */
+	while (extra_env && *extra_env && ne < MAX_ENV - 1) {
 		size_t l = strcspn(extra_env, "\n");
 
 		env[ne++] = xasprintf("%.*s", (int)l, extra_env);
 		extra_env += l + (extra_env[l] == '\n');
 	}
-	for (i = 0; i < r->nparams && ne < MAX_ENV - 1; i++)
-		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
-		    r->params[i].value);
 	env[ne] = NULL;
 	snprintf(what, sizeof(what), "%s %s", r->name, action);
 	op = spawn(argv, env, NULL, timeout_ms, done, arg, what, capture);

@@ -69,6 +69,15 @@ check_init(struct cstate *c, const char *path)
 	agent_path = path;
 }
 
+static bool
+printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* The group's disks' mount points, space-separated. */
 static char *
 group_mounts(const struct conf_group *g)
@@ -285,8 +294,10 @@ job_start(uint32_t from, const struct msg *m)
 	j->seq = m->u.check.seq;
 	j->to = from;
 	j->text = xstrdup("");
+	/* One environment line: nothing else may ride along (a newline
+	 * would set another variable for the agent, run as root). */
 	snprintf(paths, sizeof(paths), "PGHA_CHECK_PATHS=%s",
-	    m->u.check.paths);
+	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
 	if (m->u.check.group[0] &&
 	    conf_group_by_name(conf, m->u.check.group) == NULL)
@@ -517,6 +528,10 @@ check_validate(const char *group, const char *paths, check_done_cb done,
 	}
 	if (paths && strlen(paths) >= WIRE_MAX_STR) {
 		snprintf(err, len, "check_paths: too long");
+		return -1;
+	}
+	if (paths && !printable(paths)) {
+		snprintf(err, len, "check_paths: control characters");
 		return -1;
 	}
 	memset(&m, 0, sizeof(m));

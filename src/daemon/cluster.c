@@ -484,6 +484,8 @@ request_refused(const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool	refuse_if_by_hand(const struct conf_group *, uint64_t);
+
 static void
 request_move(const struct conf_group *g, const struct msg *m,
     const char *who, bool log_events)
@@ -494,6 +496,8 @@ request_move(const struct conf_group *g, const struct msg *m,
 	uint32_t	 old = gr->target;
 	int		 r;
 
+	if (refuse_if_by_hand(g, state_want_all(g)))
+		return;
 	if (m->u.request.to[0]) {
 		const struct conf_node *cn;
 
@@ -682,6 +686,8 @@ force_offline(int n, const struct msg *m, const char *who, bool log_events)
 	while ((gi = decide_stop_check(cs, n, why, sizeof(why))) >= 0) {
 		struct group_rt *gr = &cs->groups[gi];
 
+		if (gr->unmanaged)
+			break;	/* refused before: cannot happen */
 		gr->gen++;
 		gr->intent_online = false;
 		gr->want = 0;
@@ -743,7 +749,8 @@ request_node(uint32_t nodeid, const struct msg *m, bool log_events)
 	if ((f & NF_LEAVING) && !(old & NF_LEAVING) &&
 	    (gi = decide_stop_check(cs, cn->index, why, sizeof(why))) >= 0) {
 		if (m->u.request.op != REQ_NODE_STOP ||
-		    !(m->u.request.flags & REQF_FORCE)) {
+		    !(m->u.request.flags & REQF_FORCE) ||
+		    cs->groups[gi].unmanaged) {
 			request_refused("failed", "cannot %s %s: group %s "
 			    "could go nowhere else (%s)%s", op, cn->name,
 			    conf->groups[gi].name, why,
@@ -754,6 +761,9 @@ request_node(uint32_t nodeid, const struct msg *m, bool log_events)
 		force_offline(cn->index, m, who, log_events);
 	}
 	nd->flags = f;
+	/* Decisions computed before this are stale. */
+	for (gi = 0; gi < conf->ngroups; gi++)
+		cs->groups[gi].gen++;
 	snprintf(req_target, sizeof(req_target), "%s", cn->name);
 	snprintf(cause, sizeof(cause), "%s by an operator (uid %u on %s)",
 	    m->u.request.op == REQ_NODE_STOP ? "cluster service stopped" :
@@ -876,10 +886,16 @@ request_confirm_down(uint32_t nodeid, const struct msg *m)
 static bool
 node_active(int n)
 {
-	int	r;
+	int	r, gi;
 
 	for (r = 0; r < conf->nresources; r++)
 		if (cs->nodes[n].res[r].state != RS_OFFLINE)
+			return true;
+	/* Unmanaged: facts are not kept up, an operator may have started
+	 * it by hand where it should run.  Assume it runs there. */
+	for (gi = 0; gi < conf->ngroups; gi++)
+		if (cs->groups[gi].unmanaged &&
+		    cs->groups[gi].target == conf->nodes[n].nodeid)
 			return true;
 	return false;
 }

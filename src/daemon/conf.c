@@ -75,7 +75,7 @@ const struct conf_key conf_keys[] = {
 	    "(0: until an operator clears it)" },
 	{ "failover_threshold", CS_GROUP, CK_ANY_TYPE, CV_INT, CK_AUTO,
 	    offsetof(struct conf_group, failover_threshold), "auto", { 0 },
-	    0, 1000, "failovers allowed in failover_period before the group "
+	    0, CONF_MAX_THRESHOLD, "failovers allowed in failover_period before the group "
 	    "stays failed (auto: nodes less one)" },
 	{ "failover_period", CS_GROUP, CK_ANY_TYPE, CV_DUR, 0,
 	    offsetof(struct conf_group, failover_period_ms), "6h", { 0 },

@@ -32,6 +32,7 @@
 #define CONF_MAX_NODES	32	/* node ids are 1..CONF_MAX_NODEID */
 #define CONF_MAX_NODEID	65535
 #define CONF_MAX_GROUP_RES 64	/* resources in one group */
+#define CONF_MAX_THRESHOLD 64	/* failover_threshold (times kept) */
 
 enum res_type {
 	RT_DISK,

@@ -732,6 +732,12 @@ decide_stop_check(const struct cstate *cs, int n, char *why, size_t len)
 		const struct conf_group	*g = &c->groups[gi];
 		const struct group_rt	*gr = &cs->groups[gi];
 
+		if (gr->unmanaged && (gr->target == c->nodes[n].nodeid ||
+		    state_group_active_on(cs, g, n))) {
+			snprintf(why, len, "it is unmanaged: pgha group manage "
+			    "%s first", g->name);
+			return gi;
+		}
 		if (!gr->intent_online || gr->unmanaged)
 			continue;
 		if (gr->target != c->nodes[n].nodeid &&

@@ -392,6 +392,11 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 	const char	*extra = NULL;
 	char		*tickle = NULL;
 
+	if (l->op != NULL) {	/* one operation per resource at a time */
+		log_warnx("%s: %s while an operation runs: not started",
+		    conf->resources[r].name, action);
+		return false;
+	}
 	/* Without quorum another node may soon take over: stop at once. */
 	if (kind == OK_STOP && !cs->quorate)
 		extra = "PGHA_STOP_MODE=immediate";
@@ -467,7 +472,7 @@ cancel_monitors(const struct conf_group *g)
 	for (i = 0; i < g->nres; i++) {
 		struct lres *l = &lr[g->res[i]->index];
 
-		if (l->kind != OK_MONITOR)
+		if (l->kind != OK_MONITOR && l->kind != OK_HANDPROBE)
 			continue;
 		cancel_op(l);
 		any = true;
@@ -535,6 +540,8 @@ hand_check_due(const struct conf_group *g, int i)
 	if (gr->unmanaged || state_wanted(cs, g, i) || !cs->quorate ||
 	    (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND)))
 		return false;
+	if (x->flags & RF_BY_HAND)
+		return true;	/* until it is seen stopped */
 	for (k = 0; k < g->nres; k++)
 		if (state_wanted(cs, g, k) &&
 		    lr[g->res[k]->index].mine.state == RS_ONLINE)
@@ -621,6 +628,7 @@ local_set_admin(uint32_t flags)
 	local_kick();
 }
 
+/* Nothing left to stop (an unmanaged group's resources stay as they are). */
 static bool
 all_offline(void)
 {
@@ -628,7 +636,8 @@ all_offline(void)
 
 	for (i = 0; i < conf->nresources; i++)
 		if (lr[i].mine.state != RS_OFFLINE &&
-		    lr[i].mine.state != RS_STOP_FAILED)
+		    lr[i].mine.state != RS_STOP_FAILED &&
+		    !cs->groups[conf->resources[i].group->index].unmanaged)
 			return false;
 	return true;
 }

@@ -20,6 +20,9 @@
 #include "conf.h"
 #include "wire.h"
 
+_Static_assert(WIRE_MAX_FO >= CONF_MAX_THRESHOLD,
+    "a group keeps the times of as many failovers as it may make");
+
 #define CAUSE_LEN	512
 #define NAME_LEN	64
 

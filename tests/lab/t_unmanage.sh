@@ -39,6 +39,11 @@ out=$(pgha_on node1 group unmanage db1 2>&1); rc=$?
 is "$rc" 0 "pgha group unmanage db1"
 echo "# $out"
 check "status: db1 unmanaged (state unmanaged, managed false)" unmanaged_on_node1
+out=$(pgha_on node2 node stop node1 --force 2>&1); rc=$?
+is "$rc" 1 "node stop of the node running an unmanaged group: refused, even --force"
+check "and the message says to manage it first" \
+    grep -q "unmanaged: pgha group manage db1 first" <<<"$out"
+is "$(node_state node2 node1)" online "node1 not stopped"
 check "pg_ctl stop -m fast by hand" pg_ctl_on node1 -m fast -w stop
 check "the server is stopped" wait_until 30 pg_gone node1
 # The monitor runs every 500 ms when managed: 3 s is 6 of its intervals.
