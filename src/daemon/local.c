@@ -309,10 +309,11 @@ op_done(const struct agent_result *res, void *arg)
 	}
 	switch (kind) {
 	case OK_PROBE:
-		if (ok || res->exit_code == AGENT_TRANSITIONAL)
+		if (ok || res->exit_code == AGENT_TRANSITIONAL) {
 			set_state(c->res, RS_ONLINE, "found running when "
 			    "pghad started", false);
-		else if (!res->timed_out &&
+			lr[c->res].mine.flags |= RF_FOUND;
+		} else if (!res->timed_out &&
 		    res->exit_code == AGENT_NOT_RUNNING)
 			set_state(c->res, RS_OFFLINE, "not running when "
 			    "pghad started", false);
@@ -480,6 +481,42 @@ cancel_monitors(const struct conf_group *g)
 	return any;
 }
 
+/*
+ * Once synced: a resource found running at start-up that the group does
+ * not want here while it runs in part (an operator's server, started by
+ * hand during maintenance) is by hand, left alone.  Otherwise the mark
+ * goes.  True if a record had to go out first.
+ */
+static bool
+settle_found(const struct conf_group *g)
+{
+	const struct group_rt	*gr = &cs->groups[g->index];
+	bool			 changed = false;
+	int			 i;
+
+	if (!cs->stable || !cs->nodes[cs->local].synced || gr->unmanaged ||
+	    (gr->intent_online && !gr->placed))
+		return false;
+	for (i = 0; i < g->nres; i++) {
+		struct res_rt *x = &lr[g->res[i]->index].mine;
+
+		if (!(x->flags & RF_FOUND))
+			continue;
+		x->flags &= ~RF_FOUND;
+		if (gr->want != 0 && !state_wanted(cs, g, i) &&
+		    gr->target == conf->nodes[cs->local].nodeid) {
+			x->flags |= RF_BY_HAND;
+			snprintf(x->cause, sizeof(x->cause), "found running "
+			    "when pghad started, not brought online: started "
+			    "by hand, left alone");
+		}
+		changed = true;
+	}
+	if (changed)
+		publish();
+	return changed;
+}
+
 static void
 step_group(int gi)
 {
@@ -488,6 +525,8 @@ step_group(int gi)
 	struct local_step		 st;
 	int				 busy = group_busy(g);
 
+	if (settle_found(g))
+		return;		/* again once our record is delivered */
 	decide_local_next(cs, gi, &st);
 	if (busy >= 0) {
 		/*

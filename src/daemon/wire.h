@@ -81,6 +81,7 @@ int	rbuf_close(struct rbuf *);
 
 /* msg_res.flags */
 #define RF_BY_HAND	0x01	/* running, but not started by pgha */
+#define RF_FOUND	0x02	/* found running when pghad started */
 
 struct msg_res {
 	char		name[WIRE_NAME_LEN];

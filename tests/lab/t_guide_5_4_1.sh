@@ -133,6 +133,16 @@ check "5.4.1.2: the refusals changed nothing: no address anywhere" \
 check "5.4.1.2: ... and no server on node2" holds_none node2
 check "5.4.1.2: ... and db1-pg still shown by hand on node1" by_hand_on node1 node1
 is "$(postmaster_pid node1)" "$pm" "5.4.1.2: ... and the server by hand still runs"
+# Maintenance may restart pgha itself: the server by hand is found by the
+# new pghad's probe and still left alone.
+"$LAB" kill-pghad node1 >"$OUT_DIR/guide541.kill" 2>&1
+"$LAB" start-pghad node1 >>"$OUT_DIR/guide541.kill" 2>&1
+check "5.4.1.2: pghad restarted on node1, which is online again" \
+    wait_until 30 node_is node2 node1 online
+check "5.4.1.2: after the restart db1-pg is shown by hand on node1" \
+    wait_until 10 by_hand_on node1 node2
+is "$(postmaster_pid node1)" "$pm" \
+    "5.4.1.2: ... and the restarted pghad did not stop the server by hand"
 pgctl node1 -m fast -w stop >>"$OUT_DIR/guide541.pgctl" 2>&1
 is "$?" 0 "5.4.1.2: pg_ctl stop by hand on node1"
 check "5.4.1.2: no server on node1" not node_has_pg node1
