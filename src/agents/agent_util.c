@@ -265,3 +265,24 @@ agent_tail_file(const char *path, int n)
 	}
 	agent_err("%s", buf + i + 1);
 }
+
+uint32_t
+agent_csum_add(uint32_t sum, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+	size_t		 i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(b[n - 1] << 8);
+	return sum;
+}
+
+uint16_t
+agent_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}

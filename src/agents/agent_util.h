@@ -73,6 +73,10 @@ void	agent_child_reset(void);
 /* Wait for child pid until deadline; 0 and *status, or -1 on timeout. */
 int	agent_wait_child(pid_t, uint64_t deadline, int *status);
 
+/* The Internet checksum (RFC 1071): add bytes (big-endian words), fold. */
+uint32_t	agent_csum_add(uint32_t sum, const void *p, size_t n);
+uint16_t	agent_csum_fold(uint32_t sum);
+
 /* Copy the last n lines of a file to stderr (nothing if unreadable). */
 void	agent_tail_file(const char *path, int n);
 

@@ -84,27 +84,6 @@ ip_is_local(struct in_addr ip)
 	return r == 0;
 }
 
-static uint16_t
-csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t
-csum_add(uint32_t sum, const void *p, size_t n)
-{
-	const uint8_t	*b = p;
-	size_t		 i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(b[n - 1] << 8);
-	return sum;
-}
-
 /*
  * Answer one SYN frame (len bytes) for ip with RST|ACK; -1 if it is not
  * exactly that (the filter is checked again here: never answer anything
@@ -148,7 +127,7 @@ answer(int fd, unsigned ifindex, const uint8_t *mac, struct in_addr ip,
 	ih->protocol = IPPROTO_TCP;
 	ih->saddr = sih->daddr;
 	ih->daddr = sih->saddr;
-	ih->check = htons(csum_fold(csum_add(0, ih, 20)));
+	ih->check = htons(agent_csum_fold(agent_csum_add(0, ih, 20)));
 	th->source = sth->dest;
 	th->dest = sth->source;
 	th->ack_seq = htonl(ntohl(sth->seq) + 1);
@@ -161,8 +140,8 @@ answer(int fd, unsigned ifindex, const uint8_t *mac, struct in_addr ip,
 	pseudo[9] = IPPROTO_TCP;
 	pseudo[10] = 0;
 	pseudo[11] = 20;
-	sum = csum_add(csum_add(0, pseudo, 12), th, 20);
-	th->check = htons(csum_fold(sum));
+	sum = agent_csum_add(agent_csum_add(0, pseudo, 12), th, 20);
+	th->check = htons(agent_csum_fold(sum));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_IP);

@@ -28,21 +28,6 @@
 
 #define TICKLE_ROUNDS	3	/* a lost packet must not leave a client */
 
-static uint16_t
-csum(const void *p, size_t n, uint32_t sum)
-{
-	const uint8_t	*b = p;
-	size_t		 i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(b[n - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* One ACK from ip:lport to client:cport, sequence and ack 0. */
 static int
 tickle_one(int fd, struct in_addr ip, uint16_t lport, struct in_addr client,
@@ -62,7 +47,8 @@ tickle_one(int fd, struct in_addr ip, uint16_t lport, struct in_addr client,
 	th->doff = 5;
 	th->ack = 1;
 	th->window = htons(1234);
-	th->check = htons(csum(seg, 12 + sizeof(*th), 0));
+	th->check = htons(agent_csum_fold(agent_csum_add(0, seg,
+	    12 + sizeof(*th))));
 	memset(&to, 0, sizeof(to));
 	to.sin_family = AF_INET;
 	to.sin_addr = client;

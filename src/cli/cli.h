@@ -149,6 +149,8 @@ extern const struct output	out_json;
 
 /* out_text.c helpers used by wait.c */
 const char	*out_jstr(struct json_object *, const char *);
+struct json_object *out_jarray(struct json_object *, const char *);
+size_t		 out_jlen(struct json_object *);
 void		 out_text_wait_failed(FILE *, struct json_object *,
 		    const struct wait_result *);
 void		 out_text_progress(FILE *, struct json_object *, uint64_t);

@@ -31,8 +31,9 @@ out_jstr(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static struct json_object *
-jarray(struct json_object *o, const char *key)
+/* The array field key of o, or NULL. */
+struct json_object *
+out_jarray(struct json_object *o, const char *key)
 {
 	struct json_object	*v;
 
@@ -54,8 +55,9 @@ jtrue(struct json_object *o, const char *key)
 	    json_object_get_boolean(v);
 }
 
-static size_t
-jlen(struct json_object *arr)
+/* Length of an array from out_jarray() (0 for NULL). */
+size_t
+out_jlen(struct json_object *arr)
 {
 	return arr ? json_object_array_length(arr) : 0;
 }
@@ -146,7 +148,7 @@ status_nodes(FILE *f, struct json_object *nodes)
 	size_t			 i, pass;
 
 	fputs("\nNodes:\n", f);
-	if (jlen(nodes) == 0) {
+	if (out_jlen(nodes) == 0) {
 		fputs("  none\n", f);
 		return;
 	}
@@ -154,7 +156,7 @@ status_nodes(FILE *f, struct json_object *nodes)
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			cols_print(f, &c, "  ", hdr);
-		for (i = 0; i < jlen(nodes); i++) {
+		for (i = 0; i < out_jlen(nodes); i++) {
 			n = json_object_array_get_idx(nodes, i);
 			mark = json_object_object_get_ex(n, "local", &loc) &&
 			    json_object_get_boolean(loc) ? "* " : "  ";
@@ -208,12 +210,12 @@ groups_fit(struct json_object *groups, struct cols *gc, struct cols *rc)
 
 	cols_fit(gc, ghdr);
 	cols_fit(rc, rhdr);
-	for (i = 0; i < jlen(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
 		group_cells(g, cells);
 		cols_fit(gc, cells);
-		res = jarray(g, "resources");
-		for (j = 0; j < jlen(res); j++) {
+		res = out_jarray(g, "resources");
+		for (j = 0; j < out_jlen(res); j++) {
 			res_cells(json_object_array_get_idx(res, j), cells,
 			    fc, sizeof(fc));
 			cols_fit(rc, cells);
@@ -231,10 +233,10 @@ group_print(FILE *f, struct json_object *g, const struct cols *rc)
 	char			 fc[256];
 	size_t			 j;
 
-	res = jarray(g, "resources");
-	if (jlen(res) > 0)
+	res = out_jarray(g, "resources");
+	if (out_jlen(res) > 0)
 		cols_print(f, rc, "    ", rhdr);
-	for (j = 0; j < jlen(res); j++) {
+	for (j = 0; j < out_jlen(res); j++) {
 		r = json_object_array_get_idx(res, j);
 		res_cells(r, cells, fc, sizeof(fc));
 		cols_print(f, rc, "    ", cells);
@@ -257,13 +259,13 @@ status_groups(FILE *f, struct json_object *groups)
 	size_t			 i;
 
 	fputs("\nGroups:\n", f);
-	if (jlen(groups) == 0) {
+	if (out_jlen(groups) == 0) {
 		fputs("  none\n", f);
 		return;
 	}
 	groups_fit(groups, &gc, &rc);
 	cols_print(f, &gc, "  ", ghdr);
-	for (i = 0; i < jlen(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
 		group_cells(g, cells);
 		cols_print(f, &gc, "  ", cells);
@@ -275,8 +277,8 @@ static void
 text_status(FILE *f, struct json_object *st)
 {
 	status_header(f, st);
-	status_nodes(f, jarray(st, "nodes"));
-	status_groups(f, jarray(st, "groups"));
+	status_nodes(f, out_jarray(st, "nodes"));
+	status_groups(f, out_jarray(st, "groups"));
 }
 
 static int
@@ -316,12 +318,12 @@ event_line(FILE *f, struct json_object *ev, struct ev_cols *c)
 static void
 text_events(FILE *f, struct json_object *reply, struct ev_cols *c)
 {
-	struct json_object	*evs = jarray(reply, "events");
+	struct json_object	*evs = out_jarray(reply, "events");
 	size_t			 i;
 
-	for (i = 0; i < jlen(evs); i++)
+	for (i = 0; i < out_jlen(evs); i++)
 		event_fit(json_object_array_get_idx(evs, i), c);
-	for (i = 0; i < jlen(evs); i++)
+	for (i = 0; i < out_jlen(evs); i++)
 		event_line(f, json_object_array_get_idx(evs, i), c);
 }
 
@@ -423,7 +425,7 @@ void
 out_text_wait_failed(FILE *f, struct json_object *g,
     const struct wait_result *w)
 {
-	struct json_object	*res = jarray(g, "resources"), *r;
+	struct json_object	*res = out_jarray(g, "resources"), *r;
 	const char		*st;
 	size_t			 i;
 	int			 shown = 0, pass;
@@ -432,7 +434,7 @@ out_text_wait_failed(FILE *f, struct json_object *g,
 	    w->elapsed_ms / 1000.0, out_jstr(g, "reason"));
 	/* Failed resources first; failing that, any with an error. */
 	for (pass = 0; pass < 2 && !shown; pass++) {
-		for (i = 0; i < jlen(res); i++) {
+		for (i = 0; i < out_jlen(res); i++) {
 			r = json_object_array_get_idx(res, i);
 			st = out_jstr(r, "state");
 			if (pass == 0 && strcmp(st, "failed") != 0 &&

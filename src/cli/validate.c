@@ -32,25 +32,8 @@ long_call(const struct cli_args *a, struct json_object *req,
 	return r;
 }
 
-static struct json_object *
-jarr(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_array))
-		return v;
-	return NULL;
-}
-
-static size_t
-alen(struct json_object *a)
-{
-	return a ? json_object_array_length(a) : 0;
-}
-
 #define EACH(arr, i, x) \
-	for ((i) = 0; (i) < alen(arr) && \
+	for ((i) = 0; (i) < out_jlen(arr) && \
 	    ((x) = json_object_array_get_idx((arr), (i))) != NULL; (i)++)
 
 /* Is word one of the blank-separated words of s? */
@@ -75,8 +58,8 @@ local_paths(struct json_object *reply)
 	char			*s = xstrdup(""), *item, *t;
 	size_t			 i, j;
 
-	EACH(jarr(reply, "nodes"), i, n) {
-		EACH(jarr(n, "findings"), j, f) {
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		EACH(out_jarray(n, "findings"), j, f) {
 			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
 			    strcmp(out_jstr(f, "name"), "local_path") != 0)
 				continue;
@@ -121,7 +104,7 @@ cross_checks(struct json_object *reply, struct json_object *out)
 	size_t			 i, j;
 	int			 bad = 0;
 
-	EACH(jarr(reply, "nodes"), i, n) {
+	EACH(out_jarray(reply, "nodes"), i, n) {
 		if (strcmp(out_jstr(n, "config_hash"), hash) != 0) {
 			msg = xasprintf("the cluster file on %s differs from "
 			    "this node's (sha256 %.12s, here %.12s)",
@@ -133,7 +116,7 @@ cross_checks(struct json_object *reply, struct json_object *out)
 			free(msg);
 			bad++;
 		}
-		EACH(jarr(n, "findings"), j, f) {
+		EACH(out_jarray(n, "findings"), j, f) {
 			if (strcmp(out_jstr(f, "name"), "user") != 0)
 				continue;
 			if (first == NULL)
@@ -149,7 +132,7 @@ cross_checks(struct json_object *reply, struct json_object *out)
 			}
 		}
 	}
-	if (bad == 0 && alen(jarr(reply, "nodes")) > 0) {
+	if (bad == 0 && out_jlen(out_jarray(reply, "nodes")) > 0) {
 		msg = xasprintf("the cluster file is the same on every node "
 		    "checked (sha256 %.12s)", hash);
 		json_object_array_add(out, finding("ok", "cluster file", msg,
@@ -172,7 +155,7 @@ cross_checks(struct json_object *reply, struct json_object *out)
 		free(msg);
 	}
 	free(diff);
-	EACH(jarr(reply, "not_checked"), i, n) {
+	EACH(out_jarray(reply, "not_checked"), i, n) {
 		msg = xasprintf("%s was not checked: its pghad is not running "
 		    "or did not answer", json_object_get_string(n));
 		json_object_array_add(out, finding("warning", "node", msg,
@@ -228,8 +211,8 @@ report(const struct cli_args *a, struct json_object *reply)
 
 	cross_checks(reply, cl);
 	count(cl, &err, &warn);
-	EACH(jarr(reply, "nodes"), i, n)
-		count(jarr(n, "findings"), &err, &warn);
+	EACH(out_jarray(reply, "nodes"), i, n)
+		count(out_jarray(n, "findings"), &err, &warn);
 	if (a->json) {
 		json_object_object_add(reply, "cluster", cl);
 		json_object_object_add(reply, "errors",
@@ -238,9 +221,9 @@ report(const struct cli_args *a, struct json_object *reply)
 		    json_object_new_int(warn));
 		out_json_print(stdout, reply, 1);
 	} else {
-		EACH(jarr(reply, "nodes"), i, n) {
+		EACH(out_jarray(reply, "nodes"), i, n) {
 			printf("%s:\n", out_jstr(n, "node"));
-			print_findings(stdout, jarr(n, "findings"));
+			print_findings(stdout, out_jarray(n, "findings"));
 		}
 		printf("cluster:\n");
 		print_findings(stdout, cl);

@@ -18,16 +18,28 @@
 struct json_object *
 wait_find_group(struct json_object *st, const char *name)
 {
-	struct json_object	*groups, *g;
+	struct json_object	*groups = out_jarray(st, "groups"), *g;
 	size_t			 i;
 
-	if (!json_object_object_get_ex(st, "groups", &groups) ||
-	    !json_object_is_type(groups, json_type_array))
-		return NULL;
-	for (i = 0; i < json_object_array_length(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
 		if (strcmp(out_jstr(g, "name"), name) == 0)
 			return g;
+	}
+	return NULL;
+}
+
+/* The first resource of group g whose field key is val, or NULL. */
+static struct json_object *
+resource_where(struct json_object *g, const char *key, const char *val)
+{
+	struct json_object	*res = out_jarray(g, "resources"), *r;
+	size_t			 i;
+
+	for (i = 0; i < out_jlen(res); i++) {
+		r = json_object_array_get_idx(res, i);
+		if (strcmp(out_jstr(r, key), val) == 0)
+			return r;
 	}
 	return NULL;
 }
@@ -201,25 +213,14 @@ wait_group(const struct cli_args *a, const struct output *out,
 static int
 active_on(struct json_object *st, const char *node, char *buf, size_t len)
 {
-	struct json_object	*groups, *g, *res, *r;
-	size_t			 i, j, used = 0;
+	struct json_object	*groups = out_jarray(st, "groups"), *g;
+	size_t			 i, used = 0;
 	int			 n = 0;
 
 	buf[0] = '\0';
-	if (!json_object_object_get_ex(st, "groups", &groups) ||
-	    !json_object_is_type(groups, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
-		if (!json_object_object_get_ex(g, "resources", &res) ||
-		    !json_object_is_type(res, json_type_array))
-			continue;
-		for (j = 0; j < json_object_array_length(res); j++) {
-			r = json_object_array_get_idx(res, j);
-			if (strcmp(out_jstr(r, "node"), node) == 0)
-				break;
-		}
-		if (j == json_object_array_length(res))
+		if (resource_where(g, "node", node) == NULL)
 			continue;
 		n++;
 		if (used < len)
@@ -271,16 +272,13 @@ wait_until(const struct cli_args *a, uint64_t t0,
 static int
 settling(struct json_object *st, char *buf, size_t len)
 {
-	struct json_object	*groups, *g;
+	struct json_object	*groups = out_jarray(st, "groups"), *g;
 	const char		*state;
 	size_t			 i, used = 0;
 	int			 n = 0;
 
 	buf[0] = '\0';
-	if (!json_object_object_get_ex(st, "groups", &groups) ||
-	    !json_object_is_type(groups, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
 		state = out_jstr(g, "state");
 		if (strcmp(state, "starting") && strcmp(state, "stopping") &&
@@ -319,39 +317,29 @@ static int
 resource_done(const struct cli_args *a, struct json_object *st, char *what,
     size_t len)
 {
-	struct json_object	*groups, *g, *res, *r;
+	struct json_object	*groups = out_jarray(st, "groups"), *g, *r;
 	const char		*want = a->cmd->id == CMD_RES_ONLINE ?
 				    "online" : "offline";
-	size_t			 i, j;
+	size_t			 i;
 
 	snprintf(what, len, "not in the cluster's status");
-	if (!json_object_object_get_ex(st, "groups", &groups) ||
-	    !json_object_is_type(groups, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(groups); i++) {
+	for (i = 0; i < out_jlen(groups); i++) {
 		g = json_object_array_get_idx(groups, i);
-		if (!json_object_object_get_ex(g, "resources", &res) ||
-		    !json_object_is_type(res, json_type_array))
+		if ((r = resource_where(g, "name", a->group)) == NULL)
 			continue;
-		for (j = 0; j < json_object_array_length(res); j++) {
-			r = json_object_array_get_idx(res, j);
-			if (strcmp(out_jstr(r, "name"), a->group) != 0)
-				continue;
-			snprintf(what, len, "%s%s%s", out_jstr(r, "state"),
-			    strcmp(out_jstr(r, "node"), "-") ? " on " : "",
-			    strcmp(out_jstr(r, "node"), "-") ?
-			    out_jstr(r, "node") : "");
-			if (strcmp(out_jstr(r, "state"), want) == 0)
-				return 1;
-			/* Failed since the request (online clears failures). */
-			if (a->cmd->id == CMD_RES_ONLINE &&
-			    strcmp(out_jstr(g, "state"), "failed") == 0) {
-				snprintf(what, len, "%s failed: %s", a->group,
-				    out_jstr(g, "reason"));
-				return -1;
-			}
-			return 0;
+		snprintf(what, len, "%s%s%s", out_jstr(r, "state"),
+		    strcmp(out_jstr(r, "node"), "-") ? " on " : "",
+		    strcmp(out_jstr(r, "node"), "-") ? out_jstr(r, "node") : "");
+		if (strcmp(out_jstr(r, "state"), want) == 0)
+			return 1;
+		/* Failed since the request (online clears failures). */
+		if (a->cmd->id == CMD_RES_ONLINE &&
+		    strcmp(out_jstr(g, "state"), "failed") == 0) {
+			snprintf(what, len, "%s failed: %s", a->group,
+			    out_jstr(g, "reason"));
+			return -1;
 		}
+		return 0;
 	}
 	return 0;
 }

@@ -643,7 +643,6 @@ request_resource(const struct msg *m, const char *who, bool log_events)
 	struct group_rt			*gr;
 	bool				 up = m->u.request.op == REQ_RES_ONLINE;
 	uint64_t			 mask;
-	int				 pos;
 
 	if ((r = conf_resource_by_name(conf, m->u.request.to)) == NULL) {
 		request_refused("unknown-resource", "no resource named \"%s\"",
@@ -652,9 +651,7 @@ request_resource(const struct msg *m, const char *who, bool log_events)
 	}
 	g = r->group;
 	gr = &cs->groups[g->index];
-	for (pos = 0; g->res[pos] != r; pos++)
-		;
-	mask = decide_res_closure(g, pos, up);
+	mask = decide_res_closure(g, r->gpos, up);
 	if (up && refuse_if_by_hand(g, mask))
 		return;
 	gr->gen++;
@@ -667,7 +664,7 @@ request_resource(const struct msg *m, const char *who, bool log_events)
 		gr->want &= ~mask;
 	gr->intent_online = gr->want != 0;
 	snprintf(gr->reason, sizeof(gr->reason), "%s%s brought %s by an "
-	    "operator (uid %u on %s)", r->name, mask != (1ULL << pos) ?
+	    "operator (uid %u on %s)", r->name, mask != (1ULL << r->gpos) ?
 	    (up ? " and what it requires" : " and what requires it") : "",
 	    up ? "online" : "offline", m->u.request.uid,
 	    m->u.request.origin);
@@ -1434,26 +1431,26 @@ waiting_for_members(void)
 	return false;
 }
 
-static struct loop_timer	*ban_timer;
+static struct loop_timer	*wake_timer;
 
 static void
-ban_timer_cb(void *arg)
+wake_timer_cb(void *arg)
 {
-	ban_timer = NULL;
+	wake_timer = NULL;
 	after_change();
 }
 
 /* What time alone changes (a ban ends, a failback window opens). */
 static void
-ban_timer_arm(void)
+wake_timer_arm(void)
 {
 	uint64_t	next = decide_wake_at(cs);
 
-	loop_timer_cancel(ban_timer);
-	ban_timer = NULL;
+	loop_timer_cancel(wake_timer);
+	wake_timer = NULL;
 	if (next != 0)
-		ban_timer = loop_timer_add(next > cs->now_wall ?
-		    next - cs->now_wall : 0, ban_timer_cb, NULL);
+		wake_timer = loop_timer_add(next > cs->now_wall ?
+		    next - cs->now_wall : 0, wake_timer_cb, NULL);
 }
 
 static void
@@ -1507,7 +1504,7 @@ decide_all(void)
 		cs->groups[gi].target = targets[gi];
 	free(targets);
 	free(d);
-	ban_timer_arm();
+	wake_timer_arm();
 }
 
 static void
@@ -2157,10 +2154,8 @@ resource_json(const struct conf_resource *r)
 	if (where >= 0 && (cs->nodes[where].daemon_down ||
 	    cs->nodes[where].unclean))
 		st = RS_UNKNOWN;
-	for (n = 0; n < r->group->nres && r->group->res[n] != r; n++)
-		;
 	json_object_object_add(o, "wanted", json_object_new_boolean(
-	    state_wanted(cs, r->group, n)));
+	    state_wanted(cs, r->group, r->gpos)));
 	json_object_object_add(o, "by_hand", json_object_new_boolean(
 	    where >= 0 && (cs->nodes[where].res[r->index].flags &
 	    RF_BY_HAND)));

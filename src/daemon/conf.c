@@ -1234,6 +1234,7 @@ group_order(struct conf *c, struct conf_group *g, bool *placed)
 		if (i == c->nresources)
 			abort();	/* a cycle got past find_cycles() */
 		placed[i] = true;
+		c->resources[i].gpos = g->nres;
 		g->res[g->nres++] = &c->resources[i];
 	}
 }

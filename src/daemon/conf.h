@@ -63,6 +63,7 @@ struct conf_resource {
 	int			 index;		/* position in conf->resources */
 	int			 line;
 	struct conf_group	*group;		/* borrows */
+	int			 gpos;		/* position in group->res */
 	enum res_type		 type;
 	const char		*type_name;	/* "disk", ... (static) */
 	/* Resources this one requires (same group), as given. */

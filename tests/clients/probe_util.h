@@ -130,4 +130,26 @@ one_line(char *s)
 		s[--n] = '\0';
 }
 
+/* What each C probe defines: one situation, one JSON line on stdout. */
+static int	run_inflight(const char *situation, const char *host);
+static int	run_connect(const char *situation, const char *host);
+static int	run_loop(const char *situation, const char *host,
+		    const char *stopfile);
+
+/* The probes' main(): the mode from the command line. */
+static int
+probe_main(int argc, char **argv)
+{
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (argc == 4 && strcmp(argv[1], "inflight") == 0)
+		return run_inflight(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "connect") == 0)
+		return run_connect(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "loop") == 0)
+		return run_loop(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: probe inflight|connect SITUATION HOST\n"
+	    "       probe loop SITUATION HOST STOPFILE\n");
+	return 2;
+}
+
 #endif

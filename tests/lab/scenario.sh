@@ -23,6 +23,8 @@ lab_fresh() {
 	fi
 }
 
+PG_BIN=/usr/lib/postgresql/15/bin
+
 pgha_on() {	# pgha_on NODE ARGS...: the CLI inside a node
 	local node=$1
 	shift
@@ -30,6 +32,33 @@ pgha_on() {	# pgha_on NODE ARGS...: the CLI inside a node
 }
 
 # jq over `pgha status --json` on a node.
+# pgha NODE ARGS...: a pgha command as the operator types it; its output
+# is shown as TAP comments.
+pgha() {
+	local node=$1 rc
+	shift
+	pgha_on "$node" "$@" 2>&1 | sed 's/^/#   /'
+	rc=${PIPESTATUS[0]}
+	return "$rc"
+}
+
+pgctl() {	# pgctl NODE ARGS...: pg_ctl on db1's data, as the operator would
+	local node=$1
+	shift
+	"$LAB" exec "$node" runuser -u postgres -- \
+	    "$PG_BIN/pg_ctl" -D "$LAB_DATA" "$@"
+}
+
+local_sql() {	# local_sql NODE SQL: psql on the node's local socket
+	"$LAB" exec "$1" runuser -u postgres -- \
+	    psql -h /run/postgresql -X -Atq -v ON_ERROR_STOP=1 -c "$2"
+}
+
+client_sql() {	# client_sql SQL: psql from the client, through the access point
+	ip netns exec "$CLIENT_NS" psql "$ACCESS_CONNINFO" -X -Atq \
+	    -v ON_ERROR_STOP=1 -c "$1"
+}
+
 status_q() {	# status_q NODE JQ-EXPR
 	pgha_on "$1" status --json 2>/dev/null | jq -r "$2"
 }
@@ -44,6 +73,19 @@ group_field() {	# group_field NODE FIELD
 }
 
 # db1 online, every resource online, on NODE (asked of ASKER).
+res_json() {	# res_json ASKER RESOURCE: the resource's status object, compact
+	status_q "$1" ".groups[] | select(.name == \"db1\") | .resources[] |
+	    select(.name == \"$2\") | {state, node, by_hand} | tojson"
+}
+
+by_hand_on() {	# db1-pg shown "online, by hand" on NODE (asked of ASKER)
+	[[ $(res_json "$2" db1-pg) == "{\"state\":\"online\",\"node\":\"$1\",\"by_hand\":true}" ]]
+}
+
+pg_offline() {	# db1-pg shown offline and not by hand (asked of ASKER)
+	[[ $(res_json "$1" db1-pg) == '{"state":"offline","node":null,"by_hand":false}' ]]
+}
+
 online_on() {	# online_on NODE [ASKER]
 	local asker=${2:-$1}
 	pgha_on "$asker" status --json 2>/dev/null | jq -e --arg n "$1" \

@@ -40,10 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psql_q() {	# psql_q SQL: through the access point, from the client
-	ip netns exec "$CLIENT_NS" psql -X -At -v ON_ERROR_STOP=1 \
-	    "$ACCESS_CONNINFO" -c "$1"
-}
 
 client() {	# client DRIVER probe|retry ARGS...: in the client namespace
 	local d=$1 prog=$2
@@ -88,7 +84,7 @@ IN_FLIGHT_SQL="SELECT count(*) FROM pg_stat_activity WHERE
     application_name LIKE 'probe-%' AND state = 'active' AND
     query ~* 'pg_sleep *\\( *60 *\\)'"
 _in_flight() {
-	(( $(psql_q "$IN_FLIGHT_SQL") == ${#DRIVERS[@]} ))
+	(( $(client_sql "$IN_FLIGHT_SQL") == ${#DRIVERS[@]} ))
 }
 # The same, asked of NODE's server through its local socket.
 _in_flight_on() {	# _in_flight_on NODE
@@ -149,7 +145,7 @@ _all_oks_at_least() {	# _all_oks_at_least N (or the count of each + N, -a)
 	done
 }
 
-_rows() { psql_q "SELECT count(*) FROM clients_retry WHERE driver = '$1'"; }
+_rows() { client_sql "SELECT count(*) FROM clients_retry WHERE driver = '$1'"; }
 _all_rows_at_least() {
 	local d
 	for d in "${DRIVERS[@]}"; do
@@ -186,12 +182,12 @@ echo "# node-postgres used: $(cat "$SCRATCH/node/pg-source")"
 
 lab_fresh
 check "db1 online on node1" online_on node1
-psql_q "CREATE TABLE clients_probe (driver text, situation text,
+client_sql "CREATE TABLE clients_probe (driver text, situation text,
     at timestamptz DEFAULT now());
     CREATE TABLE clients_retry (driver text, n int,
     at timestamptz DEFAULT now())" >/dev/null
 check "the client reaches the server through the access point" \
-    test "$(psql_q 'SELECT 1')" = 1
+    test "$(client_sql 'SELECT 1')" = 1
 
 # ---------------------------------------- (c) switched during access
 S=switch-during-access
@@ -212,7 +208,7 @@ expect $S odbc .sqlstate=57P01
 expect $S jdbc .sqlstate=57P01 .next_sqlstate=08006
 expect $S node .code=57P01 .severity=FATAL
 check "db1 online on node2" wait_online_on node2 node1 30
-is "$(psql_q "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
+is "$(client_sql "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
     "$S: every interrupted transaction was rolled back (no row)"
 
 # ---------------------------------------- (d) accessed while switching
@@ -257,7 +253,7 @@ expect $S odbc .sqlstate=08S01
 expect $S jdbc .sqlstate=08006
 expect $S node .code=null '.message=Connection terminated unexpectedly'
 check "db1 failed over to node2" wait_online_on node2 node2 30
-is "$(psql_q "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
+is "$(client_sql "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
     "$S: every interrupted transaction was rolled back (no row)"
 
 # ---------------------------------------- (b) accessed while down
@@ -320,7 +316,7 @@ for d in "${DRIVERS[@]}"; do
 	cat "$f" >>"$OBSERVED"
 	echo "# $(cat "$f")"
 	n=$(jq -r .transactions "$f")
-	is "$(psql_q "SELECT count(*) || ' ' || count(DISTINCT n) || ' ' ||
+	is "$(client_sql "SELECT count(*) || ' ' || count(DISTINCT n) || ' ' ||
 	    coalesce(min(n), 0) || ' ' || coalesce(max(n), 0)
 	    FROM clients_retry WHERE driver = '$d'")" "$n $n 1 $n" \
 	    "retry: $d committed each of its $n transactions exactly once"
@@ -365,7 +361,7 @@ expect $S odbc .failed=statement .sqlstate=08S01
 expect $S jdbc .failed=statement .sqlstate=08006 \
     '.message=An I/O error occurred while sending to the backend.'
 expect $S node .failed=statement .code=ECONNRESET '.message=read ECONNRESET'
-is "$(psql_q "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
+is "$(client_sql "SELECT count(*) FROM clients_probe WHERE situation = '$S'")" 0 \
     "$S: every interrupted transaction was rolled back (no row)"
 # From the takeover (db1-ip online on node2) to each driver's error: the
 # probe's JSON line is written when the statement fails (file mtime). The

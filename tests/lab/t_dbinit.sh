@@ -7,12 +7,6 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-PSQL="runuser -u postgres -- /usr/lib/postgresql/15/bin/psql
-    -h /run/postgresql -p 5432 -d postgres -X -Atqc"
-psql_on() {	# psql_on NODE SQL: on the node's unix socket, as postgres
-	# shellcheck disable=SC2086
-	"$LAB" exec "$1" $PSQL "$2"
-}
 # The state of the data directory as seen in node1: names, sizes, times of
 # its top-level files and of global/pg_control, and the configs' checksums.
 data_fingerprint() {
@@ -97,7 +91,7 @@ check "text output ends with the totals" \
 
 echo "# -- restart_after_crash = on"
 check "ALTER SYSTEM SET restart_after_crash = on" \
-    psql_on node1 "ALTER SYSTEM SET restart_after_crash = on"
+    local_sql node1 "ALTER SYSTEM SET restart_after_crash = on"
 validate_json node1 "$v"; rc=$?
 is "$rc" 1 "validate with restart_after_crash = on: exit 1"
 f=$(jq -c '[.nodes[] | select(.node == "node1") | .findings[] |
@@ -108,14 +102,14 @@ check "with a fix that sets it off" \
     fq "$f" '.fix | contains("restart_after_crash = off")'
 is "$(jq -r .errors "$v")" 1 "one error"
 check "ALTER SYSTEM RESET restart_after_crash" \
-    psql_on node1 "ALTER SYSTEM RESET restart_after_crash"
+    local_sql node1 "ALTER SYSTEM RESET restart_after_crash"
 validate_json node1 "$v"; rc=$?
 is "$rc" 0 "reset: validate exit 0"
 
 echo "# -- log_directory only on node1"
 "$LAB" exec node1 sh -c "mkdir -p $LOGDIR && chown postgres:postgres $LOGDIR"
 check "ALTER SYSTEM SET log_directory = '$LOGDIR'" \
-    psql_on node1 "ALTER SYSTEM SET log_directory = '$LOGDIR'"
+    local_sql node1 "ALTER SYSTEM SET log_directory = '$LOGDIR'"
 validate_json node1 "$v"; rc=$?
 is "$rc" 1 "validate with log_directory missing on node2: exit 1"
 f=$(jq -c '[.nodes[] | select(.node == "node2") | .findings[] |

@@ -18,26 +18,6 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-PG_BIN=/usr/lib/postgresql/15/bin
-
-pgctl() {	# pgctl NODE ARGS...: pg_ctl on db1's data, as the operator would
-	local node=$1
-	shift
-	"$LAB" exec "$node" runuser -u postgres -- \
-	    "$PG_BIN/pg_ctl" -D "$LAB_DATA" "$@"
-}
-
-# pgha NODE ARGS...: a pgha command as the operator types it; its output
-# is shown as TAP comments.
-pgha() {
-	local node=$1 rc
-	shift
-	pgha_on "$node" "$@" 2>&1 | sed 's/^/#   /'
-	rc=${PIPESTATUS[0]}
-	return "$rc"
-}
-
-
 writer_errs_at_least() { (( $(grep -c ' err ' "$WRITER_LOG") >= $1 )); }
 
 db1_text_line() {	# the db1 line of `pgha status` (text) on NODE

@@ -19,16 +19,6 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-# pgha NODE ARGS...: a pgha command as the operator types it; its output
-# is shown as TAP comments.
-pgha() {
-	local node=$1 rc
-	shift
-	pgha_on "$node" "$@" 2>&1 | sed 's/^/#   /'
-	rc=${PIPESTATUS[0]}
-	return "$rc"
-}
-
 node_gone() {	# node_gone ASKER NODE: NODE's pghad no longer seen by ASKER
 	local s
 	s=$(node_state "$1" "$2")

@@ -6,12 +6,8 @@ set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
 
-PGCTL="runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D $LAB_DATA"
-pg_ctl_on() {	# pg_ctl_on NODE ARGS...
-	local node=$1
-	shift
-	# shellcheck disable=SC2086
-	"$LAB" exec "$node" $PGCTL "$@" >>"$OUT_DIR/unmanage.pgctl" 2>&1
+pg_ctl_on() {	# pg_ctl_on NODE ARGS...: pgctl, its output kept aside
+	pgctl "$@" >>"$OUT_DIR/unmanage.pgctl" 2>&1
 }
 unmanaged_on_node1() {	# what status shows while db1 is unmanaged
 	pgha_on node1 status --json 2>/dev/null | jq -e '.groups[] |

@@ -205,14 +205,5 @@ run_loop(const char *situation, const char *host, const char *stopfile)
 int
 main(int argc, char **argv)
 {
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	if (argc == 4 && strcmp(argv[1], "inflight") == 0)
-		return run_inflight(argv[2], argv[3]);
-	if (argc == 4 && strcmp(argv[1], "connect") == 0)
-		return run_connect(argv[2], argv[3]);
-	if (argc == 5 && strcmp(argv[1], "loop") == 0)
-		return run_loop(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: probe inflight|connect SITUATION HOST\n"
-	    "       probe loop SITUATION HOST STOPFILE\n");
-	return 2;
+	return probe_main(argc, argv);
 }
