@@ -95,7 +95,7 @@ const struct conf_key conf_keys[] = {
 	    RES(monitor_interval_ms), NULL, { "5s", "2s", "500ms" }, 100,
 	    DUR_MAX_MS, "time between two monitor operations" },
 	{ "monitor_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(monitor_timeout_ms), NULL, { "10s", "5s", "5s" }, 1000,
+	    RES(monitor_timeout_ms), NULL, { "10s", "5s", "2s" }, 1000,
 	    DUR_MAX_MS, "time a monitor operation may take" },
 	{ "start_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
 	    RES(start_timeout_ms), NULL, { "60s", "10s", "120s" }, 1000,

@@ -594,8 +594,8 @@ next_stop(const struct cstate *cs, const struct conf_group *g,
 		const struct res_rt *x = &me->res[g->res[i]->index];
 
 		if (!pick[i] || x->state == RS_OFFLINE ||
-		    x->state == RS_STOP_FAILED)
-			continue;
+		    x->state == RS_STOP_FAILED || x->state == RS_STOPPING)
+			continue;	/* (a stop already runs on it) */
 		if ((x->flags & RF_BY_HAND) && !hand_too)
 			continue;
 		if (!dependents_offline(cs, g, g->res[i]))

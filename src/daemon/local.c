@@ -7,6 +7,9 @@
  * no record of ours is in flight, so that every step is taken on the same
  * facts the rest of the cluster sees.
  */
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,10 @@ struct lres {
 	bool			 cancelling;	/* op killed, not yet reaped */
 	bool			 reprobe_due;
 	uint64_t		 trans_since;	/* monitor said "transitional" */
+	int			 watch_fd;	/* pidfd of watch_pid, or -1 */
+	pid_t			 watch_pid;	/* the agent's "watch_pid=" */
+	bool			 recheck;	/* it exited: monitor at once */
+	bool			 stop_failed;	/* the stop is a failure's */
 };
 
 struct op_ctx {
@@ -61,6 +68,7 @@ static uint32_t			 admin;		/* NF_STOPPED|NF_PAUSED|NF_DRAIN */
 static char			*admin_path;
 
 static void	run(void *);
+static void	watch_drop(int);
 
 /*
  * An operator's stop or pause of this node outlives pghad and reboots: it
@@ -121,6 +129,98 @@ admin_save(void)
 	free(tmp);
 }
 
+/*
+ * Death watch.  An agent whose resource lives as long as one process (the
+ * postmaster) names it on its stdout after a start or a good monitor:
+ * "watch_pid=N".  pghad holds a pidfd of it, which becomes readable the
+ * moment the process exits, and then monitors at once instead of at the
+ * next interval: a crashed server is noticed in milliseconds, not in up
+ * to monitor_interval.  The monitor still decides what happened.
+ */
+static pid_t
+watch_pid_of(const char *out)
+{
+	const char	*p;
+	long		 v;
+	char		*end;
+
+	for (p = out; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, "watch_pid=", 10) != 0)
+			continue;
+		errno = 0;
+		v = strtol(p + 10, &end, 10);
+		if (errno == 0 && v > 1 && v < (1L << 22) &&
+		    (*end == '\n' || *end == '\0'))
+			return (pid_t)v;
+	}
+	return 0;
+}
+
+static void
+watch_drop(int r)
+{
+	struct lres	*l = &lr[r];
+
+	if (l->watch_fd >= 0) {
+		loop_del_fd(l->watch_fd);
+		close(l->watch_fd);
+	}
+	l->watch_fd = -1;
+	l->watch_pid = 0;
+}
+
+/* Monitor r as soon as nothing else runs on it. */
+static void
+recheck_now(int r)
+{
+	struct lres	*l = &lr[r];
+
+	l->recheck = true;
+	loop_timer_cancel(l->mon_timer);
+	l->mon_timer = NULL;
+	l->mon_due = true;
+	local_kick();
+}
+
+static void
+watch_cb(int fd, uint32_t events, void *arg)
+{
+	struct op_ctx	*c = arg;
+
+	log_notice("%s: process %d exited: monitoring now",
+	    conf->resources[c->res].name, (int)lr[c->res].watch_pid);
+	watch_drop(c->res);
+	recheck_now(c->res);
+}
+
+static void
+watch_set(int r, const struct agent_result *res)
+{
+	struct lres	*l = &lr[r];
+	pid_t		 pid = watch_pid_of(res->out);
+	int		 fd;
+
+	if (pid == 0 || (pid == l->watch_pid && l->watch_fd >= 0))
+		return;
+	watch_drop(r);
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
+		if (errno == ESRCH)	/* gone already */
+			recheck_now(r);
+		else
+			log_warn("%s: cannot watch process %d",
+			    conf->resources[r].name, (int)pid);
+		return;
+	}
+	if (loop_add_fd(fd, EPOLLIN, watch_cb, &ctx[r]) == -1) {
+		close(fd);
+		return;
+	}
+	l->watch_fd = fd;
+	l->watch_pid = pid;
+}
+
 void
 local_init(struct cstate *c, const char *path)
 {
@@ -131,8 +231,10 @@ local_init(struct cstate *c, const char *path)
 	agent_path = path;
 	lr = xcalloc((size_t)conf->nresources, sizeof(*lr));
 	ctx = xcalloc((size_t)conf->nresources, sizeof(*ctx));
-	for (i = 0; i < conf->nresources; i++)
+	for (i = 0; i < conf->nresources; i++) {
 		ctx[i].res = i;
+		lr[i].watch_fd = -1;
+	}
 	admin_path = xasprintf("%s/node-admin", conf->state_dir);
 	admin_load();
 }
@@ -144,8 +246,10 @@ local_free(void)
 
 	if (lr == NULL)
 		return;
-	for (i = 0; i < conf->nresources; i++)
+	for (i = 0; i < conf->nresources; i++) {
 		loop_timer_cancel(lr[i].mon_timer);
+		watch_drop(i);
+	}
 	loop_timer_cancel(kick_timer);
 	free(lr);
 	free(ctx);
@@ -189,6 +293,10 @@ set_state(int r, int st, const char *cause, bool failure)
 
 	x->state = (uint8_t)st;
 	x->changed_ms = wall_ms();
+	if (st != RS_ONLINE) {
+		watch_drop(r);
+		lr[r].recheck = false;
+	}
 	snprintf(x->cause, sizeof(x->cause), "%s", cause);
 	if (failure) {
 		x->fail_seq++;
@@ -217,7 +325,7 @@ static void
 mon_schedule(int r)
 {
 	loop_timer_cancel(lr[r].mon_timer);
-	lr[r].mon_due = false;
+	lr[r].mon_due = lr[r].recheck;	/* died while a monitor ran */
 	lr[r].mon_timer = loop_timer_add(
 	    conf->resources[r].monitor_interval_ms, mon_cb, &ctx[r]);
 }
@@ -261,8 +369,10 @@ probe_result(int r, enum op_kind kind, const struct agent_result *res)
 			describe(res, "probe failed:", cause, sizeof(cause));
 			set_state(r, RS_FAILED, cause, false);
 		}
-		if (l->mine.state == RS_ONLINE)
+		if (l->mine.state == RS_ONLINE) {
 			mon_schedule(r);
+			watch_set(r, res);
+		}
 		publish();
 	} else if (up && l->mine.state == RS_OFFLINE) {
 		l->mine.flags |= RF_BY_HAND;
@@ -321,8 +431,10 @@ op_done(const struct agent_result *res, void *arg)
 			describe(res, "probe failed:", cause, sizeof(cause));
 			set_state(c->res, RS_FAILED, cause, false);
 		}
-		if (lr[c->res].mine.state == RS_ONLINE)
+		if (lr[c->res].mine.state == RS_ONLINE) {
 			mon_schedule(c->res);
+			watch_set(c->res, res);
+		}
 		log_notice("probe %s: %s", r->name,
 		    rstate_name(lr[c->res].mine.state));
 		if (--probes_left == 0 && probe_done)
@@ -334,6 +446,7 @@ op_done(const struct agent_result *res, void *arg)
 			    "%llu ms", (unsigned long long)res->duration_ms);
 			set_state(c->res, RS_ONLINE, cause, false);
 			mon_schedule(c->res);
+			watch_set(c->res, res);
 		} else {
 			describe(res, "start failed:", cause, sizeof(cause));
 			set_state(c->res, RS_FAILED, cause, true);
@@ -353,6 +466,7 @@ op_done(const struct agent_result *res, void *arg)
 		if (ok) {
 			l->trans_since = 0;
 			mon_schedule(c->res);
+			watch_set(c->res, res);
 			local_kick();
 			return;
 		}
@@ -398,14 +512,23 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 		    conf->resources[r].name, action);
 		return false;
 	}
-	/* Without quorum another node may soon take over: stop at once. */
-	if (kind == OK_STOP && !cs->quorate)
+	/*
+	 * Without quorum another node may soon take over: stop at once.  A
+	 * failed resource too: it did not answer, so no checkpoint, no fast
+	 * shutdown waiting on it, and its crash recovery is the next start's.
+	 */
+	if (kind == OK_STOP && (!cs->quorate || l->stop_failed))
 		extra = "PGHA_STOP_MODE=immediate";
 	/* Clients of the address's last owner: make them fail at once. */
 	if (kind == OK_START && conf->resources[r].type == RT_ADDRESS)
 		extra = tickle = conntrack_env(&conf->resources[r]);
-	l->op = agent_run(&conf->resources[r], agent_path, action, timeout,
-	    extra, op_done, &ctx[r]);
+	/* Its stdout may name the process to watch (watch_pid=). */
+	if (conf->resources[r].type == RT_POSTGRESQL && kind != OK_STOP)
+		l->op = agent_run_capture(&conf->resources[r], agent_path,
+		    action, timeout, extra, op_done, &ctx[r]);
+	else
+		l->op = agent_run(&conf->resources[r], agent_path, action,
+		    timeout, extra, op_done, &ctx[r]);
 	free(tickle);
 	if (l->op == NULL)
 		return false;
@@ -452,6 +575,30 @@ group_busy(const struct conf_group *g)
 			return g->res[i]->index;
 	}
 	return -1;
+}
+
+/*
+ * Can a start (or stop) of r run next to what already runs in g?  Only
+ * next to starts (stops) alone: the decider picked r because what it
+ * requires is online (what requires it is offline), so they are
+ * independent of each other.
+ */
+static bool
+joins_running(const struct conf_group *g, int r, enum op_kind kind)
+{
+	int	i;
+
+	if (lr[r].op != NULL || lr[r].cancelling)
+		return false;
+	for (i = 0; i < g->nres; i++) {
+		const struct lres	*l = &lr[g->res[i]->index];
+
+		if (l->cancelling || l->reprobe_due ||
+		    (l->op != NULL && l->kind != kind &&
+		    l->kind != OK_MONITOR && l->kind != OK_HANDPROBE))
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -528,16 +675,22 @@ step_group(int gi)
 	if (settle_found(g))
 		return;		/* again once our record is delivered */
 	decide_local_next(cs, gi, &st);
+	if (busy >= 0 && st.op != LOP_NONE && joins_running(g, st.res,
+	    st.op == LOP_START ? OK_START : OK_STOP))
+		busy = -1;	/* independent: in parallel */
 	if (busy >= 0) {
 		/*
 		 * A stop overtakes a start: the start is killed, and once it
 		 * is reaped the resource (still "starting") is stopped.
 		 */
-		if (st.op == LOP_STOP && lr[busy].kind == OK_START &&
-		    !lr[busy].cancelling) {
+		for (int i = 0; st.op == LOP_STOP && i < g->nres; i++) {
+			struct lres *l = &lr[g->res[i]->index];
+
+			if (l->kind != OK_START || l->cancelling)
+				continue;
 			log_notice("cancelling the start of %s: %s",
-			    conf->resources[busy].name, st.why);
-			cancel_op(&lr[busy]);
+			    g->res[i]->name, st.why);
+			cancel_op(l);
 		}
 		return;
 	}
@@ -556,6 +709,8 @@ step_group(int gi)
 			    true);
 	} else {
 		log_notice("stopping %s: %s", r->name, st.why);
+		lr[st.res].stop_failed = lr[st.res].mine.state == RS_FAILED ||
+		    lr[st.res].mine.state == RS_STOP_FAILED;
 		set_state(st.res, RS_STOPPING, st.why, false);
 		if (!launch(st.res, OK_STOP, "stop", r->stop_timeout_ms))
 			set_state(st.res, RS_STOP_FAILED,
@@ -614,8 +769,10 @@ monitor_one(const struct conf_group *g, int i)
 	if (!l->mon_due)
 		return;
 	l->mon_due = false;
-	if (l->mine.state == RS_ONLINE && !(l->mine.flags & RF_BY_HAND))
+	if (l->mine.state == RS_ONLINE && !(l->mine.flags & RF_BY_HAND)) {
+		l->recheck = false;
 		launch(r, OK_MONITOR, "monitor", t);
+	}
 }
 
 static void

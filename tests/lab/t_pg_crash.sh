@@ -19,6 +19,11 @@ pgha_on node2 events --group db1 >"$OUT_DIR/pgkill.events" 2>&1
 check "events: db1-pg failed on node1 with the monitor's words" \
     grep -Eq "node1 +resource db1-pg +online -> failed +monitor failed" \
     "$OUT_DIR/pgkill.events"
+# The postmaster's exit is seen at once (pidfd), not at the next monitor.
+pm=$(grep -oE 'pid [0-9]+ in the node' "$OUT_DIR/pgkill.lab" | grep -oE '[0-9]+')
+check "pghad on node1 saw process $pm exit and monitored at once" \
+    grep -q "db1-pg: process $pm exited: monitoring now" \
+    "$LAB_DIR/node1/pghad.log"
 is "$(status_q node2 '.groups[0].resources[] | select(.name == "db1-pg") | .failcount.node1')" \
     1 "failcount of db1-pg on node1 is 1"
 assert_client_and_invariants pgkill

@@ -144,7 +144,7 @@ PG_ENV=(OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$PGDATA"
     OCF_RESKEY_logfile="$PGLOG")
 
 # agent TYPE ACTION [TIMEOUT_MS]: run it as pghad would (fixed environment,
-# stderr read through a pipe to EOF); sets RC, MS and ERR.
+# stderr read through a pipe to EOF); sets RC, MS, ERR and OUT (stdout).
 agent() {
 	local t0 envv
 	case $1 in
@@ -155,8 +155,9 @@ agent() {
 	t0=$(ms)
 	ERR=$(in_node env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	    PGHA_TIMEOUT_MS="${3:-20000}" "${envv[@]}" \
-	    "$AGENT" "$1" "$2" 2>&1 >/dev/null)
+	    "$AGENT" "$1" "$2" 2>&1 >"$DIR/agent.stdout")
 	RC=$?
+	OUT=$(cat "$DIR/agent.stdout")
 	MS=$(($(ms) - t0))
 	echo "# $1 $2: rc=$RC ${MS}ms${ERR:+: $(echo "$ERR" | tail -1)}"
 	TIMES="$TIMES$1 $2 rc=$RC ${MS}ms
@@ -294,7 +295,11 @@ test_postgresql() {
 	check "restart_after_crash is off despite postgresql.conf" \
 	    [ "$(psql_q 'SHOW restart_after_crash')" = off ]
 	expect 0 postgresql monitor
+	check "monitor names the postmaster to watch (watch_pid=)" \
+	    [ "$OUT" = "watch_pid=$(in_node head -1 "$PGDATA/postmaster.pid")" ]
 	expect 0 postgresql start
+	check "start (already running) names the postmaster too" \
+	    [ "$OUT" = "watch_pid=$(in_node head -1 "$PGDATA/postmaster.pid")" ]
 
 	# a client inside a statement while the server stops
 	psql -X -v VERBOSITY=verbose -h "$SOCK" -p $PORT -U postgres \

@@ -9,6 +9,8 @@
  * Log (one line per outcome, nothing else):
  *	<wall ms> ok <id> <monotonic ms>
  *	<wall ms> err <SQLSTATE|CONN> <message on one line>
+ * A connection attempt is given up after -a ms (default 250; 0: libpq's
+ * blocking connect with connect_timeout=2) and retried at the next tick.
  * Ids grow by one per attempt, also for failed ones: after an error the
  * fate of that row is unknown, and the next row must not collide with it.
  *
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,7 @@ struct run {
 	const char	*logpath;
 	const char	*writer;
 	uint32_t	 interval_ms;
+	uint32_t	 attempt_ms;	/* connection attempt deadline, 0: none */
 	uint32_t	 duration_s;	/* 0: until a signal */
 	FILE		*log;
 	PGconn		*conn;
@@ -141,16 +145,42 @@ notice_receiver(void *arg, const PGresult *res)
 		snprintf(pending_code, sizeof(pending_code), "%s", state);
 }
 
-/* connect_timeout=2 unless the caller's conninfo says otherwise. */
+/*
+ * connect_timeout=2 unless the caller's conninfo says otherwise.  With
+ * attempt_ms, a connection attempt that has not completed in that time is
+ * given up and the next one starts at the next tick: a SYN sent to the
+ * dead owner of the access point would otherwise wait for the kernel's
+ * retransmission (1 s, then 2 s, ...) after the address has moved.
+ */
 static PGconn *
-connect_db(const char *conninfo)
+connect_db(const char *conninfo, uint32_t attempt_ms)
 {
-	const char	*keys[] = { "connect_timeout", "dbname", NULL };
-	const char	*vals[] = { "2", conninfo, NULL };
-	PGconn		*conn;
+	const char		*keys[] = { "connect_timeout", "dbname", NULL };
+	const char		*vals[] = { "2", conninfo, NULL };
+	PGconn			*conn;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	uint64_t		 until = now_ms() + attempt_ms;
+	struct pollfd		 pfd;
 
 	pending_code[0] = '\0';
-	conn = PQconnectdbParams(keys, vals, 1);
+	if (attempt_ms == 0)
+		conn = PQconnectdbParams(keys, vals, 1);
+	else if ((conn = PQconnectStartParams(keys, vals, 1)) != NULL &&
+	    PQstatus(conn) != CONNECTION_BAD) {
+		while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+			uint64_t now = now_ms();
+
+			pfd.fd = PQsocket(conn);
+			pfd.events = st == PGRES_POLLING_READING ? POLLIN :
+			    POLLOUT;
+			if (now >= until || poll(&pfd, 1,
+			    (int)(until - now)) == 0) {
+				PQfinish(conn);
+				return NULL;	/* gave up this attempt */
+			}
+			st = PQconnectPoll(conn);
+		}
+	}
 	if (conn != NULL) {
 		PQsetNoticeReceiver(conn, notice_receiver, NULL);
 		PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
@@ -271,7 +301,15 @@ attempt(struct run *r, int64_t *next_id)
 	char		 idbuf[32], code[CODE_LEN], *qt, *sql;
 
 	if (r->conn == NULL) {
-		r->conn = connect_db(r->conninfo);
+		r->conn = connect_db(r->conninfo, r->attempt_ms);
+		if (r->conn == NULL) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "connection attempt given "
+			    "up after %u ms", r->attempt_ms);
+			log_err(r, "CONN", msg);
+			return;
+		}
 		if (PQstatus(r->conn) != CONNECTION_OK) {
 			log_err(r, "CONN", PQerrorMessage(r->conn));
 			drop_conn(r);
@@ -406,7 +444,7 @@ read_ids(struct run *r, int64_t **ids, size_t *nids)
 	int		 i;
 
 	for (;;) {
-		conn = connect_db(r->conninfo);
+		conn = connect_db(r->conninfo, 0);
 		if (PQstatus(conn) == CONNECTION_OK &&
 		    (qt = quoted_table(conn, r->table)) != NULL) {
 			sql = xasprintf("SELECT id FROM %s", qt);
@@ -521,6 +559,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: pgha-writer -c CONNINFO [-i INTERVAL_MS] "
+	    "[-a ATTEMPT_MS] "
 	    "[-d DURATION_S] [-o LOG] [-t TABLE] [-w NAME]\n"
 	    "       pgha-writer --verify -c CONNINFO -o LOG [-t TABLE]\n");
 	exit(2);
@@ -548,9 +587,10 @@ parse_args(int argc, char *argv[], struct run *r)
 	};
 	int	c, verify = 0;
 
-	while ((c = getopt_long(argc, argv, "c:i:d:o:t:w:", longopts,
+	while ((c = getopt_long(argc, argv, "a:c:i:d:o:t:w:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'a': r->attempt_ms = num_arg(optarg, 0, 60000); break;
 		case 'c': r->conninfo = optarg; break;
 		case 'i': r->interval_ms = num_arg(optarg, 1, 60000); break;
 		case 'd': r->duration_s = num_arg(optarg, 0, 86400 * 7); break;
@@ -576,6 +616,7 @@ main(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	r.interval_ms = 10;
+	r.attempt_ms = 250;
 	r.table = "pgha_writer";
 	if (parse_args(argc, argv, &r)) {
 		int rc;

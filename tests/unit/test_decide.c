@@ -334,6 +334,66 @@ test_local(void)
 	conf_free(c);
 }
 
+/*
+ * An address that does not require the disk: both start as soon as the
+ * group runs here (the executor runs them side by side), the server after
+ * both; after the server both stop, and one already stopping is not
+ * picked again.
+ */
+static void
+test_independent(void)
+{
+	const char		*cf =
+	    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
+	    "[group db1]\npreferred_owners = node1 node2\n"
+	    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
+	    "mountpoint = /srv/db1\nfstype = ext4\n"
+	    "[resource ip]\ngroup = db1\ntype = address\n"
+	    "address = 198.18.0.100/24\n"
+	    "[resource pg]\ngroup = db1\ntype = postgresql\n"
+	    "data = /srv/db1/data\nrequires = d ip\n%s";
+	struct conf		*c = load(cf, "");
+	struct cstate		*cs = fresh(c, 0);
+	struct decision		 d;
+	struct local_step	 st;
+	int			 dk = ridx(c, "d"), ip = ridx(c, "ip");
+	int			 pg = ridx(c, "pg");
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == dk, "start: the disk");
+	cs->nodes[0].res[dk].state = RS_STARTING;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == ip,
+	    "the address while the disk starts (independent)");
+	cs->nodes[0].res[ip].state = RS_STARTING;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "the server waits for both");
+	cs->nodes[0].res[dk].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "... still for the address");
+	cs->nodes[0].res[ip].state = RS_ONLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_START && st.res == pg, "then the server");
+	cs->nodes[0].res[pg].state = RS_ONLINE;
+
+	cs->groups[0].target = 2;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == pg, "stop: the server first");
+	cs->nodes[0].res[pg].state = RS_STOPPING;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_NONE, "nothing else while it stops");
+	cs->nodes[0].res[pg].state = RS_OFFLINE;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == ip, "then the address");
+	cs->nodes[0].res[ip].state = RS_STOPPING;
+	decide_local_next(cs, 0, &st);
+	ok(st.op == LOP_STOP && st.res == dk,
+	    "and the disk while the address stops");
+	state_free(cs);
+	conf_free(c);
+}
 
 /* Node n fails its group's resource: the decider sees and places. */
 static void
@@ -605,6 +665,7 @@ main(void)
 	test_blocking();
 	test_fewest();
 	test_local();
+	test_independent();
 	test_threshold();
 	test_planned();
 	test_failback();
