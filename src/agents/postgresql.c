@@ -33,6 +33,7 @@
 #include "util.h"
 
 #define POLL_MS		10
+#define IMMEDIATE_MS	1000	/* an immediate shutdown gets so long */
 #define MAX_PROCS	256
 
 struct pg {
@@ -631,6 +632,29 @@ process_stopped(pid_t pid)
 	return stopped;
 }
 
+/*
+ * Quorum lost (another node may soon own the disk) or the server failed
+ * (it did not answer): no checkpoint, no waiting for clients.  SIGQUIT to
+ * the postmaster and SIGCONT to every process of the server, since a
+ * stopped backend would hold its SIGQUIT until the postmaster's SIGKILL 5 s
+ * later; what is left after a second is killed.
+ */
+static int
+stop_immediate(const struct pg *pg, pid_t pid)
+{
+	struct procs	p;
+	uint64_t	wait = agent_remaining_ms() / 2;
+
+	kill(pid, SIGQUIT);
+	procs_find(pg, &p);
+	for (int i = 0; i < p.n; i++)
+		kill(p.pid[i], SIGCONT);
+	(void)wait_gone(pg, pid, now_ms() + (wait < IMMEDIATE_MS ? wait :
+	    IMMEDIATE_MS));
+	return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
+	    OCF_SUCCESS : OCF_ERR_GENERIC;
+}
+
 static int
 pg_stop(const struct pg *pg)
 {
@@ -646,24 +670,13 @@ pg_stop(const struct pg *pg)
 		    OCF_SUCCESS : OCF_ERR_GENERIC;
 	}
 	mode = getenv("PGHA_STOP_MODE");
-	if (mode && strcmp(mode, "immediate") == 0) {
-		/* Quorum lost: another node may soon own the disk.  No
-		 * checkpoint, no waiting for clients: stop writing now. */
-		kill(pid, SIGQUIT);
-		kill(pid, SIGCONT);
-		(void)wait_gone(pg, pid, now_ms() + agent_remaining_ms() / 2);
-		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
-		    OCF_SUCCESS : OCF_ERR_GENERIC;
-	}
+	if (mode && strcmp(mode, "immediate") == 0)
+		return stop_immediate(pg, pid);
 	/* A stopped (SIGSTOP) postmaster would sit on every signal. */
 	if (process_stopped(pid)) {
 		agent_err("postgres (pid %d) is stopped (SIGSTOP): "
 		    "immediate shutdown", (int)pid);
-		kill(pid, SIGQUIT);
-		kill(pid, SIGCONT);
-		(void)wait_gone(pg, pid, now_ms() + agent_remaining_ms() / 2);
-		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
-		    OCF_SUCCESS : OCF_ERR_GENERIC;
+		return stop_immediate(pg, pid);
 	}
 	checkpoint(pg, agent_remaining_ms() * 2 / 5);
 	/* Of what is left: half for a fast shutdown (clients get 57P01),
