@@ -83,7 +83,7 @@ median() {
 		else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-echo "== bringing up the lab (2 nodes, corosync token $(( ${PGHA_LAB_TOKEN:-1000} )) ms)"
+echo "== bringing up the lab (2 nodes, corosync token ${PGHA_LAB_TOKEN:-300} ms)"
 lab_fresh
 wait_online_on node1 node1 60 || { echo "db1 did not come online"; exit 1; }
 writer_start figures
@@ -93,7 +93,7 @@ for (( run = 1; run <= RUNS; run++ )); do
 	echo "== run $run of $RUNS"
 	a=$(owner node1); b=$(other "$a")
 	t=$(lab_ms)
-	"$LAB" crash "$a" >/dev/null 2>&1
+	"$LAB" crash "$a" --hard >/dev/null 2>&1
 	wait_settled "$b" || { echo "failover after power loss did not complete"; exit 1; }
 	report "power-loss" "$t" "$b"
 	"$LAB" restore "$a" >/dev/null 2>&1
