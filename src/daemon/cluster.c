@@ -1680,6 +1680,9 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    objname("node", conf->nodes[n].name),
 			    "offline", "joining", "its pghad joined");
 	}
+	/* A joiner has none of our client lists: they go out again. */
+	if (njoin > 0)
+		conntrack_resend();
 	/* Members we joined alongside: known from the member list only. */
 	for (i = 0; i < nmem; i++) {
 		int n = state_node_idx(cs, mem[i].nodeid);

@@ -159,6 +159,21 @@ conntrack_free(void)
 }
 
 void
+conntrack_resend(void)
+{
+	int	r;
+
+	if (sent == NULL)
+		return;
+	for (r = 0; r < conf->nresources; r++) {
+		free(sent[r]);
+		sent[r] = NULL;
+	}
+	loop_timer_cancel(timer);
+	timer = loop_timer_add(0, tick, NULL);
+}
+
+void
 conntrack_deliver(uint32_t from, const struct msg *m)
 {
 	const struct conf_resource	*r;

@@ -13,6 +13,8 @@ void	conntrack_init(struct cstate *);
 void	conntrack_free(void);
 /* MSG_CONNS from node `from`. */
 void	conntrack_deliver(uint32_t from, const struct msg *);
+/* A node joined: send our lists again at once, changed or not. */
+void	conntrack_resend(void);
 /* "PGHA_TICKLE=..." for the start of address r, or NULL (caller frees). */
 char	*conntrack_env(const struct conf_resource *r);
 /* Client connections last reported for address r. */

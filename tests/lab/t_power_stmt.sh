@@ -66,4 +66,24 @@ check "the retry succeeds on node2" \
     "${PSQL[@]}" "$ACCESS_CONNINFO" -c "SELECT 1"
 "$LAB" restore node1 >"$OUT_DIR/power_stmt.restore" 2>&1
 check "node1 rejoins" wait_until 60 node_is node1 node1 online
+
+# A node that joins gets the owner's client list at once, not only when
+# the list next changes: otherwise node1 could not reset node2's clients.
+"${PSQL[@]}" "$ACCESS_CONNINFO" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+client_pid=$!
+node2_has_client() {
+	[[ $(status_q node2 '.groups[0].resources[] |
+	    select(.name == "db1-ip") | .clients') -ge 1 ]]
+}
+node1_knows_client() {
+	[[ $(status_q node1 '.groups[0].resources[] |
+	    select(.name == "db1-ip") | .clients') -ge 1 ]]
+}
+check "node2 lists the new client" wait_until 10 node2_has_client
+"$LAB" kill-pghad node1 >/dev/null 2>&1
+"$LAB" start-pghad node1 >/dev/null 2>&1
+check "node1's restarted pghad knows node2's client (status on node1)" \
+    wait_until 10 node1_knows_client
+kill "$client_pid" 2>/dev/null
+wait "$client_pid" 2>/dev/null
 done_testing
