@@ -10,6 +10,11 @@
 #include "util.h"
 #include "cli.h"
 
+/* keystore.c: `pgha keystore ...`, local commands parsed there. */
+int	keystore_cmd_index(int, char **);
+int	keystore_main(int, char **, int);
+void	keystore_usage(FILE *);
+
 static int
 do_status(const struct cli_args *a, const struct output *out)
 {
@@ -173,8 +178,10 @@ usage_error(const struct cli_args *a, const char *err)
 		    a->cmd->name);
 	} else if (a->help_prefix != NULL)
 		cmd_help_prefix(stderr, a->help_prefix);
-	else
+	else {
 		cmd_usage(stderr);
+		keystore_usage(stderr);
+	}
 	return EXIT_USAGE;
 }
 
@@ -219,6 +226,8 @@ main(int argc, char *argv[])
 	char		 err[512];
 	int		 rc;
 
+	if ((rc = keystore_cmd_index(argc, argv)) > 0)
+		return keystore_main(argc, argv, rc);
 	if (cmd_parse(argc, argv, getenv(CLI_SOCKET_ENV), (int64_t)wall_ms(),
 	    &a, err, sizeof(err)) == -1)
 		return usage_error(&a, err);
@@ -231,8 +240,10 @@ main(int argc, char *argv[])
 			cmd_help(stdout, a.cmd);
 		else if (a.help_prefix != NULL)
 			cmd_help_prefix(stdout, a.help_prefix);
-		else
+		else {
 			cmd_usage(stdout);
+			keystore_usage(stdout);
+		}
 		return EXIT_OK;
 	}
 	ctl_json_errors = a.json;

@@ -11,9 +11,16 @@
  *
  * db init: only on this node, where the group's disks must be online.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -21,13 +28,15 @@
 #include "check.h"
 #include "cluster.h"
 #include "events.h"
+#include "keystore.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
 
 #define CHECK_WAIT_MS		60000
 #define CHECK_AGENT_MS		30000
-#define EVENTS_WAIT_MS		5000	/* well within pgha's 10 s */
+#define EVENTS_WAIT_MS		5000	/* events, keystore copy: well within
+					   pgha's 10 s */
 
 /* One MSG_CHECK being answered here. */
 struct job {
@@ -279,12 +288,185 @@ send_events(uint32_t from, const struct msg *m)
 }
 
 static void
+answer(uint32_t to, uint32_t seq, char *text)
+{
+	struct msg	r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_CHECKED;
+	r.u.checked.seq = seq;
+	r.u.checked.to = to;
+	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
+	    conf->hash);
+	r.u.checked.text = text;
+	cluster_send_msg(&r);
+	msg_clear(&r);
+}
+
+/*
+ * pgha keystore copy: a keystore path this node's cluster file names
+ * (a disk's keystore, or the default), so that the request cannot write
+ * anywhere else as root.
+ */
+static bool
+keystore_path_ok(const char *path)
+{
+	int	i;
+
+	if (strcmp(path, KS_DEFAULT_PATH) == 0)
+		return true;
+	for (i = 0; i < conf->nresources; i++) {
+		const char *v = conf->resources[i].type == RT_DISK ?
+		    conf_param(&conf->resources[i], "keystore") : NULL;
+
+		if (v != NULL && strcmp(v, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t len)
+{
+	size_t	i;
+
+	if (strlen(s) != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 ||
+		    strchr("0123456789abcdefABCDEF", s[2 * i]) == NULL ||
+		    strchr("0123456789abcdefABCDEF", s[2 * i + 1]) == NULL)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* Write buf to path: temporary file, fsync, rename, fsync the directory. */
+static int
+write_atomic(const char *path, const unsigned char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	char	tmp[PATH_MAX], dir[PATH_MAX];
+	int	fd, dfd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	if (snprintf(tmp, sizeof(tmp), "%s.copy-XXXXXX", path) >=
+	    (int)sizeof(tmp) || (fd = mkstemp(tmp)) == -1) {
+		snprintf(err, errlen, "cannot write in %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0600) == -1 || write(fd, buf, len) != (ssize_t)len ||
+	    fsync(fd) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/*
+ * The keystore file sent by `pgha keystore copy`, for this node: written
+ * in place unless this node has a keystore with another master key (then
+ * only with force).  One JSON line says what happened.
+ */
+static void
+keystore_receive(uint32_t from, const struct msg *m)
+{
+	const char		*me = conf->nodes[cs->local].name;
+	const char		*path = m->u.check.paths;
+	unsigned char		 buf[KS_FILE_LEN];
+	struct ks_header	 h, old = { 0 };
+	struct json_object	*o = json_object_new_object();
+	char			 err[512] = "", e2[512];
+	bool			 target, existed = false;
+
+	target = m->u.check.node[0] ? strcmp(m->u.check.node, me) == 0 :
+	    from != conf->nodes[cs->local].nodeid;
+	if (!target)
+		json_object_object_add(o, "skipped",
+		    json_object_new_boolean(1));
+	else if (path == NULL || path[0] != '/' || !keystore_path_ok(path))
+		snprintf(err, sizeof(err), "%s is not a keystore path of %s "
+		    "(a disk's keystore, or %s)", path ? path : "(none)",
+		    conf->path, KS_DEFAULT_PATH);
+	else if (m->u.check.blob == NULL ||
+	    unhex(m->u.check.blob, buf, sizeof(buf)) == -1)
+		snprintf(err, sizeof(err), "the keystore sent is not %d "
+		    "bytes", KS_FILE_LEN);
+	else if (ks_parse("the keystore sent", buf, sizeof(buf), &h, err,
+	    sizeof(err)) == 0 && h.kind != KS_KIND_PASS)
+		snprintf(err, sizeof(err), "the file sent is an automatic-"
+		    "opening file, not a keystore");
+	else if (err[0] == '\0') {
+		if (access(path, F_OK) == 0) {
+			existed = true;
+			if (ks_read_header(path, &old, e2, sizeof(e2)) == -1 &&
+			    !m->u.check.force)
+				snprintf(err, sizeof(err), "%s (--force "
+				    "replaces it)", e2);
+			else if (strcmp(old.fpr, h.fpr) != 0 &&
+			    !m->u.check.force)
+				snprintf(err, sizeof(err), "%s holds another "
+				    "master key (fingerprint %.16s...): "
+				    "--force replaces it", path, old.fpr);
+		}
+		if (err[0] == '\0' && write_atomic(path, buf, sizeof(buf),
+		    err, sizeof(err)) == 0) {
+			json_object_object_add(o, "copied",
+			    json_object_new_boolean(1));
+			json_object_object_add(o, "replaced",
+			    json_object_new_boolean(existed));
+			json_object_object_add(o, "fingerprint",
+			    json_object_new_string(h.fpr));
+			json_object_object_add(o, "auto_open",
+			    json_object_new_boolean(ks_auto_enabled(path)));
+			log_notice("keystore %s written (fingerprint %s), sent "
+			    "by node %u", path, h.fpr, from);
+		}
+	}
+	if (json_object_object_get(o, "copied") == NULL)
+		json_object_object_add(o, "copied",
+		    json_object_new_boolean(0));
+	if (err[0] != '\0') {
+		json_object_object_add(o, "error", json_object_new_string(err));
+		log_warnx("keystore copy from node %u: %s", from, err);
+	}
+	if (path != NULL)
+		json_object_object_add(o, "path", json_object_new_string(path));
+	answer(from, m->u.check.seq, xasprintf("%s\n",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)));
+	json_object_put(o);
+}
+
+static void
 job_start(uint32_t from, const struct msg *m)
 {
 	struct job	*j;
 
 	if (m->u.check.what == CHECK_EVENTS) {
 		send_events(from, m);
+		return;
+	}
+	if (m->u.check.what == CHECK_KEYSTORE) {
+		keystore_receive(from, m);
 		return;
 	}
 	j = xcalloc(1, sizeof(*j));
@@ -504,8 +686,8 @@ ask_all(struct msg *m, enum check_what what, int limit, check_done_cb done,
 	for (n = 0; n < conf->nnodes; n++)
 		if (cs->nodes[n].in_cpg)
 			a->expect |= 1ULL << n;
-	a->timer = loop_timer_add(what == CHECK_EVENTS ? EVENTS_WAIT_MS :
-	    CHECK_WAIT_MS, asked_timeout, a);
+	a->timer = loop_timer_add(what == CHECK_VALIDATE ? CHECK_WAIT_MS :
+	    EVENTS_WAIT_MS, asked_timeout, a);
 	a->next = asked;
 	asked = a;
 	m->type = MSG_CHECK;
@@ -539,6 +721,39 @@ check_validate(const char *group, const char *paths, check_done_cb done,
 	    group ? group : "");
 	m.u.check.paths = xstrdup(paths ? paths : "");
 	ask_all(&m, CHECK_VALIDATE, 0, done, arg);
+	return 0;
+}
+
+int
+check_keystore_copy(const char *node, const char *path, const char *hex,
+    bool force, check_done_cb done, void *arg, char *err, size_t len)
+{
+	const struct conf_node	*cn = NULL;
+	struct msg		 m;
+
+	if (node && *node && (cn = conf_node_by_name(conf, node)) == NULL) {
+		snprintf(err, len, "no node named \"%s\" in %s", node,
+		    conf->path);
+		return -1;
+	}
+	if (cn != NULL && !cs->nodes[cn - conf->nodes].in_cpg) {
+		snprintf(err, len, "%s is not a member now: its pghad must run "
+		    "to receive the keystore", node);
+		return -1;
+	}
+	if (path == NULL || path[0] != '/' || strlen(path) >= WIRE_MAX_STR ||
+	    !printable(path) || hex == NULL ||
+	    strlen(hex) != 2 * KS_FILE_LEN) {
+		snprintf(err, len, "bad keystore copy request");
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	snprintf(m.u.check.node, sizeof(m.u.check.node), "%s",
+	    node ? node : "");
+	m.u.check.paths = xstrdup(path);
+	m.u.check.blob = xstrdup(hex);
+	m.u.check.force = force;
+	ask_all(&m, CHECK_KEYSTORE, 0, done, arg);
 	return 0;
 }
 

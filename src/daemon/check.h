@@ -41,6 +41,17 @@ int	check_events(const char *group, const char *node, uint64_t since,
  */
 int	check_db_init(const char *group, check_done_cb done, void *arg,
 	    const char **code, char *err, size_t len);
+/*
+ * pgha keystore copy: node (NULL or "": every other member) writes the
+ * keystore file (hex of its KS_FILE_LEN bytes) at path, which its cluster
+ * file must name; another master key there is replaced only with force.
+ * done() gets {"ok": true, "nodes": [{"node", "config_hash", "findings":
+ * [{"copied", "skipped"|"error"|"fingerprint", "auto_open", "path"}]}],
+ * "not_checked": [...]}.  -1 and err if the request is bad.
+ */
+int	check_keystore_copy(const char *node, const char *path,
+	    const char *hex, bool force, check_done_cb done, void *arg,
+	    char *err, size_t len);
 /* The requester went away: never call its done(). */
 void	check_forget(void *arg);
 

@@ -398,6 +398,33 @@ do_check(struct conn *c, struct json_object *req, bool init)
 	c->closing = false;
 }
 
+/* pgha keystore copy: root only (it writes a root-only file elsewhere). */
+static void
+do_keystore_copy(struct conn *c, struct json_object *req)
+{
+	const char	*node = jget_str(req, "node");
+	const char	*path = jget_str(req, "path");
+	const char	*hex = jget_str(req, "keystore");
+	char		 msg[512];
+
+	if (c->cred.uid != 0) {
+		reply_error(c, "permission-denied", "permission denied: only "
+		    "root may copy the keystore");
+		return;
+	}
+	if (check_keystore_copy(node, path, hex, jget_bool(req, "force"),
+	    check_reply, c, msg, sizeof(msg)) == -1) {
+		reply_error(c, strncmp(msg, "no node", 7) == 0 ?
+		    "unknown-node" : strstr(msg, "not a member") ?
+		    "node-down" : "bad-request", "%s", msg);
+		return;
+	}
+	log_notice("control: uid 0 asked keystore copy of %s to %s",
+	    path, node && *node ? node : "every other member");
+	c->waiting = true;
+	c->closing = false;
+}
+
 static void
 handle(struct conn *c, const char *line)
 {
@@ -422,6 +449,8 @@ handle(struct conn *c, const char *line)
 		do_check(c, req, false);
 	else if (strcmp(cmd, "db-init") == 0)
 		do_check(c, req, true);
+	else if (strcmp(cmd, "keystore-copy") == 0)
+		do_keystore_copy(c, req);
 	else {
 		size_t i;
 

@@ -340,6 +340,10 @@ msg_encode(struct wbuf *w, const struct msg *m)
 		wbuf_str(w, m->u.check.node);
 		wbuf_u64(w, m->u.check.since);
 		wbuf_u32(w, m->u.check.limit);
+		if (m->u.check.what == CHECK_KEYSTORE) {
+			wbuf_str(w, m->u.check.blob);
+			wbuf_u8(w, m->u.check.force);
+		}
 		break;
 	case MSG_CONNS:
 		wbuf_str(w, m->u.conns.res);
@@ -515,7 +519,11 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 		rbuf_str(&r, m->u.check.node, sizeof(m->u.check.node));
 		m->u.check.since = rbuf_u64(&r);
 		m->u.check.limit = rbuf_u32(&r);
-		if (m->u.check.what > CHECK_EVENTS)
+		if (m->u.check.what == CHECK_KEYSTORE) {
+			m->u.check.blob = rbuf_strdup(&r, WIRE_MAX_STR);
+			m->u.check.force = rbuf_u8(&r);
+		}
+		if (m->u.check.what > CHECK_KEYSTORE)
 			r.err = true;
 		break;
 	case MSG_CONNS:
@@ -561,6 +569,7 @@ msg_clear(struct msg *m)
 		break;
 	case MSG_CHECK:
 		free(m->u.check.paths);
+		free(m->u.check.blob);
 		break;
 	case MSG_CHECKED:
 		free(m->u.checked.text);

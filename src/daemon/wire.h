@@ -150,6 +150,7 @@ enum req_op {
 enum check_what {
 	CHECK_VALIDATE = 0,	/* pgha-agent postgresql validate */
 	CHECK_EVENTS = 1,	/* its event log, filtered */
+	CHECK_KEYSTORE = 2,	/* pgha keystore copy: write this keystore */
 };
 
 #define REQF_FORCE	0x01
@@ -197,10 +198,14 @@ struct msg {
 			uint32_t	seq;	/* the asker's */
 			uint8_t		what;	/* enum check_what */
 			char		group[WIRE_NAME_LEN];	/* "" = all */
-			char		*paths;	/* "setting=path ..." */
-			char		node[WIRE_NAME_LEN];	/* events */
+			char		*paths;	/* "setting=path ...";
+						   keystore: its path */
+			char		node[WIRE_NAME_LEN];	/* events;
+						   keystore: "" = all */
 			uint64_t	since;	/* events */
 			uint32_t	limit;	/* events */
+			char		*blob;	/* keystore: file, in hex */
+			uint8_t		force;	/* keystore: replace another */
 		} check;
 		struct {
 			char		res[WIRE_NAME_LEN];	/* address */

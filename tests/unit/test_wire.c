@@ -217,6 +217,28 @@ test_check(void)
 	ok(msg_decode(w.data, w.len, &d) < 0, "unknown check kind rejected");
 	msg_clear(&m);
 
+	/* pgha keystore copy: the file (hex) and force ride along. */
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CHECK;
+	m.u.check.seq = 8;
+	m.u.check.what = CHECK_KEYSTORE;
+	snprintf(m.u.check.node, WIRE_NAME_LEN, "node2");
+	m.u.check.paths = xstrdup("/etc/pgha/keystore");
+	m.u.check.blob = xstrdup("50474841");
+	m.u.check.force = 1;
+	msg_encode(&w, &m);
+	write_corpus("check-keystore", &w);
+	ok(msg_decode(w.data, w.len, &d) == 0, "keystore copy decodes");
+	ok(d.u.check.what == CHECK_KEYSTORE && d.u.check.force == 1,
+	    "keystore copy fields");
+	is_str(d.u.check.blob, "50474841", "keystore copy file");
+	is_str(d.u.check.paths, "/etc/pgha/keystore", "keystore copy path");
+	msg_clear(&d);
+	ok(msg_decode(w.data, w.len - 1, &d) < 0,
+	    "keystore copy without its force byte rejected");
+	msg_clear(&d);
+	msg_clear(&m);
+
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_CHECKED;
 	m.u.checked.seq = 7;
