@@ -6,6 +6,10 @@
  * another node mounting the same device would corrupt it.  So stop kills
  * whatever holds the mount (SIGTERM, then SIGKILL) and fails, naming the
  * holders, rather than pretend.
+ *
+ * With encrypt = yes (fscrypt.c) start adds the master key after the
+ * mount and stop removes it before the unmount; a start that fails after
+ * the mount removes the key and unmounts again.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "fscrypt.h"
 #include "util.h"
 
 #define MAX_HOLDERS	64
@@ -35,6 +40,7 @@ struct disk {
 	const char	*fstype;
 	unsigned long	 flags;
 	char		 data[1024];	/* options mount(2) does not know */
+	struct fsc	 enc;
 };
 
 struct mnt {
@@ -128,7 +134,7 @@ disk_load(struct disk *d)
 	}
 	if (parse_options(d, agent_param("options")) == -1)
 		return OCF_ERR_CONFIGURED;
-	return OCF_SUCCESS;
+	return fsc_load(&d->enc);
 }
 
 /* Undo mountinfo's octal escapes (\040 for a blank) in place. */
@@ -250,6 +256,23 @@ mkdir_p(const char *path)
 
 static int	kill_device_users(const struct disk *);
 static int	count_device_users(const struct disk *);
+static int	disk_stop(struct disk *);
+
+/* Mounted: the key and the encrypted dirs, or back to unmounted. */
+static int
+disk_start_enc(struct disk *d)
+{
+	int	r;
+
+	if (!d->enc.on || (r = fsc_start(&d->enc, d->mp, d->device)) ==
+	    OCF_SUCCESS)
+		return OCF_SUCCESS;
+	/* fsc_start removed the key: the reason stays the last line. */
+	d->enc.on = false;
+	if (disk_stop(d) != OCF_SUCCESS)
+		agent_err("... and %s could not be unmounted again", d->mp);
+	return r;
+}
 
 static int
 disk_start(struct disk *d)
@@ -265,7 +288,7 @@ disk_start(struct disk *d)
 		snprintf(d->mp, sizeof(d->mp), "%s", real);
 	if (mount_lookup(d->mp, &m) == 0) {
 		if (mount_is_ours(d, &m))
-			return OCF_SUCCESS;
+			return disk_start_enc(d);
 		agent_err("%s: %s is already mounted there", d->mp, m.source);
 		return OCF_ERR_GENERIC;
 	}
@@ -281,7 +304,7 @@ disk_start(struct disk *d)
 		agent_errno("mount %s on %s", d->device, d->mp);
 		return errno == ENODEV ? OCF_ERR_INSTALLED : OCF_ERR_GENERIC;
 	}
-	return OCF_SUCCESS;
+	return disk_start_enc(d);
 }
 
 struct holders {
@@ -516,6 +539,14 @@ disk_stop(struct disk *d)
 	term_ms = agent_remaining_ms() / 3;
 	term_until = now_ms() + (term_ms > 3000 ? 3000 : term_ms);
 	for (;;) {
+		/*
+		 * The key first: should the unmount leave the file system
+		 * alive (a mount elsewhere), it is ciphertext all the same.
+		 * Files still open keep their inodes' keys until they close;
+		 * each round after the holders are signalled tries again.
+		 */
+		if (d->enc.on)
+			(void)fsc_remove_key(&d->enc, d->mp);
 		if ((r = try_umount(d->mp)) < 0)
 			return OCF_ERR_GENERIC;
 		if (r == 0)
@@ -601,6 +632,8 @@ disk_monitor(struct disk *d)
 		    d->mp);
 		return OCF_ERR_GENERIC;
 	}
+	if (d->enc.on && fsc_monitor(&d->enc, d->mp) != OCF_SUCCESS)
+		return OCF_ERR_GENERIC;
 	return write_test(d->mp);
 }
 

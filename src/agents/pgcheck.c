@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "keystore.h"
 #include "pgcheck.h"
 #include "util.h"
 
@@ -614,6 +615,76 @@ check_user(struct chk *c)
 		finding(c, "error", "user", NULL, "create the user with the "
 		    "same uid and gid as on the other nodes (useradd)",
 		    "user %s does not exist on this node", c->user);
+}
+
+/*
+ * The keystore of one encrypted disk of the group (guide 3.3): on this
+ * node's local disk, readable (its fingerprint is a fact, compared
+ * across nodes by the caller), and opened by automatic opening here.
+ */
+static void
+check_keystore(struct chk *c, const char *ks)
+{
+	struct json_object	*o;
+	struct ks_key		 key;
+	struct stat		 st;
+	char			 fpr[KS_FPR_HEX], err[512], fix[PATH_MAX + 96];
+	int			 i;
+
+	i = mount_by_name(c, ks);
+	if (i < 0 && stat(ks, &st) == 0)
+		for (i = c->nmounts - 1; i >= 0; i--)
+			if (c->mounted[i] && c->mdev[i] == st.st_dev)
+				break;
+	if (i >= 0) {
+		finding(c, "error", "keystore", ks, "keep the keystore on "
+		    "each node's local disk, the same path on every node "
+		    "(not below a mountpoint of the group)", "keystore %s is "
+		    "on the group's shared disk %s: automatic opening is "
+		    "bound to one node, and the disk is not there before "
+		    "the key opens it", ks, c->mnt[i]);
+		return;
+	}
+	if (ks_fingerprint(ks, fpr, err, sizeof(err)) == -1) {
+		snprintf(fix, sizeof(fix), "copy the keystore from a node "
+		    "where pgha validate finds it to %s here", ks);
+		finding(c, "error", "keystore", ks, fix, "%s", err);
+		return;
+	}
+	o = kind_obj("fact");
+	jstr(o, "name", "keystore");
+	jstr(o, "path", ks);
+	jstr(o, "fingerprint", fpr);
+	emit(o);
+	passed("keystore", "keystore %s is on a local disk, master key "
+	    "fingerprint %.16s", ks, fpr);
+	if (ks_auto_open(ks, &key, err, sizeof(err)) == -1) {
+		snprintf(fix, sizeof(fix), "pgha keystore auto-open "
+		    "--keystore %s (on this node)", ks);
+		finding(c, "error", "keystore", ks, fix, "automatic opening "
+		    "of keystore %s does not work on this node, so the "
+		    "encrypted disk cannot come online here: %s", ks, err);
+		return;
+	}
+	ks_key_wipe(&key);
+	passed("keystore", "automatic opening of keystore %s works on this "
+	    "node", ks);
+}
+
+/* PGHA_GROUP_KEYSTORES: the keystores of the group's encrypted disks. */
+static void
+check_keystores(struct chk *c)
+{
+	const char	*env = getenv("PGHA_GROUP_KEYSTORES");
+	char		*buf, *p, *save = NULL;
+
+	if (env == NULL || *env == '\0')
+		return;
+	buf = xstrdup(env);
+	for (p = strtok_r(buf, " \t", &save); p != NULL;
+	    p = strtok_r(NULL, " \t", &save))
+		check_keystore(c, p);
+	free(buf);
 }
 
 static void
@@ -1380,6 +1451,7 @@ pgcheck_validate(void)
 	}
 	check_user(&c);
 	check_binary(&c);
+	check_keystores(&c);
 	check_creatable(&c, "socket_dir", c.socket_dir, true);
 	/* A log on the shared disk is checked where the disk is. */
 	if (c.logfile[0] != '\0' && (c.here ||
@@ -1430,6 +1502,25 @@ init_on_disk(const struct chk *c, const char *key, const char *path)
 	agent_err("parameter %s: %s is not on any of the group's disks "
 	    "(%s); nothing changed", key, path, mounts);
 	return -1;
+}
+
+/* Entries of a directory besides . and ..; -1 if unreadable. */
+static int
+dir_count(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 static int
@@ -1705,11 +1796,13 @@ init_make(const struct chk *c)
 		return OCF_ERR_GENERIC;
 	if (c->backup_dir[0] == '\0')
 		return OCF_SUCCESS;
-	if (stat(c->backup_dir, &st) == 0) {
+	if (stat(c->backup_dir, &st) == 0 && (st.st_uid != 0 ||
+	    !S_ISDIR(st.st_mode) || dir_count(c->backup_dir) != 0)) {
 		printf("backup_dir: %s exists, left as it is\n",
 		    c->backup_dir);
 		return OCF_SUCCESS;
 	}
+	/* Empty and root's: as the disk agent makes an encrypted dir. */
 	return make_dir(c, c->backup_dir, 0700) == 0 ? OCF_SUCCESS :
 	    OCF_ERR_GENERIC;
 }

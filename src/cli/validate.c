@@ -5,7 +5,8 @@
  * postgresql validate, see pgha-agent(8)); paths that postgresql.conf
  * names outside the shared disks, found where the group runs, are then
  * checked on every node in a second round.  What no single node can see
- * is compared here: the cluster file, the server user's uid and gid.
+ * is compared here: the cluster file, the server user's uid and gid, the
+ * master key fingerprint of each encrypted disk's keystore.
  * Text output lists each node's findings with their fix; the exit is 1
  * when there is an error, 0 with warnings only.
  */
@@ -164,6 +165,86 @@ cross_checks(struct json_object *reply, struct json_object *out)
 	}
 }
 
+/*
+ * One keystore path: every node that has it must hold the same master key
+ * (guide 3.3: made on one node, copied to the others).  Nodes without it
+ * reported their own error already.
+ */
+static void
+keystore_cross(struct json_object *reply, const char *path,
+    struct json_object *out)
+{
+	struct json_object	*n, *f;
+	const char		*first = NULL, *fnode = NULL;
+	char			*msg, *diff = xstrdup(""), *t;
+	size_t			 i, j;
+	int			 nodes = 0;
+
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		EACH(out_jarray(n, "findings"), j, f) {
+			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
+			    strcmp(out_jstr(f, "name"), "keystore") != 0 ||
+			    strcmp(out_jstr(f, "path"), path) != 0)
+				continue;
+			nodes++;
+			if (first == NULL) {
+				first = out_jstr(f, "fingerprint");
+				fnode = out_jstr(n, "node");
+			} else if (strcmp(first,
+			    out_jstr(f, "fingerprint")) != 0) {
+				t = xasprintf("%s %s: %.16s;", diff,
+				    out_jstr(n, "node"),
+				    out_jstr(f, "fingerprint"));
+				free(diff);
+				diff = t;
+			}
+			break;	/* one per node (several pg resources) */
+		}
+	}
+	if (*diff) {
+		msg = xasprintf("keystore %s holds different master keys: "
+		    "%s: %.16s;%s", path, fnode, first, diff);
+		t = xasprintf("copy the keystore that opens the disk's data "
+		    "to %s on every node, then run pgha keystore auto-open "
+		    "there", path);
+		json_object_array_add(out, finding("error", "keystore", msg,
+		    t));
+		free(t);
+		free(msg);
+	} else if (first != NULL) {
+		msg = xasprintf("keystore %s has the same master key on the "
+		    "%d node%s that have it (fingerprint %.16s)", path, nodes,
+		    nodes == 1 ? "" : "s", first);
+		json_object_array_add(out, finding("ok", "keystore", msg,
+		    NULL));
+		free(msg);
+	}
+	free(diff);
+}
+
+static void
+keystores_cross(struct json_object *reply, struct json_object *out)
+{
+	struct json_object	*n, *f;
+	char			*seen = xstrdup(""), *t;
+	size_t			 i, j;
+
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		EACH(out_jarray(n, "findings"), j, f) {
+			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
+			    strcmp(out_jstr(f, "name"), "keystore") != 0 ||
+			    has_word(seen, out_jstr(f, "path")))
+				continue;
+			keystore_cross(reply, out_jstr(f, "path"), out);
+			t = xasprintf("%s%s%s", seen, *seen ? " " : "",
+			    out_jstr(f, "path"));
+			free(seen);
+			seen = t;
+		}
+	}
+	free(seen);
+}
+
 static void
 count(struct json_object *arr, int *err, int *warn)
 {
@@ -210,6 +291,7 @@ report(const struct cli_args *a, struct json_object *reply)
 	int			 err = 0, warn = 0;
 
 	cross_checks(reply, cl);
+	keystores_cross(reply, cl);
 	count(cl, &err, &warn);
 	EACH(out_jarray(reply, "nodes"), i, n)
 		count(out_jarray(n, "findings"), &err, &warn);

@@ -105,6 +105,27 @@ group_mounts(const struct conf_group *g)
 	return s;
 }
 
+/* The keystores of the group's encrypted disks, blank-separated. */
+static char *
+group_keystores(const struct conf_group *g)
+{
+	char		*s = xstrdup(""), *t;
+	const char	*enc, *ks;
+	int		 i;
+
+	for (i = 0; i < g->nres; i++) {
+		if (g->res[i]->type != RT_DISK ||
+		    (enc = conf_param(g->res[i], "encrypt")) == NULL ||
+		    strcmp(enc, "yes") != 0 ||
+		    (ks = conf_param(g->res[i], "keystore")) == NULL)
+			continue;
+		t = xasprintf("%s%s%s", s, *s ? " " : "", ks);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 /* All of the group's disks online on this node (and at least one). */
 static bool
 disks_here(const struct conf_group *g, char *why, size_t len)
@@ -214,14 +235,17 @@ job_step(struct job *j)
 {
 	const struct conf_resource	*r;
 	struct msg			 m;
-	char				*env, why[256], *mounts;
+	char				*env, why[256], *mounts, *ks;
 
 	while (j->next < j->nres) {
 		r = j->res[j->next++];
 		mounts = group_mounts(r->group);
-		env = xasprintf("%s\nPGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=%d",
-		    j->env, mounts, disks_here(r->group, why, sizeof(why)));
+		ks = group_keystores(r->group);
+		env = xasprintf("%s\nPGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=%d"
+		    "\nPGHA_GROUP_KEYSTORES=%s", j->env, mounts,
+		    disks_here(r->group, why, sizeof(why)), ks);
 		free(mounts);
+		free(ks);
 		if (agent_run_capture(r, agent_path, "validate",
 		    CHECK_AGENT_MS, env, job_done, j) != NULL) {
 			free(env);

@@ -30,6 +30,8 @@
 			"\"-\", at most 63, starting with a letter or digit)"
 
 #define RES(f)	offsetof(struct conf_resource, f)
+/* KS_DEFAULT_PATH of keystore.h, which the daemon does not link */
+#define KEYSTORE_DEFAULT	"/etc/pgha/keystore"
 
 const struct conf_key conf_keys[] = {
 	{ "name", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
@@ -119,6 +121,15 @@ const struct conf_key conf_keys[] = {
 	    0, NULL, { 0 }, 0, 0, "file system type, e.g. ext4" },
 	{ "options", CS_RESOURCE, RT_DISK, CV_STR, CK_PARAM, 0, "", { 0 },
 	    0, 0, "mount options, e.g. noatime" },
+	{ "encrypt", CS_RESOURCE, RT_DISK, CV_BOOL, CK_PARAM, 0, "no", { 0 },
+	    0, 0, "encrypt encrypted_dirs with the keystore's master key "
+	    "(fscrypt v2; ext4 with the encrypt feature, or f2fs)" },
+	{ "keystore", CS_RESOURCE, RT_DISK, CV_PATH, CK_PARAM, 0,
+	    KEYSTORE_DEFAULT, { 0 }, 0, 0, "keystore holding the master "
+	    "key, on a local disk, the same path on every node" },
+	{ "encrypted_dirs", CS_RESOURCE, RT_DISK, CV_STR, CK_PARAM, 0,
+	    "data", { 0 }, 0, 0, "directories encrypted when encrypt = yes, "
+	    "relative to the mount point" },
 
 	{ "address", CS_RESOURCE, RT_ADDRESS, CV_CIDR,
 	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
@@ -1270,6 +1281,89 @@ cross_check_one(struct parser *p, const struct conf_resource *r,
 	}
 }
 
+/* encrypted_dirs: relative directories without "..", each once. */
+static bool
+valid_reldirs(const char *v, const char **why)
+{
+	const char	*w, *o, *c;
+	size_t		 l, ol;
+
+	for (w = v + strspn(v, " \t"); *w; w += l, w += strspn(w, " \t")) {
+		l = strcspn(w, " \t");
+		*why = "is not a list of directories relative to the mount "
+		    "point (no leading \"/\", no \".\" or \"..\" parts)";
+		if (w[0] == '/' || w[l - 1] == '/')
+			return false;
+		for (c = w; c < w + l; c += strcspn(c, "/") + 1) {
+			size_t cl = strcspn(c, "/");
+
+			if (cl > (size_t)(w + l - c))
+				cl = w + l - c;
+			if (cl == 0 || (cl == 1 && c[0] == '.') ||
+			    (cl == 2 && c[0] == '.' && c[1] == '.'))
+				return false;
+		}
+		*why = "names a directory twice, or one inside another";
+		for (o = v + strspn(v, " \t"); o < w; o += ol,
+		    o += strspn(o, " \t")) {
+			ol = strcspn(o, " \t");
+			if ((ol <= l && strncmp(o, w, ol) == 0 &&
+			    (ol == l || w[ol] == '/')) ||
+			    (l < ol && strncmp(o, w, l) == 0 && o[l] == '/'))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * An encrypted disk: a file system fscrypt supports, directories that
+ * stay on the disk, and a keystore that is not on any disk of the
+ * cluster (guide 3.3: it must be local to each node).
+ */
+static void
+check_encrypt(struct parser *p, const struct conf_resource *r)
+{
+	const struct raw_sect	*s = p->rres[r->index];
+	const struct raw_kv	*kv;
+	const char		*dirs = conf_param(r, "encrypted_dirs");
+	const char		*ks = conf_param(r, "keystore");
+	const char		*fs = conf_param(r, "fstype"), *mp, *why;
+	int			 i;
+
+	if (dirs != NULL && !valid_reldirs(dirs, &why)) {
+		kv = find_kv(s, "encrypted_dirs");
+		perr(p, kv ? kv->line : r->line, "[resource %s] "
+		    "encrypted_dirs: \"%s\" %s", r->name, dirs, why);
+	}
+	if (conf_param(r, "encrypt") == NULL ||
+	    strcmp(conf_param(r, "encrypt"), "yes") != 0)
+		return;
+	if (fs != NULL && strcmp(fs, "ext4") != 0 && strcmp(fs, "f2fs") != 0)
+		perr(p, find_kv(s, "encrypt")->line, "[resource %s] encrypt: "
+		    "fstype %s has no file-system encryption (use ext4 or "
+		    "f2fs)", r->name, fs);
+	for (i = 0; ks != NULL && i < p->conf->nresources; i++) {
+		const struct conf_resource *o = &p->conf->resources[i];
+
+		size_t ml;
+
+		if (o->type_name == NULL || o->type != RT_DISK ||
+		    (mp = conf_param(o, "mountpoint")) == NULL)
+			continue;
+		for (ml = strlen(mp); ml > 1 && mp[ml - 1] == '/'; ml--)
+			;
+		if (ml <= 1 || strncmp(ks, mp, ml) != 0 || ks[ml] != '/')
+			continue;
+		kv = find_kv(s, "keystore");
+		perr(p, kv ? kv->line : r->line, "[resource %s] keystore: "
+		    "\"%s\" is on the shared disk of [resource %s] (%s): "
+		    "keep it on each node's local disk", r->name, ks,
+		    o->name, mp);
+		break;
+	}
+}
+
 static void
 cross_check(struct parser *p)
 {
@@ -1285,6 +1379,7 @@ cross_check(struct parser *p)
 		case RT_DISK:
 			cross_check_one(p, r, "device");
 			cross_check_one(p, r, "mountpoint");
+			check_encrypt(p, r);
 			break;
 		case RT_ADDRESS:
 			cross_check_one(p, r, "address");

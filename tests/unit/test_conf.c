@@ -115,6 +115,28 @@ static const char *const bad_cases[][3] = {
 	  "t.conf:4: [group g] preferred_owners: \"n1\" is listed twice\n"
 	  "t.conf:4: [group g] preferred_owners: no node \"n2\"\n",
 	  "preferred_owners: unknown and twice" },
+	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = xfs\nencrypt = yes\n",
+	  "t.conf:10: [resource d] encrypt: fstype xfs has no file-system "
+	  "encryption (use ext4 or f2fs)\n", "encrypt on xfs" },
+	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m/\nfstype = ext4\nencrypt = yes\n"
+	    "keystore = /m/pgha/ks\n",
+	  "t.conf:11: [resource d] keystore: \"/m/pgha/ks\" is on the "
+	  "shared disk of [resource d] (/m/): keep it on each node's local "
+	  "disk\n", "keystore on the disk itself" },
+	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\nencrypt = yes\n"
+	    "keystore = /mnt/ks\nencrypted_dirs = data/../x\n",
+	  "t.conf:12: [resource d] encrypted_dirs: \"data/../x\" is not a "
+	  "list of directories relative to the mount point (no leading "
+	  "\"/\", no \".\" or \"..\" parts)\n",
+	  "encrypted_dirs with .., keystore /mnt is not below /m" },
+	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\nencrypted_dirs = wal wal/x\n",
+	  "t.conf:10: [resource d] encrypted_dirs: \"wal wal/x\" names a "
+	  "directory twice, or one inside another\n",
+	  "encrypted_dirs nested (checked with encrypt = no too)" },
 	{ PRE "autostart = maybe\n",
 	  "t.conf:4: [group g] autostart: \"maybe\" is not yes or no\n",
 	  "bad boolean" },
@@ -356,6 +378,11 @@ test_good_tree(const struct conf *c)
 	is_str(conf_param(ip, "interface"), "", "interface default");
 	is_str(conf_param(ip, "arp_count"), "3", "arp_count default");
 	is_str(conf_param(disk, "options"), "", "options default");
+	is_str(conf_param(disk, "encrypt"), "no", "encrypt default");
+	is_str(conf_param(disk, "keystore"), "/etc/pgha/keystore",
+	    "keystore default");
+	is_str(conf_param(disk, "encrypted_dirs"), "data",
+	    "encrypted_dirs default");
 	ok(conf_param(disk, "data") == NULL, "no foreign params");
 	ok(pg->nparams == 8 && strcmp(pg->params[0].key, "data") == 0 &&
 	    strcmp(pg->params[7].key, "logfile") == 0,
