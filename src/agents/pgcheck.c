@@ -1526,22 +1526,14 @@ dir_count(const char *path)
 static int
 refuse_nonempty(const char *key, const char *path)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 n = 0;
+	int	n;
 
-	if ((d = opendir(path)) == NULL) {
+	if ((n = dir_count(path)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		agent_errno("parameter %s: %s", key, path);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	}
-	closedir(d);
 	if (n == 0)
 		return 0;
 	agent_err("parameter %s: %s exists and is not empty: pgha db init "

@@ -77,21 +77,6 @@ const struct cmd_def cmd_table[] = {
 };
 const size_t cmd_table_len = nitems(cmd_table);
 
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Does argv[i..] start with the words of name?  Returns words matched. */
 static int
 match_words(const char *name, int argc, char **argv, int i)
@@ -131,15 +116,15 @@ check_name(const char *what, const char *s, char *err, size_t len)
 	size_t	i, n = strlen(s);
 
 	if (n == 0 || n > NAME_MAX_LEN)
-		return fail(err, len, "invalid %s name '%s': must be 1 to %d "
+		return errf(err, len, "invalid %s name '%s': must be 1 to %d "
 		    "characters", what, s, NAME_MAX_LEN);
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
 		    s[i] != '.' && s[i] != '-')
-			return fail(err, len, "invalid %s name '%s': only "
+			return errf(err, len, "invalid %s name '%s': only "
 			    "letters, digits, '_', '.' and '-'", what, s);
 	if (!isalnum((unsigned char)s[0]))
-		return fail(err, len, "invalid %s name '%s': must start with "
+		return errf(err, len, "invalid %s name '%s': must start with "
 		    "a letter or digit", what, s);
 	return 0;
 }
@@ -148,9 +133,9 @@ static int
 check_socket(const char *s, char *err, size_t len)
 {
 	if (s[0] == '\0' || strcmp(s, "@") == 0)
-		return fail(err, len, "empty socket name");
+		return errf(err, len, "empty socket name");
 	if (strlen(s) > SUN_PATH_MAX)
-		return fail(err, len, "socket name too long (max %d): '%s'",
+		return errf(err, len, "socket name too long (max %d): '%s'",
 		    SUN_PATH_MAX, s);
 	return 0;
 }
@@ -188,7 +173,7 @@ parse_wait(const char *v, struct cli_args *a, char *err, size_t len)
 	s = strtod(v, &end);
 	if (errno != 0 || end == v || *end != '\0' || !isfinite(s) ||
 	    s <= 0 || s * 1000 > CLI_WAIT_MAX_MS)
-		return fail(err, len, "bad --wait value '%s': seconds, more "
+		return errf(err, len, "bad --wait value '%s': seconds, more "
 		    "than 0 and at most %u (use --no-wait not to wait)", v,
 		    CLI_WAIT_MAX_MS / 1000);
 	a->wait = 1;
@@ -208,7 +193,7 @@ parse_limit(const char *v, struct cli_args *a, char *err, size_t len)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < 1 ||
 	    n > CLI_LIMIT_MAX)
-		return fail(err, len, "bad --limit value '%s': a number from "
+		return errf(err, len, "bad --limit value '%s': a number from "
 		    "1 to %ld", v, CLI_LIMIT_MAX);
 	a->limit = n;
 	return 0;
@@ -263,7 +248,7 @@ events_option(int argc, char **argv, int *i, int64_t now,
 	if (r < 0)
 		return -1;
 	if (cmd_parse_time(v, now, &a->since_ms) == -1)
-		return fail(err, len, "bad --since value '%s': use an ISO 8601 "
+		return errf(err, len, "bad --since value '%s': use an ISO 8601 "
 		    "time like 2026-11-25T13:00:00 or an age like 10m, 2h, 1d",
 		    v);
 	a->has_since = 1;
@@ -291,7 +276,7 @@ cmd_option(int argc, char **argv, int *i, int64_t now, struct cli_args *a,
 	if ((opts & CO_EVENTS) &&
 	    (r = events_option(argc, argv, i, now, a, err, len)) != 0)
 		return r;
-	return fail(err, len, "%s: unknown option '%s'", a->cmd->name,
+	return errf(err, len, "%s: unknown option '%s'", a->cmd->name,
 	    argv[*i]);
 }
 
@@ -318,14 +303,14 @@ cmd_args(int argc, char **argv, int i, int64_t now, struct cli_args *a,
 			if ((r = cmd_option(argc, argv, &i, now, a, err,
 			    len)) < 0) {
 				if (err[0] == '\0')
-					fail(err, len, "%s: option '%s' needs "
+					errf(err, len, "%s: option '%s' needs "
 					    "a value", name, arg);
 				return -1;
 			}
 			continue;
 		}
 		if (npos >= a->cmd->nargs)
-			return fail(err, len, "%s: unexpected argument '%s'",
+			return errf(err, len, "%s: unexpected argument '%s'",
 			    name, arg);
 		if (check_name(strcmp(a->cmd->args, "NODE") == 0 ? "node" :
 		    strcmp(a->cmd->args, "RESOURCE") == 0 ? "resource" :
@@ -335,7 +320,7 @@ cmd_args(int argc, char **argv, int i, int64_t now, struct cli_args *a,
 		npos++;
 	}
 	if (npos < a->cmd->nargs && a->cmd->args[0] != '[')
-		return fail(err, len, "%s: missing %s", name, a->cmd->args);
+		return errf(err, len, "%s: missing %s", name, a->cmd->args);
 	return 0;
 }
 
@@ -363,11 +348,11 @@ global_args(int argc, char **argv, int *ip, struct cli_args *a,
 		else if ((r = opt_value("-s", argc, argv, &i, &v)) ||
 		    (r = opt_value("--socket", argc, argv, &i, &v))) {
 			if (r < 0)
-				return fail(err, len, "option '%s' needs a "
+				return errf(err, len, "option '%s' needs a "
 				    "value", argv[i]);
 			a->socket = v;
 		} else
-			return fail(err, len, "unknown option '%s'", argv[i]);
+			return errf(err, len, "unknown option '%s'", argv[i]);
 	}
 	*ip = i;
 	return check_socket(a->socket, err, len);
@@ -395,7 +380,7 @@ cmd_parse(int argc, char **argv, const char *env_socket, int64_t now,
 	if (i >= argc) {
 		if (a->help || a->version)
 			return 0;
-		return fail(err, len, "no command given");
+		return errf(err, len, "no command given");
 	}
 	for (k = 0; k < cmd_table_len; k++) {
 		if ((n = match_words(cmd_table[k].name, argc, argv, i)) > 0) {
@@ -404,16 +389,16 @@ cmd_parse(int argc, char **argv, const char *env_socket, int64_t now,
 		}
 	}
 	if (!is_family(argv[i]))
-		return fail(err, len, "unknown command '%s'", argv[i]);
+		return errf(err, len, "unknown command '%s'", argv[i]);
 	if (i + 1 >= argc || strcmp(argv[i + 1], "-h") == 0 ||
 	    strcmp(argv[i + 1], "--help") == 0) {
 		a->help_prefix = argv[i];
 		if (a->help || i + 1 < argc)
 			return a->help = 1, 0;
-		return fail(err, len, "%s: missing subcommand", argv[i]);
+		return errf(err, len, "%s: missing subcommand", argv[i]);
 	}
 	a->help_prefix = argv[i];
-	return fail(err, len, "unknown command '%s %s'", argv[i], argv[i + 1]);
+	return errf(err, len, "unknown command '%s %s'", argv[i], argv[i + 1]);
 }
 
 /* Exactly n digits into *out. */

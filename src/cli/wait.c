@@ -171,7 +171,7 @@ wait_group(const struct cli_args *a, const struct output *out,
 	struct json_object	*st = NULL, *g;
 	uint64_t		 deadline = t0 + a->wait_ms;
 	char			*last = NULL;
-	int			 r, rc;
+	int			 r, rc, saw_target = 0;
 
 	w.goal_offline = a->cmd->id == CMD_GROUP_OFFLINE;
 	for (;; json_object_put(st), st = NULL, pause_poll(deadline)) {
@@ -185,8 +185,28 @@ wait_group(const struct cli_args *a, const struct output *out,
 			break;
 		}
 		rc = -1;
+		if (r == 0 && target != NULL &&
+		    strcmp(out_jstr(g, "target"), target) == 0)
+			saw_target = 1;
 		if (r == 0 && reached(g, w.goal_offline, target))
 			rc = 0;
+		else if (r == 0 && saw_target &&
+		    strcmp(out_jstr(g, "target"), target) != 0) {
+			/* Accepted, then placed elsewhere: the start there
+			 * failed (or the node went away). */
+			if (a->json)
+				out_json_print(stdout, g, 1);
+			const char *now = out_jstr(g, "target");
+
+			fprintf(stderr, "pgha: %s: did not come online on %s; "
+			    "%s%s%s (pgha events --group %s says why)\n",
+			    w.group, target, strcmp(now, "-") == 0 ?
+			    "it has no node to run on now" : "the cluster "
+			    "placed it on ", strcmp(now, "-") == 0 ? "" : now,
+			    strcmp(now, "-") == 0 ? "" : " instead", w.group);
+			r = EXIT_FAILED;
+			break;
+		}
 		else if (r == 0 && is_new_failure(g, &w))
 			rc = EXIT_FAILED;
 		else if (r == 0 && now_ms() >= deadline)

@@ -83,23 +83,6 @@ static struct {
 static int	new_log2n = SCRYPT_LOG2N;
 static unsigned	new_r = SCRYPT_R, new_p = SCRYPT_P;
 
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Appends a hint to the message in err, if it fits. */
 static void
 hint(char *err, size_t errlen, const char *h)
@@ -237,39 +220,39 @@ ks_parse(const char *name, const unsigned char *b, size_t len,
 
 	memset(h, 0, sizeof(*h));
 	if (len == 0)
-		return fail(err, errlen, "%s: damaged: the file is empty",
+		return errf(err, errlen, "%s: damaged: the file is empty",
 		    name);
 	if (len < OFF_VERSION + 1 || memcmp(b, ks_magic, sizeof(ks_magic)))
-		return fail(err, errlen, "%s: not a pgha keystore file (no "
+		return errf(err, errlen, "%s: not a pgha keystore file (no "
 		    "PGHA-KS header)", name);
 	if (b[OFF_VERSION] != KS_VERSION)
-		return fail(err, errlen, "%s: keystore format version %u is "
+		return errf(err, errlen, "%s: keystore format version %u is "
 		    "not supported (this pgha reads version %d)", name,
 		    b[OFF_VERSION], KS_VERSION);
 	if (len != KS_FILE_LEN)
-		return fail(err, errlen, "%s: damaged: %zu bytes, a version "
+		return errf(err, errlen, "%s: damaged: %zu bytes, a version "
 		    "%d keystore file has %d (truncated or appended to)", name,
 		    len, KS_VERSION, KS_FILE_LEN);
 	sha256(b, OFF_SUM, NULL, 0, md);
 	if (CRYPTO_memcmp(md, b + OFF_SUM, sizeof(md)) != 0)
-		return fail(err, errlen, "%s: damaged: checksum mismatch (the "
+		return errf(err, errlen, "%s: damaged: checksum mismatch (the "
 		    "file was changed or corrupted)", name);
 	kind = b[OFF_KIND];
 	if ((kind != KS_KIND_PASS && kind != KS_KIND_AUTO) ||
 	    b[OFF_KDF] != (kind == KS_KIND_PASS ? KDF_SCRYPT : KDF_HKDF))
-		return fail(err, errlen, "%s: damaged: unknown kind %u or key "
+		return errf(err, errlen, "%s: damaged: unknown kind %u or key "
 		    "derivation %u", name, b[OFF_KIND], b[OFF_KDF]);
 	if (kind == KS_KIND_PASS && !scrypt_ok(b[OFF_LOG2N],
 	    get32(b + OFF_R), get32(b + OFF_P)))
-		return fail(err, errlen, "%s: damaged: scrypt parameters out "
+		return errf(err, errlen, "%s: damaged: scrypt parameters out "
 		    "of range (log2 N %u, r %u, p %u)", name, b[OFF_LOG2N],
 		    get32(b + OFF_R), get32(b + OFF_P));
 	if (kind == KS_KIND_AUTO && (b[OFF_LOG2N] != 0 ||
 	    get32(b + OFF_R) != 0 || get32(b + OFF_P) != 0))
-		return fail(err, errlen, "%s: damaged: key derivation "
+		return errf(err, errlen, "%s: damaged: key derivation "
 		    "parameters in an automatic-opening file", name);
 	if (!node_ok(b + OFF_NODE, kind))
-		return fail(err, errlen, "%s: damaged: bad node name field",
+		return errf(err, errlen, "%s: damaged: bad node name field",
 		    name);
 	h->kind = kind;
 	h->log2n = b[OFF_LOG2N];
@@ -296,12 +279,12 @@ read_file(const char *path, unsigned char *buf, size_t *len, int *eno,
 	*eno = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
 		*eno = errno;
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		*eno = EINVAL;
-		return fail(err, errlen, "%s: not a regular file", path);
+		return errf(err, errlen, "%s: not a regular file", path);
 	}
 	while (got <= READ_MAX) {
 		n = read(fd, buf + got, READ_MAX + 1 - got);
@@ -310,7 +293,7 @@ read_file(const char *path, unsigned char *buf, size_t *len, int *eno,
 		if (n == -1) {
 			*eno = errno;
 			close(fd);
-			return fail(err, errlen, "%s: read: %s", path,
+			return errf(err, errlen, "%s: read: %s", path,
 			    strerror(*eno));
 		}
 		if (n == 0)
@@ -357,12 +340,12 @@ write_file(const char *path, const unsigned char *buf, size_t len, int excl,
 		if (e == ENOENT) {
 			char *d = xstrdup(path);
 
-			fail(err, errlen, "%s: cannot create: directory %s "
+			errf(err, errlen, "%s: cannot create: directory %s "
 			    "does not exist", path, dirname(d));
 			free(d);
 			return -1;
 		}
-		return fail(err, errlen, "%s: cannot create: %s", path,
+		return errf(err, errlen, "%s: cannot create: %s", path,
 		    strerror(e));
 	}
 	if (fchmod(fd, 0600) == -1)
@@ -390,7 +373,7 @@ write_file(const char *path, const unsigned char *buf, size_t len, int excl,
 		goto bad;
 	free(tmp);
 	if (fsync_dir(path) == -1)
-		return fail(err, errlen, "%s: written, but syncing its "
+		return errf(err, errlen, "%s: written, but syncing its "
 		    "directory failed: %s", path, strerror(errno));
 	return 0;
 bad:
@@ -400,9 +383,9 @@ bad:
 	unlink(tmp);
 	free(tmp);
 	if (excl && e == EEXIST)
-		return fail(err, errlen, "%s: already exists: refusing to "
+		return errf(err, errlen, "%s: already exists: refusing to "
 		    "replace a keystore", path);
-	return fail(err, errlen, "%s: cannot write: %s", path, strerror(e));
+	return errf(err, errlen, "%s: cannot write: %s", path, strerror(e));
 }
 
 /* --- key derivation and wrapping ------------------------------------------ */
@@ -453,7 +436,7 @@ node_identity(char *mid, size_t midlen, char host[NODE_LEN + 1], char *err,
 		return 0;
 	}
 	if ((f = fopen(MACHINE_ID, "re")) == NULL)
-		return fail(err, errlen, "%s: %s (the node identity that "
+		return errf(err, errlen, "%s: %s (the node identity that "
 		    "automatic opening is bound to)", MACHINE_ID,
 		    strerror(errno));
 	if (fgets(mid, midlen, f) == NULL)
@@ -462,12 +445,12 @@ node_identity(char *mid, size_t midlen, char host[NODE_LEN + 1], char *err,
 	n = strcspn(mid, " \t\r\n");
 	mid[n] = '\0';
 	if (n == 0)
-		return fail(err, errlen, "%s: empty (the node identity that "
+		return errf(err, errlen, "%s: empty (the node identity that "
 		    "automatic opening is bound to)", MACHINE_ID);
 	if (uname(&u) == -1)
-		return fail(err, errlen, "uname: %s", strerror(errno));
+		return errf(err, errlen, "uname: %s", strerror(errno));
 	if (u.nodename[0] == '\0' || strlen(u.nodename) >= NODE_LEN)
-		return fail(err, errlen, "this node's name '%s' is empty or "
+		return errf(err, errlen, "this node's name '%s' is empty or "
 		    "longer than %d characters", u.nodename, NODE_LEN - 1);
 	snprintf(host, NODE_LEN + 1, "%s", u.nodename);
 	return 0;
@@ -581,7 +564,7 @@ unseal(const char *name, unsigned char *img, const unsigned char *secret,
 	int		r;
 
 	if (CRYPTO_memcmp(secret + WRAP_LEN, img + OFF_CHECK, CHECK_LEN))
-		return fail(err, errlen, "%s: %s", name, wrong);
+		return errf(err, errlen, "%s: %s", name, wrong);
 	r = gcm(0, secret, img, img + OFF_CT, buf);
 	memcpy(k.k, buf, KS_KEY_LEN);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -591,7 +574,7 @@ unseal(const char *name, unsigned char *img, const unsigned char *secret,
 	}
 	if (r == -1) {
 		ks_key_wipe(&k);
-		return fail(err, errlen, "%s: damaged or tampered with: the "
+		return errf(err, errlen, "%s: damaged or tampered with: the "
 		    "wrapped key fails authentication", name);
 	}
 	*out = k;
@@ -610,7 +593,7 @@ load(const char *path, int kind, unsigned char *img, struct ks_header *h,
 	    ks_parse(path, img, len, h, err, errlen) == -1)
 		return -1;
 	if (h->kind != kind)
-		return fail(err, errlen, kind == KS_KIND_PASS ? "%s: is an "
+		return errf(err, errlen, kind == KS_KIND_PASS ? "%s: is an "
 		    "automatic-opening file, not a keystore" : "%s: is a "
 		    "keystore, not an automatic-opening file", path);
 	return 0;
@@ -622,10 +605,10 @@ static int
 check_pass(const char *what, size_t len, char *err, size_t errlen)
 {
 	if (len < KS_PASS_MIN)
-		return fail(err, errlen, "%s is too short: at least %d "
+		return errf(err, errlen, "%s is too short: at least %d "
 		    "characters", what, KS_PASS_MIN);
 	if (len > KS_PASS_MAX)
-		return fail(err, errlen, "%s is too long: at most %d bytes",
+		return errf(err, errlen, "%s is too long: at most %d bytes",
 		    what, KS_PASS_MAX);
 	return 0;
 }
@@ -647,12 +630,12 @@ seal_pass(const char *path, unsigned char *img, const struct ks_key *key,
 	if (RAND_bytes(img + OFF_SALT, SALT_LEN) != 1 ||
 	    derive_scrypt(pass, passlen, img + OFF_SALT, new_log2n, new_r,
 	    new_p, secret) == -1)
-		return fail(err, errlen, "%s: key derivation failed (OpenSSL "
+		return errf(err, errlen, "%s: key derivation failed (OpenSSL "
 		    "scrypt)", path);
 	r = seal(img, secret, key);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (r == -1)
-		return fail(err, errlen, "%s: encryption failed (OpenSSL "
+		return errf(err, errlen, "%s: encryption failed (OpenSSL "
 		    "AES-256-GCM)", path);
 	return 0;
 }
@@ -669,10 +652,10 @@ ks_create(const char *path, const char *pass, size_t passlen, char *err,
 	if (check_pass("the passphrase", passlen, err, errlen) == -1)
 		return -1;
 	if (lstat(path, &st) == 0)
-		return fail(err, errlen, "%s: already exists: refusing to "
+		return errf(err, errlen, "%s: already exists: refusing to "
 		    "replace a keystore", path);
 	if (RAND_priv_bytes(key.k, KS_KEY_LEN) != 1)
-		return fail(err, errlen, "%s: no random bytes for a new key "
+		return errf(err, errlen, "%s: no random bytes for a new key "
 		    "(OpenSSL RAND_priv_bytes)", path);
 	r = seal_pass(path, img, &key, pass, passlen, err, errlen);
 	ks_key_wipe(&key);
@@ -694,12 +677,12 @@ ks_open_buf(const char *name, const unsigned char *buf, size_t len,
 	if (ks_parse(name, buf, len, &h, err, errlen) == -1)
 		return -1;
 	if (h.kind != KS_KIND_PASS)
-		return fail(err, errlen, "%s: is an automatic-opening file, "
+		return errf(err, errlen, "%s: is an automatic-opening file, "
 		    "not a keystore", name);
 	memcpy(img, buf, KS_FILE_LEN);
 	if (derive_scrypt(pass, passlen, img + OFF_SALT, h.log2n, h.r, h.p,
 	    secret) == -1)
-		return fail(err, errlen, "%s: key derivation failed (OpenSSL "
+		return errf(err, errlen, "%s: key derivation failed (OpenSSL "
 		    "scrypt)", name);
 	r = unseal(name, img, secret, out, "wrong passphrase", err, errlen);
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -802,7 +785,7 @@ ks_auto_enable(const char *path, const char *pass, size_t passlen,
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(mid, sizeof(mid));
 	if (r == -1)
-		fail(err, errlen, "%s: key derivation or encryption failed "
+		errf(err, errlen, "%s: key derivation or encryption failed "
 		    "(OpenSSL)", auto_path);
 	else
 		r = write_file(auto_path, img, KS_FILE_LEN, 0, err, errlen);
@@ -823,7 +806,7 @@ ks_auto_open_buf(const char *name, const unsigned char *buf, size_t len,
 	if (ks_parse(name, buf, len, &h, err, errlen) == -1)
 		return -1;
 	if (h.kind != KS_KIND_AUTO)
-		return fail(err, errlen, "%s: is a keystore, not an "
+		return errf(err, errlen, "%s: is a keystore, not an "
 		    "automatic-opening file", name);
 	if (node_identity(mid, sizeof(mid), host, err, errlen) == -1)
 		return -1;
@@ -831,7 +814,7 @@ ks_auto_open_buf(const char *name, const unsigned char *buf, size_t len,
 	r = derive_node(mid, host, img + OFF_SALT, secret);
 	OPENSSL_cleanse(mid, sizeof(mid));
 	if (r == -1)
-		return fail(err, errlen, "%s: key derivation failed (OpenSSL "
+		return errf(err, errlen, "%s: key derivation failed (OpenSSL "
 		    "HKDF)", name);
 	if (strcmp(h.node, host) != 0)
 		snprintf(wrong, sizeof(wrong), "was made on node %s, this node "
@@ -858,7 +841,7 @@ ks_auto_open(const char *path, struct ks_key *out, char *err,
 	auto_path = xasprintf("%s%s", path, KS_AUTO_SUFFIX);
 	if (read_file(auto_path, img, &len, &eno, err, errlen) == -1) {
 		if (eno == ENOENT)
-			fail(err, errlen, "%s: automatic opening is not "
+			errf(err, errlen, "%s: automatic opening is not "
 			    "enabled on this node: run `pgha keystore "
 			    "auto-open` here", auto_path);
 		goto out;
@@ -873,14 +856,14 @@ ks_auto_open(const char *path, struct ks_key *out, char *err,
 	ks_key_fingerprint(&key, kfpr);
 	if (access(path, F_OK) == -1 && errno == ENOENT) {
 		ks_key_wipe(&key);
-		fail(err, errlen, "%s: no keystore next to the "
+		errf(err, errlen, "%s: no keystore next to the "
 		    "automatic-opening file %s: copy the cluster's keystore "
 		    "here", path, auto_path);
 	} else if (ks_fingerprint(path, fpr, err, errlen) == -1)
 		ks_key_wipe(&key);
 	else if (strcmp(fpr, kfpr) != 0) {
 		ks_key_wipe(&key);
-		fail(err, errlen, "%s: holds the master key %.16s..., the "
+		errf(err, errlen, "%s: holds the master key %.16s..., the "
 		    "keystore %s holds %.16s...: run `pgha keystore auto-open` "
 		    "again", auto_path, kfpr, path, fpr);
 	} else {

@@ -62,6 +62,19 @@ xstrdup(const char *s)
 	return p;
 }
 
+int
+errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

@@ -15,6 +15,9 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* The message into err (if err and len), for "return errf(...)": -1. */
+int	errf(char *err, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 uint64_t	now_ms(void);		/* CLOCK_MONOTONIC, milliseconds */
 uint64_t	wall_ms(void);		/* CLOCK_REALTIME, milliseconds */

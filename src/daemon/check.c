@@ -229,12 +229,28 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* MSG_CHECKED for the asker: text (JSON lines) is taken over. */
+static void
+answer(uint32_t to, uint32_t seq, char *text)
+{
+	struct msg	r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_CHECKED;
+	r.u.checked.seq = seq;
+	r.u.checked.to = to;
+	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
+	    conf->hash);
+	r.u.checked.text = text;
+	cluster_send_msg(&r);
+	msg_clear(&r);
+}
+
 /* Run the next resource's check, or send what was found. */
 static void
 job_step(struct job *j)
 {
 	const struct conf_resource	*r;
-	struct msg			 m;
 	char				*env, why[256], *mounts, *ks;
 
 	while (j->next < j->nres) {
@@ -255,27 +271,19 @@ job_step(struct job *j)
 		text_finding(&j->text, r->name, "error", "cannot run "
 		    "pgha-agent");
 	}
-	memset(&m, 0, sizeof(m));
-	m.type = MSG_CHECKED;
-	m.u.checked.seq = j->seq;
-	m.u.checked.to = j->to;
-	snprintf(m.u.checked.hash, sizeof(m.u.checked.hash), "%s",
-	    conf->hash);
 	if (strlen(j->text) > WIRE_MAX_TEXT - 1)
 		j->text[WIRE_MAX_TEXT - 1] = '\0';
-	m.u.checked.text = j->text;
+	answer(j->to, j->seq, j->text);
 	j->text = NULL;
-	cluster_send_msg(&m);
-	msg_clear(&m);
 	job_free(j);
 }
+
 
 /* This node's matching events, newest kept if they do not all fit. */
 static void
 send_events(uint32_t from, const struct msg *m)
 {
 	struct json_object	*arr;
-	struct msg		 r;
 	size_t			 i, n, total = 0, first = 0;
 	char			*text, *p;
 
@@ -300,31 +308,7 @@ send_events(uint32_t from, const struct msg *m)
 		    json_object_array_get_idx(arr, i),
 		    JSON_C_TO_STRING_PLAIN));
 	json_object_put(arr);
-	memset(&r, 0, sizeof(r));
-	r.type = MSG_CHECKED;
-	r.u.checked.seq = m->u.check.seq;
-	r.u.checked.to = from;
-	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
-	    conf->hash);
-	r.u.checked.text = text;
-	cluster_send_msg(&r);
-	msg_clear(&r);
-}
-
-static void
-answer(uint32_t to, uint32_t seq, char *text)
-{
-	struct msg	r;
-
-	memset(&r, 0, sizeof(r));
-	r.type = MSG_CHECKED;
-	r.u.checked.seq = seq;
-	r.u.checked.to = to;
-	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
-	    conf->hash);
-	r.u.checked.text = text;
-	cluster_send_msg(&r);
-	msg_clear(&r);
+	answer(from, m->u.check.seq, text);
 }
 
 /*

@@ -152,9 +152,11 @@ pgha_on node2 keystore create --keystore "$KS" --passphrase-file "$KEYSTORE_PASS
     pgha_on node2 keystore auto-open --keystore "$KS" --passphrase-file "$KEYSTORE_PASS" >/dev/null 2>&1
 check "node2 has a keystore with another master key" \
     test "$(pgha_on node2 keystore fingerprint --keystore "$KS" 2>/dev/null | grep -Eo '[0-9a-f]{64}' | head -1)" != "$fpr"
-out=$(pgha_on node1 group move db1 --to node2 --no-wait 2>&1)
+out=$(pgha_on node1 group move db1 --to node2 2>&1)
+rc=$?
 echo "$out" | sed 's/^/#   /' | tail -3
-# --no-wait: the move's own wait holds on to node2 after pgha gave up on it.
+is "$rc" 1 "pgha group move --to node2 fails (exit 1) once the cluster places db1 elsewhere"
+check "and says where db1 went" grep -q "did not come online on node2" <<<"$out"
 wait_until 60 node_said node1 "is encrypted with another master key"
 wait_until 60 online_not_on node2 node1
 own=$(owner node1)
@@ -215,7 +217,7 @@ check "validate: node2 without automatic opening is an error naming the fix" \
 	select(.setting == "keystore" and .level == "error" and
 	    (.fix | contains("pgha keystore auto-open")))' "$OUT_DIR/validate-noauto.json"
 jq -r '.nodes[] | select(.node == "node2") | .findings[] | select(.setting == "keystore" and .level == "error") | "#   node2: \(.message)\n#   fix: \(.fix)"' "$OUT_DIR/validate-noauto.json"
-out=$(pgha_on node3 group move db1 --to node2 --no-wait 2>&1)
+out=$(pgha_on node3 group move db1 --to node2 2>&1)
 echo "$out" | sed 's/^/#   /' | tail -3
 wait_until 60 node_said node3 "auto-open"
 wait_until 60 online_not_on node2 node3
