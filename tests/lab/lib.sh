@@ -190,7 +190,10 @@ sampler_stop() {
 	[[ -n ${SAMPLER_PID:-} ]] || { echo "# sampler not running" >&2; return 1; }
 	kill -TERM "$SAMPLER_PID"
 	# In $(...) the sampler is not our child: wait for its result file.
-	wait_until 5 test -e "$SAMPLER_DIR/result" || true
+	# Its TERM trap runs once the pass in progress ends: on a loaded
+	# machine a pass over every node can take seconds.
+	wait_until 30 test -e "$SAMPLER_DIR/result" ||
+	    echo "# sampler: no result 30 s after TERM" >&2
 	SAMPLER_PID=
 	r=$(cat "$SAMPLER_DIR/result" 2>/dev/null || echo "samples=0 violations=-1")
 	SAMPLER_SAMPLES=${r#samples=}; SAMPLER_SAMPLES=${SAMPLER_SAMPLES%% *}

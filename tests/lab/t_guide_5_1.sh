@@ -68,7 +68,12 @@ is "$(group_field node1 failovers)" 0 "5.1: planned switches are no failovers"
 # failure of the service: the group fails over to node2.
 pm1=$(postmaster_pid node1)
 pgctl node1 -m fast -w stop >"$OUT_DIR/guide51.pgctl" 2>&1
-is "$?" 0 "5.1 warning: pg_ctl stop on node1 (managed) succeeds"
+sed 's/^/#   pg_ctl: /' "$OUT_DIR/guide51.pgctl"
+# pghad sees the postmaster exit at once and fails the group over: pg_ctl,
+# polling every 100 ms, may find the data directory already unmounted.
+check "5.1 warning: pg_ctl stop on node1 (managed) stops the server" \
+    grep -qE 'server stopped|directory "/srv/db1/data" does not exist' \
+    "$OUT_DIR/guide51.pgctl"
 check "5.1 warning: the cluster takes it as a failure: db1 fails over to node2" \
     wait_online_on node2 node1 60
 reason=$(group_field node1 reason)
