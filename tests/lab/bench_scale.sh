@@ -59,23 +59,7 @@ RUNS_JSON=$OUT_DIR/bench-scale.runs.jsonl
 cleanup_lab() { (( KEEP )) || "$LAB" down >/dev/null 2>&1; }
 trap cleanup_lab EXIT
 
-# The status of every group, as ASKER sees it: "group state owner" lines.
-groups_of() {	# groups_of ASKER
-	status_q "$1" '.groups[] | select(.name | test("^db[0-9]+$")) |
-	    "\(.name) \(if .state == "online" and
-		all(.resources[]; .state == "online") then "online"
-		else .state end) \(.owner)"'
-}
-
-# Every group db1..dbN online (all resources) on a node other than AVOID;
-# sets PLACEMENT (the groups_of lines) when it holds.
-all_back() {	# all_back ASKER [AVOID]
-	local out
-	out=$(groups_of "$1") || return 1
-	(( $(awk -v a="${2:-}" '$2 == "online" && $3 != "null" && $3 != a' \
-	    <<<"$out" | wc -l) == NGROUPS )) || return 1
-	PLACEMENT=$out	# what the last successful call saw
-}
+# groups_of and all_back: scenario.sh.
 
 # The node that owns the most groups (lowest id on ties), from groups_of.
 busiest() {

@@ -176,3 +176,23 @@ on_fail_dump() {
 		lab_dump_logs
 	fi
 }
+
+# Several groups (lab up --groups N; NGROUPS set by the caller).
+# "group state owner" per group db1..dbN, as ASKER sees it; state
+# "online" only with every resource online.
+groups_of() {	# groups_of ASKER
+	status_q "$1" '.groups[] | select(.name | test("^db[0-9]+$")) |
+	    "\(.name) \(if .state == "online" and
+		all(.resources[]; .state == "online") then "online"
+		else .state end) \(.owner)"'
+}
+
+# Every group online on a node other than AVOID; sets PLACEMENT (the
+# groups_of lines) when it holds.
+all_back() {	# all_back ASKER [AVOID]
+	local out
+	out=$(groups_of "$1") || return 1
+	(( $(awk -v a="${2:-}" '$2 == "online" && $3 != "null" && $3 != a' \
+	    <<<"$out" | wc -l) == NGROUPS )) || return 1
+	PLACEMENT=$out	# what the last successful call saw
+}

@@ -16,24 +16,7 @@ PLACEMENT=''
 g_ip() { echo "198.18.0.$(( 99 + $1 ))"; }
 g_port() { echo $(( 5431 + $1 )); }
 
-# "group state owner" per group (state "online" only with every resource
-# online), as ASKER sees it.
-groups_of() {	# groups_of ASKER
-	status_q "$1" '.groups[] | select(.name | test("^db[0-9]+$")) |
-	    "\(.name) \(if .state == "online" and
-		all(.resources[]; .state == "online") then "online"
-		else .state end) \(.owner)"'
-}
-
-# Every group online on a node other than AVOID; sets PLACEMENT (the
-# groups_of lines) when it holds.
-all_online() {	# all_online ASKER [AVOID]
-	local out
-	out=$(groups_of "$1") || return 1
-	(( $(awk -v a="${2:-}" '$2 == "online" && $3 != "null" && $3 != a' \
-	    <<<"$out" | wc -l) == NGROUPS )) || return 1
-	PLACEMENT=$out	# what the last successful call saw
-}
+# groups_of and all_back: scenario.sh.
 
 # The facts of invariant 1 for group dbK on NODE, read from outside.
 has_mount() {	# has_mount NODE K
@@ -63,7 +46,7 @@ held_on() {
 }
 
 # Every group's disk, address and server are on exactly one node, its
-# owner in PLACEMENT (as the last all_online saw it).
+# owner in PLACEMENT (as the last all_back saw it).
 each_on_its_owner() {
 	local k owner fact where bad=0
 	for (( k = 1; k <= NGROUPS; k++ )); do
@@ -171,7 +154,7 @@ scale_sampler_stop() {	# sets SAMPLES and VIOLATIONS (not in $(...))
 }
 
 lab_fresh --nodes 3 --groups "$NGROUPS"
-check "all $NGROUPS groups online after lab up" wait_until 60 all_online node1
+check "all $NGROUPS groups online after lab up" wait_until 60 all_back node1
 placement=$PLACEMENT
 echo "# placement: $(awk '{ printf "%s@%s ", $1, $3 }' <<<"$placement")"
 check "every node runs a group" test "$(awk '{ print $3 }' <<<"$placement" |
@@ -196,7 +179,7 @@ fi
 echo "# $victim loses power; its groups: $lost"
 "$LAB" crash "$victim" --hard >"$OUT_DIR/scale-crash.lab" 2>&1
 check "every group online on a survivor after $victim lost power" \
-    wait_until 60 all_online "$asker" "$victim"
+    wait_until 60 all_back "$asker" "$victim"
 placement=$PLACEMENT
 echo "# placement: $(awk '{ printf "%s@%s ", $1, $3 }' <<<"$placement")"
 for g in $lost; do
@@ -214,7 +197,7 @@ check "each database answers through its own address" each_answers
 "$LAB" restore "$victim" >"$OUT_DIR/scale-restore.lab" 2>&1
 check "$victim rejoins" wait_until 60 node_is "$asker" "$victim" online
 check "$victim sees itself online" wait_until 30 node_is "$victim" "$victim" online
-check "all $NGROUPS groups still online" wait_until 30 all_online "$asker"
+check "all $NGROUPS groups still online" wait_until 30 all_back "$asker"
 check "each group's disk, address and server on exactly one node, its owner" \
     each_on_its_owner
 scale_sampler_stop
