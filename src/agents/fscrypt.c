@@ -173,7 +173,8 @@ policy_get(const char *path, struct fscrypt_policy_v2 *pol)
 	struct fscrypt_get_policy_ex_arg	a;
 	int					fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
 		agent_errno("open %s", path);
 		return -1;
 	}
@@ -209,7 +210,8 @@ policy_set(const char *path, const struct fsc_key *k)
 	pol.filenames_encryption_mode = FSCRYPT_MODE_AES_256_CTS;
 	pol.flags = FSCRYPT_POLICY_FLAGS_PAD_32;
 	memcpy(pol.master_key_identifier, k->id, sizeof(k->id));
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
 		agent_errno("open %s", path);
 		return -1;
 	}
@@ -263,6 +265,34 @@ dir_make(const char *path, const char *mp)
 	return 0;
 }
 
+/*
+ * The directories between mp and path (not path itself) that exist are
+ * real directories that only root can change: nobody else can swap one
+ * for a symbolic link while root works below it.
+ */
+static int
+parents_safe(const char *path, const char *mp)
+{
+	char		buf[PATH_MAX], *p;
+	struct stat	st;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + strlen(mp) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (lstat(buf, &st) == 0 && (!S_ISDIR(st.st_mode) ||
+		    st.st_uid != 0 || (st.st_mode & 022))) {
+			agent_err("encrypted_dirs: %s must be a directory that "
+			    "only root can change (owner root, not group- or "
+			    "world-writable, no symbolic link)", buf);
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 /* One encrypted dir: made, given our policy, or checked against it. */
 static int
 dir_setup(const struct fsc *f, const char *mp, const char *path,
@@ -273,6 +303,8 @@ dir_setup(const struct fsc *f, const char *mp, const char *path,
 	char				have[ID_HEX];
 	int				r, n;
 
+	if (parents_safe(path, mp) == -1)
+		return -1;
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return dir_make(path, mp) == 0 ?
@@ -387,8 +419,11 @@ dir_ids(const struct fsc *f, const char *mp, struct fsc_key *ids, int max,
 	while (next_dir(&p, mp, path, sizeof(path))) {
 		if (!strict && access(path, F_OK) == -1)
 			continue;
-		if ((r = policy_get(path, &pol)) == -1)
-			return -1;
+		if ((r = policy_get(path, &pol)) == -1) {
+			if (strict)
+				return -1;
+			continue;	/* removing: the others still */
+		}
 		if (r == 1) {
 			if (!strict)
 				continue;

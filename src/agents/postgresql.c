@@ -386,26 +386,31 @@ pg_monitor(const struct pg *pg)
  * The child: own session, the server's user, log as stdout and stderr.
  *
  * restart_after_crash=off: a crashed server is pghad's to restart or move.
- * recovery_init_sync_method=syncfs: after a crash or power loss the server
- * first makes sure everything in the data directory is on disk; with the
- * default (fsync) it opens and fsyncs every file one by one, about 200 ms
- * for a small fresh database here and growing with the number of files,
- * before recovery starts.  syncfs(2) does the same once per file system:
- * the shared disk holds nothing but the server's files.
+ * recovery_init_sync_method=syncfs (PostgreSQL 14 and later): after a
+ * crash or power loss the server first makes sure everything in the data
+ * directory is on disk; with the default (fsync) it opens and fsyncs every
+ * file one by one, about 200 ms for a small fresh database here and
+ * seconds for a bigger one, before recovery starts.  syncfs(2) does the
+ * same once per file system; the group's disks hold the server's files
+ * (and perhaps its backups, whose dirty pages it then flushes too).
  */
 static void
-server_exec(const struct pg *pg, int logfd)
+server_exec(const struct pg *pg, int logfd, int major)
 {
 	char	*argv[] = { (char *)pg->postgres, "-D", (char *)pg->data, "-p",
-	    (char *)pg->port, "-c", "restart_after_crash=off", "-c",
-	    "recovery_init_sync_method=syncfs", "-c", NULL, NULL };
+	    (char *)pg->port, "-c", "restart_after_crash=off", "-c", NULL,
+	    NULL, NULL, NULL };
 	char	 sockopt[PATH_MAX + 32];
 	int	 null;
 
 	setsid();
 	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s",
 	    pg->socket_dir);
-	argv[10] = sockopt;
+	argv[8] = sockopt;
+	if (major >= 14) {
+		argv[9] = "-c";
+		argv[10] = "recovery_init_sync_method=syncfs";
+	}
 	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
 	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
 		_exit(127);
@@ -543,7 +548,8 @@ pg_start(const struct pg *pg)
 	char	path[PATH_MAX + 16];
 	bool	stale;
 	pid_t	pid;
-	int	logfd;
+	int	logfd, major;
+	FILE	*f;
 
 	if (!pg->data_exists) {
 		errno = ENOENT;
@@ -551,10 +557,13 @@ pg_start(const struct pg *pg)
 		return OCF_ERR_GENERIC;
 	}
 	snprintf(path, sizeof(path), "%s/PG_VERSION", pg->data);
-	if (access(path, F_OK) == -1) {
+	if ((f = fopen(path, "re")) == NULL) {
 		agent_errno("%s: not a data directory", path);
 		return OCF_ERR_GENERIC;
 	}
+	if (fscanf(f, "%d", &major) != 1)
+		major = 0;
+	fclose(f);
 	if ((pid = postmaster_pid(pg, &stale)) != 0)
 		return wait_ready(pg, pid, false);
 	if (clear_stale(pg, stale) == -1 || prepare_dirs(pg, &logfd) == -1)
@@ -565,7 +574,7 @@ pg_start(const struct pg *pg)
 		return OCF_ERR_GENERIC;
 	}
 	if (pid == 0)
-		server_exec(pg, logfd);
+		server_exec(pg, logfd, major);
 	close(logfd);
 	return wait_ready(pg, pid, true);
 }

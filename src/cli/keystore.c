@@ -543,28 +543,31 @@ ks_do_copy(const struct ks_args *a)
 {
 	struct json_object	*req, *reply = NULL, *nodes, *miss;
 	struct ks_header	 h;
-	unsigned char		 buf[KS_FILE_LEN];
+	unsigned char		 buf[KS_FILE_LEN + 1];	/* + 1: too long */
 	char			 err[512], hex[2 * KS_FILE_LEN + 1];
 	int			 fd, r, rc = EXIT_OK, copied = 0;
+	ssize_t			 got;
 	size_t			 i, k;
 
-	if (ks_read_header(a->path, &h, err, sizeof(err)) == -1)
+	/* Read once; what is checked is what is sent. */
+	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "pgha: %s: %s\n", a->path, strerror(errno));
+		return EXIT_FAILED;
+	}
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (got < 0) {
+		fprintf(stderr, "pgha: %s: %s\n", a->path, strerror(errno));
+		return EXIT_FAILED;
+	}
+	if (ks_parse(a->path, buf, (size_t)got, &h, err, sizeof(err)) == -1)
 		return failed(err);
 	if (h.kind != KS_KIND_PASS) {
 		fprintf(stderr, "pgha: %s is an automatic-opening file, not a "
 		    "keystore\n", a->path);
 		return EXIT_FAILED;
 	}
-	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
-		fprintf(stderr, "pgha: %s: cannot read: %s\n", a->path,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return EXIT_FAILED;
-	}
-	close(fd);
-	for (k = 0; k < sizeof(buf); k++)
+	for (k = 0; k < KS_FILE_LEN; k++)
 		snprintf(hex + 2 * k, 3, "%02x", buf[k]);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	req = json_object_new_object();
@@ -614,11 +617,15 @@ ks_do_copy(const struct ks_args *a)
 			printf("  automatic opening is not enabled there: run "
 			    "'pgha keystore auto-open' on %s\n", name);
 	}
+	/* Silent nodes matter only if they were to receive it. */
 	if (json_object_object_get_ex(reply, "not_checked", &miss))
 		for (i = 0; i < json_object_array_length(miss); i++) {
-			fprintf(stderr, "pgha: no answer from %s\n",
-			    json_object_get_string(
-			    json_object_array_get_idx(miss, i)));
+			const char *m = json_object_get_string(
+			    json_object_array_get_idx(miss, i));
+
+			if (a->node != NULL && strcmp(m, a->node) != 0)
+				continue;
+			fprintf(stderr, "pgha: no answer from %s\n", m);
 			rc = EXIT_FAILED;
 		}
 	if (copied == 0 && rc == EXIT_OK) {

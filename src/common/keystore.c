@@ -73,6 +73,7 @@ static const unsigned char ks_magic[8] = { 'P', 'G', 'H', 'A', '-', 'K',
 #define FPR_LABEL	"pgha keystore fingerprint v1"
 #define HKDF_INFO	"pgha keystore auto-open v1"
 #define MACHINE_ID	"/etc/machine-id"
+#define NODE_SECRET_LEN	32
 
 static struct {
 	int		set;
@@ -421,6 +422,52 @@ derive_scrypt(const char *pass, size_t passlen, const unsigned char *salt,
 	return ok ? 0 : -1;
 }
 
+/* Where this node's secret is: KS_NODE_SECRET, or $PGHA_NODE_SECRET. */
+static const char *
+secret_path(void)
+{
+	const char	*p = getenv("PGHA_NODE_SECRET");
+
+	return p != NULL && p[0] == '/' ? p : KS_NODE_SECRET;
+}
+
+/*
+ * This node's secret: 32 random bytes in a root-only file outside the
+ * keystore's directory, made by the first `auto-open` (create).  It is
+ * what makes a copy of the automatic-opening file useless elsewhere: the
+ * machine-id and the node name are no secrets.
+ */
+static int
+node_secret(unsigned char sec[NODE_SECRET_LEN], int create, char *err,
+    size_t errlen)
+{
+	const char	*path = secret_path();
+	char		 dir[PATH_MAX];
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		n = read(fd, sec, NODE_SECRET_LEN);
+		close(fd);
+		if (n != NODE_SECRET_LEN)
+			return errf(err, errlen, "%s: damaged (not %d bytes): "
+			    "remove it and run `pgha keystore auto-open` "
+			    "again", path, NODE_SECRET_LEN);
+		return 0;
+	}
+	if (errno != ENOENT || !create)
+		return errf(err, errlen, "%s: %s (this node's secret, which "
+		    "automatic opening is bound to): run `pgha keystore "
+		    "auto-open` here", path, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0700) == -1 && errno != EEXIST)
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (RAND_priv_bytes(sec, NODE_SECRET_LEN) != 1)
+		return errf(err, errlen, "%s: no random bytes (OpenSSL)",
+		    path);
+	return write_file(path, sec, NODE_SECRET_LEN, 1, err, errlen);
+}
+
 /* This node's identity: machine-id and node name. */
 static int
 node_identity(char *mid, size_t midlen, char host[NODE_LEN + 1], char *err,
@@ -465,13 +512,14 @@ ks_node_name(char name[65], char *err, size_t errlen)
 }
 
 static int
-derive_node(const char *mid, const char *host, const unsigned char *salt,
+derive_node(const char *mid, const char *host,
+    const unsigned char sec[NODE_SECRET_LEN], const unsigned char *salt,
     unsigned char out[SECRET_LEN])
 {
 	EVP_KDF		*kdf;
 	EVP_KDF_CTX	*kctx;
 	OSSL_PARAM	 params[5], *q = params;
-	unsigned char	 ikm[128 + NODE_LEN + 1];
+	unsigned char	 ikm[128 + NODE_LEN + 2 + NODE_SECRET_LEN];
 	size_t		 ml = strlen(mid), hl = strlen(host);
 	int		 ok;
 
@@ -480,6 +528,8 @@ derive_node(const char *mid, const char *host, const unsigned char *salt,
 	memcpy(ikm, mid, ml);
 	ikm[ml] = '\0';
 	memcpy(ikm + ml + 1, host, hl);
+	ikm[ml + 1 + hl] = '\0';
+	memcpy(ikm + ml + 2 + hl, sec, NODE_SECRET_LEN);
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
 		return -1;
 	kctx = EVP_KDF_CTX_new(kdf);
@@ -489,7 +539,7 @@ derive_node(const char *mid, const char *host, const unsigned char *salt,
 	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm,
-	    ml + 1 + hl);
+	    ml + 2 + hl + NODE_SECRET_LEN);
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
 	    (void *)salt, SALT_LEN);
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
@@ -764,6 +814,7 @@ ks_auto_enable(const char *path, const char *pass, size_t passlen,
     char *err, size_t errlen)
 {
 	unsigned char	 img[KS_FILE_LEN], secret[SECRET_LEN];
+	unsigned char	 sec[NODE_SECRET_LEN];
 	char		 mid[128], host[NODE_LEN + 1];
 	char		*auto_path;
 	struct ks_key	 key;
@@ -773,15 +824,20 @@ ks_auto_enable(const char *path, const char *pass, size_t passlen,
 		return -1;
 	if (ks_open(path, pass, passlen, &key, err, errlen) == -1)
 		return -1;
+	if (node_secret(sec, 1, err, errlen) == -1) {
+		ks_key_wipe(&key);
+		return -1;
+	}
 	auto_path = xasprintf("%s%s", path, KS_AUTO_SUFFIX);
 	memset(img, 0, sizeof(img));
 	img[OFF_KIND] = KS_KIND_AUTO;
 	img[OFF_KDF] = KDF_HKDF;
 	memcpy(img + OFF_NODE, host, strlen(host));
 	r = RAND_bytes(img + OFF_SALT, SALT_LEN) == 1 &&
-	    derive_node(mid, host, img + OFF_SALT, secret) == 0 &&
+	    derive_node(mid, host, sec, img + OFF_SALT, secret) == 0 &&
 	    seal(img, secret, &key) == 0 ? 0 : -1;
 	ks_key_wipe(&key);
+	OPENSSL_cleanse(sec, sizeof(sec));
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(mid, sizeof(mid));
 	if (r == -1)
@@ -799,6 +855,7 @@ ks_auto_open_buf(const char *name, const unsigned char *buf, size_t len,
     struct ks_key *out, char *err, size_t errlen)
 {
 	unsigned char	 img[KS_FILE_LEN], secret[SECRET_LEN];
+	unsigned char	 sec[NODE_SECRET_LEN];
 	char		 mid[128], host[NODE_LEN + 1], wrong[256];
 	struct ks_header h;
 	int		 r;
@@ -810,9 +867,12 @@ ks_auto_open_buf(const char *name, const unsigned char *buf, size_t len,
 		    "automatic-opening file", name);
 	if (node_identity(mid, sizeof(mid), host, err, errlen) == -1)
 		return -1;
+	if (node_secret(sec, 0, err, errlen) == -1)
+		return -1;
 	memcpy(img, buf, KS_FILE_LEN);
-	r = derive_node(mid, host, img + OFF_SALT, secret);
+	r = derive_node(mid, host, sec, img + OFF_SALT, secret);
 	OPENSSL_cleanse(mid, sizeof(mid));
+	OPENSSL_cleanse(sec, sizeof(sec));
 	if (r == -1)
 		return errf(err, errlen, "%s: key derivation failed (OpenSSL "
 		    "HKDF)", name);
@@ -821,8 +881,8 @@ ks_auto_open_buf(const char *name, const unsigned char *buf, size_t len,
 		    "is %s: run `pgha keystore auto-open` here", h.node, host);
 	else
 		snprintf(wrong, sizeof(wrong), "was made on another node "
-		    "named %s (its machine-id differs): run `pgha keystore "
-		    "auto-open` here", h.node);
+		    "named %s (its machine-id or node secret differs): run "
+		    "`pgha keystore auto-open` here", h.node);
 	r = unseal(name, img, secret, out, wrong, err, errlen);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return r;

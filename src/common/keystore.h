@@ -11,10 +11,13 @@
  *
  * The automatic-opening file (PATH.auto) holds the same master key wrapped
  * under a key derived with HKDF-SHA256 from this node's identity
- * (/etc/machine-id and the node name, uname's nodename), so that a failover
- * never waits for a passphrase, and a copy of the file is useless on
- * another node.  Like the guide's "obfuscated" keystore.aks, it protects
- * against a copied file, not against root on this node.
+ * (/etc/machine-id, the node name - uname's nodename - and 32 random bytes
+ * in KS_NODE_SECRET, a root-only file outside the keystore's directory made
+ * by the first auto-open), so that a failover never waits for a
+ * passphrase, and a copy of the file is useless on another node: the
+ * machine-id and the name are no secrets, the node secret is.  Like the
+ * guide's "obfuscated" keystore.aks, it protects against a copied file,
+ * not against root on this node.
  *
  * File format, version 1: both files are 304 bytes, integers big-endian.
  *
@@ -53,6 +56,8 @@
 #include <stddef.h>
 
 #define KS_DEFAULT_PATH	"/etc/pgha/keystore"
+/* This node's secret for automatic opening ($PGHA_NODE_SECRET overrides). */
+#define KS_NODE_SECRET	"/var/lib/pgha/node-secret"
 #define KS_AUTO_SUFFIX	".auto"
 #define KS_KEY_LEN	64	/* an fscrypt v2 master key (AES-256-XTS) */
 #define KS_FPR_HEX	65	/* 64 hex digits + NUL */

@@ -357,26 +357,33 @@ static int
 write_atomic(const char *path, const unsigned char *buf, size_t len,
     char *err, size_t errlen)
 {
-	char	tmp[PATH_MAX], dir[PATH_MAX];
+	char	tmp[PATH_MAX], buf2[PATH_MAX], dir[PATH_MAX];
+	size_t	off = 0;
+	ssize_t	n;
 	int	fd, dfd;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	snprintf(buf2, sizeof(buf2), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(buf2));
 	if (snprintf(tmp, sizeof(tmp), "%s.copy-XXXXXX", path) >=
-	    (int)sizeof(tmp) || (fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "cannot write in %s: %s", dir,
+	    (int)sizeof(tmp))
+		return errf(err, errlen, "%s: path too long", path);
+	if ((fd = mkstemp(tmp)) == -1)
+		return errf(err, errlen, "cannot write in %s: %s", dir,
 		    strerror(errno));
-		return -1;
+	if (fchmod(fd, 0600) == -1)
+		goto fail;
+	while (off < len) {
+		if ((n = write(fd, buf + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
 	}
-	if (fchmod(fd, 0600) == -1 || write(fd, buf, len) != (ssize_t)len ||
-	    fsync(fd) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
 	}
-	close(fd);
 	if (rename(tmp, path) == -1) {
 		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
 		    strerror(errno));
@@ -388,6 +395,12 @@ write_atomic(const char *path, const unsigned char *buf, size_t len,
 		close(dfd);
 	}
 	return 0;
+fail:
+	errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
 }
 
 /*
@@ -411,14 +424,17 @@ keystore_receive(uint32_t from, const struct msg *m)
 	if (!target)
 		json_object_object_add(o, "skipped",
 		    json_object_new_boolean(1));
-	else if (path == NULL || path[0] != '/' || !keystore_path_ok(path))
+	else if (path == NULL || path[0] != '/' || !printable(path))
+		snprintf(err, sizeof(err), "the keystore path sent is not an "
+		    "absolute path");
+	else if (!keystore_path_ok(path))
 		snprintf(err, sizeof(err), "%s is not a keystore path of %s "
 		    "(a disk's keystore, or %s)", path ? path : "(none)",
 		    conf->path, KS_DEFAULT_PATH);
 	else if (m->u.check.blob == NULL ||
 	    unhex(m->u.check.blob, buf, sizeof(buf)) == -1)
 		snprintf(err, sizeof(err), "the keystore sent is not %d "
-		    "bytes", KS_FILE_LEN);
+		    "bytes in hex", KS_FILE_LEN);
 	else if (ks_parse("the keystore sent", buf, sizeof(buf), &h, err,
 	    sizeof(err)) == 0 && h.kind != KS_KIND_PASS)
 		snprintf(err, sizeof(err), "the file sent is an automatic-"
@@ -457,7 +473,7 @@ keystore_receive(uint32_t from, const struct msg *m)
 		json_object_object_add(o, "error", json_object_new_string(err));
 		log_warnx("keystore copy from node %u: %s", from, err);
 	}
-	if (path != NULL)
+	if (path != NULL && printable(path))
 		json_object_object_add(o, "path", json_object_new_string(path));
 	answer(from, m->u.check.seq, xasprintf("%s\n",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)));

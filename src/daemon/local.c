@@ -45,6 +45,7 @@ struct lres {
 	bool			 reprobe_due;
 	uint64_t		 trans_since;	/* monitor said "transitional" */
 	int			 watch_fd;	/* pidfd of watch_pid, or -1 */
+	pid_t			 watch_failed;	/* pidfd_open failed for it */
 	pid_t			 watch_pid;	/* the agent's "watch_pid=" */
 	bool			 recheck;	/* it exited: monitor at once */
 	bool			 stop_failed;	/* the stop is a failure's */
@@ -202,15 +203,18 @@ watch_set(int r, const struct agent_result *res)
 	pid_t		 pid = watch_pid_of(res->out);
 	int		 fd;
 
-	if (pid == 0 || (pid == l->watch_pid && l->watch_fd >= 0))
+	if (pid == 0 || (pid == l->watch_pid && l->watch_fd >= 0) ||
+	    pid == l->watch_failed)
 		return;
 	watch_drop(r);
 	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
 		if (errno == ESRCH)	/* gone already */
 			recheck_now(r);
-		else
+		else {	/* once per process: monitors still see it */
 			log_warn("%s: cannot watch process %d",
 			    conf->resources[r].name, (int)pid);
+			l->watch_failed = pid;
+		}
 		return;
 	}
 	if (loop_add_fd(fd, EPOLLIN, watch_cb, &ctx[r]) == -1) {
@@ -664,6 +668,23 @@ settle_found(const struct conf_group *g)
 	return changed;
 }
 
+/*
+ * Did r, or something it requires, fail here?  Then r is stopped at once:
+ * a server on a failed disk gets no CHECKPOINT either.
+ */
+static bool
+failed_below(const struct conf_resource *r)
+{
+	int	j;
+
+	if (lr[r->index].mine.state == RS_FAILED)
+		return true;
+	for (j = 0; j < r->nrequires; j++)
+		if (failed_below(r->requires[j]))
+			return true;
+	return false;
+}
+
 static void
 step_group(int gi)
 {
@@ -680,13 +701,19 @@ step_group(int gi)
 		busy = -1;	/* independent: in parallel */
 	if (busy >= 0) {
 		/*
-		 * A stop overtakes a start: the start is killed, and once it
-		 * is reaped the resource (still "starting") is stopped.
+		 * A stop overtakes the start of the same resource: the start
+		 * is killed, and once it is reaped the resource (still
+		 * "starting") is stopped.  The starts of other resources are
+		 * let finish (the decider stops them next if it must), but
+		 * for a quorum loss, which stops everything at once: a start
+		 * killed in passing would stay "starting" with nothing left
+		 * to stop or start it.
 		 */
 		for (int i = 0; st.op == LOP_STOP && i < g->nres; i++) {
 			struct lres *l = &lr[g->res[i]->index];
 
-			if (l->kind != OK_START || l->cancelling)
+			if (l->kind != OK_START || l->cancelling ||
+			    (g->res[i]->index != st.res && cs->quorate))
 				continue;
 			log_notice("cancelling the start of %s: %s",
 			    g->res[i]->name, st.why);
@@ -709,8 +736,7 @@ step_group(int gi)
 			    true);
 	} else {
 		log_notice("stopping %s: %s", r->name, st.why);
-		lr[st.res].stop_failed = lr[st.res].mine.state == RS_FAILED ||
-		    lr[st.res].mine.state == RS_STOP_FAILED;
+		lr[st.res].stop_failed = failed_below(r);
 		set_state(st.res, RS_STOPPING, st.why, false);
 		if (!launch(st.res, OK_STOP, "stop", r->stop_timeout_ms))
 			set_state(st.res, RS_STOP_FAILED,
@@ -761,7 +787,8 @@ monitor_one(const struct conf_group *g, int i)
 	if (hand_check_due(g, i)) {
 		if (l->mon_due) {
 			l->mon_due = false;
-			launch(r, OK_HANDPROBE, "monitor", t);
+			if (!launch(r, OK_HANDPROBE, "monitor", t))
+				mon_schedule(r);
 		} else if (l->mon_timer == NULL)
 			mon_schedule(r);
 		return;
@@ -771,7 +798,8 @@ monitor_one(const struct conf_group *g, int i)
 	l->mon_due = false;
 	if (l->mine.state == RS_ONLINE && !(l->mine.flags & RF_BY_HAND)) {
 		l->recheck = false;
-		launch(r, OK_MONITOR, "monitor", t);
+		if (!launch(r, OK_MONITOR, "monitor", t))
+			mon_schedule(r);	/* try again later */
 	}
 }
 

@@ -364,10 +364,24 @@ test_auto(const struct ks_key *key)
 	ks_set_identity_for_test("ffffffffffffffffffffffffffffffff",
 	    "node1");
 	ok(ks_auto_open(p, &k, err, sizeof(err)) == -1 &&
-	    has(err, "machine-id differs"),
+	    has(err, "machine-id or node secret differs"),
 	    "same name, another machine: %s", err);
 	ks_set_identity_for_test("0123456789abcdef0123456789abcdef",
 	    "node1");
+	/* Same machine-id and name (both public), another node secret. */
+	setenv("PGHA_NODE_SECRET", path_of("other-secret"), 1);
+	ok(ks_auto_open(p, &k, err, sizeof(err)) == -1 &&
+	    has(err, "other-secret") && has(err, "auto-open"),
+	    "no node secret here: %s", err);
+	spit(path_of("other-secret"), (const unsigned char *)
+	    "0123456789abcdef0123456789abcdef", 32);
+	ok(ks_auto_open(p, &k, err, sizeof(err)) == -1 &&
+	    has(err, "node secret differs"),
+	    "another node secret, same machine-id and name: %s", err);
+	setenv("PGHA_NODE_SECRET", path_of("node-secret"), 1);
+	ok(ks_auto_open(p, &k, err, sizeof(err)) == 0,
+	    "this node's secret again: opens");
+	ks_key_wipe(&k);
 
 	n = slurp(ap, img, sizeof(img));
 	img[200] ^= 1;
@@ -565,6 +579,8 @@ main(void)
 	}
 	ks_set_identity_for_test("0123456789abcdef0123456789abcdef",
 	    "node1");
+	/* This node's secret in the scratch dir, for the CLI runs too. */
+	setenv("PGHA_NODE_SECRET", path_of("node-secret"), 1);
 	test_default_params();
 	ks_set_scrypt_for_test(10, 1, 1);	/* fast for the rest */
 	test_create_open(&key);
