@@ -148,6 +148,61 @@ key_add(int fd, const struct ks_key *key, struct fsc_key *out,
 	return r;
 }
 
+/*
+ * The identifier of the key added for the file system on mp, kept in the
+ * node's /run while it is online: stop removes exactly that key, even if
+ * no encrypted directory can be read any more.
+ */
+#define KEY_RUN_DIR	"/run/pgha"
+
+static void
+key_note_path(const char *mp, char path[PATH_MAX])
+{
+	char	h[65];
+
+	sha256_hex(mp, strlen(mp), h);
+	snprintf(path, PATH_MAX, "%s/fscrypt-%.16s.id", KEY_RUN_DIR, h);
+}
+
+static void
+key_note(const char *mp, const struct fsc_key *k)
+{
+	char	path[PATH_MAX];
+	FILE	*f;
+
+	key_note_path(mp, path);
+	(void)mkdir(KEY_RUN_DIR, 0700);
+	if ((f = fopen(path, "we")) == NULL)
+		return;		/* the policies still name it */
+	(void)fwrite(k->id, sizeof(k->id), 1, f);
+	(void)fclose(f);
+}
+
+/* 1 and the noted identifier, or 0 if there is none. */
+static int
+key_noted(const char *mp, struct fsc_key *k)
+{
+	char	path[PATH_MAX];
+	FILE	*f;
+	size_t	n;
+
+	key_note_path(mp, path);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fread(k->id, 1, sizeof(k->id), f);
+	(void)fclose(f);
+	return n == sizeof(k->id);
+}
+
+static void
+key_unnote(const char *mp)
+{
+	char	path[PATH_MAX];
+
+	key_note_path(mp, path);
+	(void)unlink(path);
+}
+
 /* 0 removed (or absent), 1 files busy, -1 error (said). */
 static int
 key_remove(int fd, const struct fsc_key *k)
@@ -400,8 +455,10 @@ fsc_start(const struct fsc *f, const char *mp, const char *device)
 		close(fd);
 		return OCF_ERR_GENERIC;
 	}
-	if ((r = dirs_setup(f, mp, &k, fpr)) != OCF_SUCCESS)
-		(void)key_remove(fd, &k);
+	key_note(mp, &k);
+	if ((r = dirs_setup(f, mp, &k, fpr)) != OCF_SUCCESS &&
+	    key_remove(fd, &k) == 0)
+		key_unnote(mp);
 	close(fd);
 	return r;
 }
@@ -447,9 +504,16 @@ fsc_remove_key(const struct fsc *f, const char *mp)
 	struct fsc_key	ids[8];
 	int		fd, n, i, r, busy = 0;
 
-	if ((n = dir_ids(f, mp, ids, 8, false)) == -1 ||
+	if ((n = dir_ids(f, mp, ids, 7, false)) == -1 ||
 	    (fd = fs_open(mp)) == -1)
 		return -1;
+	if (key_noted(mp, &ids[n])) {
+		for (i = 0; i < n; i++)
+			if (memcmp(ids[i].id, ids[n].id, sizeof(ids[n].id)) == 0)
+				break;
+		if (i == n)
+			n++;
+	}
 	for (i = 0; i < n; i++) {
 		if ((r = key_remove(fd, &ids[i])) == -1) {
 			close(fd);
@@ -458,6 +522,8 @@ fsc_remove_key(const struct fsc *f, const char *mp)
 		busy |= r;
 	}
 	close(fd);
+	if (busy == 0)
+		key_unnote(mp);
 	return busy;
 }
 
