@@ -36,8 +36,7 @@ struct fsc_key {
 static void
 id_hex(const __u8 *id, char hex[ID_HEX])
 {
-	for (int i = 0; i < FSCRYPT_KEY_IDENTIFIER_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	hex_encode(id, FSCRYPT_KEY_IDENTIFIER_SIZE, hex);
 }
 
 int

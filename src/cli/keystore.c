@@ -547,7 +547,7 @@ ks_do_copy(const struct ks_args *a)
 	char			 err[512], hex[2 * KS_FILE_LEN + 1];
 	int			 fd, r, rc = EXIT_OK, copied = 0;
 	ssize_t			 got;
-	size_t			 i, k;
+	size_t			 i;
 
 	/* Read once; what is checked is what is sent. */
 	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -567,8 +567,7 @@ ks_do_copy(const struct ks_args *a)
 		    "keystore\n", a->path);
 		return EXIT_FAILED;
 	}
-	for (k = 0; k < KS_FILE_LEN; k++)
-		snprintf(hex + 2 * k, 3, "%02x", buf[k]);
+	hex_encode(buf, KS_FILE_LEN, hex);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	req = json_object_new_object();
 	jset(req, "cmd", "keystore-copy");

@@ -111,19 +111,6 @@ put32(unsigned char *p, uint32_t v)
 }
 
 static void
-hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char	digits[] = "0123456789abcdef";
-	size_t			i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 sha256(const void *a, size_t alen, const void *b, size_t blen,
     unsigned char md[32])
 {
@@ -150,7 +137,7 @@ ks_key_fingerprint(const struct ks_key *key, char hex_out[KS_FPR_HEX])
 	unsigned char	md[FPR_LEN];
 
 	key_fpr_raw(key, md);
-	hex(md, FPR_LEN, hex_out);
+	hex_encode(md, FPR_LEN, hex_out);
 }
 
 void
@@ -259,7 +246,7 @@ ks_parse(const char *name, const unsigned char *b, size_t len,
 	h->log2n = b[OFF_LOG2N];
 	h->r = get32(b + OFF_R);
 	h->p = get32(b + OFF_P);
-	hex(b + OFF_FPR, FPR_LEN, h->fpr);
+	hex_encode(b + OFF_FPR, FPR_LEN, h->fpr);
 	memcpy(h->node, b + OFF_NODE, NODE_LEN);
 	h->node[NODE_LEN] = '\0';
 	return 0;
@@ -326,8 +313,8 @@ fsync_dir(const char *path)
  * 0600: renamed over path, or with excl linked (so an existing path is
  * never replaced, even by a concurrent create).
  */
-static int
-write_file(const char *path, const unsigned char *buf, size_t len, int excl,
+int
+ks_write_file(const char *path, const unsigned char *buf, size_t len, int excl,
     char *err, size_t errlen)
 {
 	char	*tmp = xasprintf("%s.tmp.XXXXXX", path);
@@ -465,7 +452,7 @@ node_secret(unsigned char sec[NODE_SECRET_LEN], int create, char *err,
 	if (RAND_priv_bytes(sec, NODE_SECRET_LEN) != 1)
 		return errf(err, errlen, "%s: no random bytes (OpenSSL)",
 		    path);
-	return write_file(path, sec, NODE_SECRET_LEN, 1, err, errlen);
+	return ks_write_file(path, sec, NODE_SECRET_LEN, 1, err, errlen);
 }
 
 /* This node's identity: machine-id and node name. */
@@ -710,7 +697,7 @@ ks_create(const char *path, const char *pass, size_t passlen, char *err,
 	r = seal_pass(path, img, &key, pass, passlen, err, errlen);
 	ks_key_wipe(&key);
 	if (r == 0)
-		r = write_file(path, img, KS_FILE_LEN, 1, err, errlen);
+		r = ks_write_file(path, img, KS_FILE_LEN, 1, err, errlen);
 	OPENSSL_cleanse(img, sizeof(img));
 	return r;
 }
@@ -771,7 +758,7 @@ ks_passwd(const char *path, const char *oldp, size_t oldlen,
 	r = seal_pass(path, img, &key, newp, newlen, err, errlen);
 	ks_key_wipe(&key);
 	if (r == 0)
-		r = write_file(path, img, KS_FILE_LEN, 0, err, errlen);
+		r = ks_write_file(path, img, KS_FILE_LEN, 0, err, errlen);
 	OPENSSL_cleanse(img, sizeof(img));
 	return r;
 }
@@ -844,7 +831,7 @@ ks_auto_enable(const char *path, const char *pass, size_t passlen,
 		errf(err, errlen, "%s: key derivation or encryption failed "
 		    "(OpenSSL)", auto_path);
 	else
-		r = write_file(auto_path, img, KS_FILE_LEN, 0, err, errlen);
+		r = ks_write_file(auto_path, img, KS_FILE_LEN, 0, err, errlen);
 	OPENSSL_cleanse(img, sizeof(img));
 	free(auto_path);
 	return r;

@@ -111,6 +111,13 @@ struct ks_header {
 	char		fpr[KS_FPR_HEX];
 	char		node[65];	/* kind 2: made on this node */
 };
+/*
+ * buf to path atomically, mode 0600: a temporary file in the same
+ * directory, fsync, then rename (or with excl link, so that an existing
+ * path is never replaced), and the directory synced.
+ */
+int	ks_write_file(const char *path, const unsigned char *buf, size_t len,
+	    int excl, char *err, size_t errlen);
 /* Checks a whole file image; fills h.  name is for messages. */
 int	ks_parse(const char *name, const unsigned char *buf, size_t len,
 	    struct ks_header *h, char *err, size_t errlen);

@@ -149,14 +149,27 @@ parse_duration_ms(const char *s, uint32_t *out)
 }
 
 void
+hex_encode(const void *data, size_t n, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*b = data;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
 sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0, i;
+	unsigned int	mdlen = 0;
 
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
 		abort();
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	hex_encode(md, 32, out);
 }

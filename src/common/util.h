@@ -27,5 +27,7 @@ void		fmt_wall(uint64_t ms, char *buf, size_t len); /* ISO 8601 UTC */
 int	parse_duration_ms(const char *, uint32_t *);
 /* SHA-256 as 64 lowercase hex chars + NUL into out[65]. */
 void	sha256_hex(const void *, size_t, char out[65]);
+/* n bytes as 2n lowercase hex digits and a NUL: out holds 2n + 1. */
+void	hex_encode(const void *, size_t n, char *out);
 
 #endif

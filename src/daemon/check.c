@@ -11,12 +11,6 @@
  *
  * db init: only on this node, where the group's disks must be online.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,57 +346,6 @@ unhex(const char *s, unsigned char *out, size_t len)
 	return 0;
 }
 
-/* Write buf to path: temporary file, fsync, rename, fsync the directory. */
-static int
-write_atomic(const char *path, const unsigned char *buf, size_t len,
-    char *err, size_t errlen)
-{
-	char	tmp[PATH_MAX], buf2[PATH_MAX], dir[PATH_MAX];
-	size_t	off = 0;
-	ssize_t	n;
-	int	fd, dfd;
-
-	snprintf(buf2, sizeof(buf2), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(buf2));
-	if (snprintf(tmp, sizeof(tmp), "%s.copy-XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return errf(err, errlen, "%s: path too long", path);
-	if ((fd = mkstemp(tmp)) == -1)
-		return errf(err, errlen, "cannot write in %s: %s", dir,
-		    strerror(errno));
-	if (fchmod(fd, 0600) == -1)
-		goto fail;
-	while (off < len) {
-		if ((n = write(fd, buf + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail:
-	errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
 /*
  * The keystore file sent by `pgha keystore copy`, for this node: written
  * in place unless this node has a keystore with another master key (then
@@ -452,8 +395,8 @@ keystore_receive(uint32_t from, const struct msg *m)
 				    "master key (fingerprint %.16s...): "
 				    "--force replaces it", path, old.fpr);
 		}
-		if (err[0] == '\0' && write_atomic(path, buf, sizeof(buf),
-		    err, sizeof(err)) == 0) {
+		if (err[0] == '\0' && ks_write_file(path, buf, sizeof(buf),
+		    0, err, sizeof(err)) == 0) {
 			json_object_object_add(o, "copied",
 			    json_object_new_boolean(1));
 			json_object_object_add(o, "replaced",

@@ -13,6 +13,8 @@
 # the median of each kind of event.
 set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
+# shellcheck source=bench_lib.sh
+. "$LAB_TESTS_DIR/bench_lib.sh"	# gap_json, other
 
 RUNS=1 KEEP=0
 while (( $# )); do
@@ -26,30 +28,6 @@ done
 declare -A DOWN=()
 
 owner() { group_field "$1" owner; }
-other() { [[ $1 == node1 ]] && echo node2 || echo node1; }
-
-# The longest gap between two acknowledged commits, among those that end
-# after the fault (T) and no later than once the group had settled (E),
-# measured on the writer's monotonic clock; and the errors in it.
-gap_around() {	# gap_around T E
-	awk -v t="$1" -v e="$2" '
-	    $2 == "ok" {
-		if (prev && $1 >= t && $1 <= e && $4 - prevm > best) {
-			best = $4 - prevm; bs = prev; be = $1
-		}
-		prev = $1; prevm = $4
-	    }
-	    $2 == "err" { errs[NR] = $1 " " $3 }
-	    END {
-		for (i in errs) {
-			split(errs[i], x, " ")
-			if (x[1] >= bs && x[1] <= be) s[x[2]]++
-		}
-		codes = ""; for (c in s) codes = codes c "x" s[c] " "
-		if (!best) { print "? ?"; exit }
-		printf "%d %s\n", best, codes == "" ? "-" : codes
-	    }' "$WRITER_LOG"
-}
 
 timeline() {	# timeline NODE T: events since T, relative
 	pgha_on "$1" events --json --group db1 2>/dev/null | jq -r --argjson t "$2" '
@@ -65,7 +43,9 @@ timeline() {	# timeline NODE T: events since T, relative
 report() {	# report KIND T SURVIVOR
 	local g e
 	e=$(lab_ms)
-	read -r g codes <<<"$(gap_around "$2" "$e")"
+	read -r g codes <<<"$(gap_json "$2" "$e" | jq -r '"\(.downtime_ms // "?") \(
+	    .errors // {} | to_entries | map("\(.key)x\(.value)") | join(" ") |
+	    if . == "" then "-" else . end)"')"
 	DOWN[$1]+="$g "
 	printf '%-14s client-seen downtime %6s ms   errors: %s\n' "$1" "$g" "$codes"
 	timeline "$3" "$2" | sort -t+ -k2 -n
