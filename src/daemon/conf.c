@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_keys.h"
@@ -1488,6 +1490,94 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 	return c;
 }
 
+/*
+ * A fence_options key that holds a secret itself (password=, passwd=,
+ * community=, token=, an identity or key), not a program that prints one
+ * (password_script=).  Its name into key, or false.
+ */
+static bool
+fence_secret(const char *opts, char *key, size_t len)
+{
+	static const char *const words[] = {
+		"pass", "secret", "token", "community", "identity", "key",
+	};
+	const char	*p = opts, *eq;
+	size_t		 n, i;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if ((eq = memchr(p, '=', n)) != NULL &&
+		    !((size_t)(eq - p) > 7 && memcmp(eq - 7, "_script", 7) == 0))
+			for (i = 0; i < nitems(words); i++)
+				if (memmem(p, (size_t)(eq - p), words[i],
+				    strlen(words[i])) != NULL) {
+					snprintf(key, len, "%.*s",
+					    (int)(eq - p), p);
+					return true;
+				}
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * pghad runs the programs this file names (agents, fence agents) as root:
+ * only root (or whoever runs us, for pghad -n) may own or write it, and
+ * nobody else may read it if it holds fence secrets.  0, or -1 (errf).
+ */
+static void	ferr(FILE *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* fprintf to errf unless it is NULL (a caller that wants no messages). */
+static void
+ferr(FILE *errf, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (errf == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(errf, fmt, ap);
+	va_end(ap);
+}
+
+static int
+check_file_mode(const char *path, const struct stat *st,
+    const struct conf *c, FILE *errf)
+{
+	unsigned	mode = (unsigned)(st->st_mode & 07777);
+	char		key[64];
+	bool		grp = st->st_gid != 0;
+	int		i;
+
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		ferr(errf, "%s: owned by uid %u: pghad runs the programs "
+		    "it names as root, so only root may own it: chown root "
+		    "%s\n", path, (unsigned)st->st_uid, path);
+		return -1;
+	}
+	if ((st->st_mode & S_IWOTH) || (grp && (st->st_mode & S_IWGRP))) {
+		ferr(errf, "%s: mode %04o, group %u: writable by others; "
+		    "pghad runs the programs it names as root: chmod go-w "
+		    "%s\n", path, mode, (unsigned)st->st_gid, path);
+		return -1;
+	}
+	if (!(st->st_mode & S_IROTH) && !(grp && (st->st_mode & S_IRGRP)))
+		return 0;
+	for (i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].fence_options != NULL &&
+		    fence_secret(c->nodes[i].fence_options, key, sizeof(key))) {
+			ferr(errf, "%s: mode %04o, group %u: readable by "
+			    "others, and [node %s] fence_options holds a "
+			    "secret (%s=): chown root:root %s; chmod 600 %s\n",
+			    path, mode, (unsigned)st->st_gid,
+			    c->nodes[i].name, key, path, path);
+			return -1;
+		}
+	return 0;
+}
+
 struct conf *
 conf_load(const char *path, FILE *errf)
 {
@@ -1495,10 +1585,13 @@ conf_load(const char *path, FILE *errf)
 	char		*buf = NULL;
 	size_t		 len = 0, cap = 0, n;
 	struct conf	*c;
+	struct stat	 st;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((f = fopen(path, "re")) == NULL || fstat(fileno(f), &st) == -1) {
 		if (errf != NULL)
 			fprintf(errf, "%s: %s\n", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
 		return NULL;
 	}
 	do {
@@ -1519,6 +1612,10 @@ conf_load(const char *path, FILE *errf)
 	fclose(f);
 	c = conf_load_buf(path, buf, len, errf);
 	free(buf);
+	if (c != NULL && check_file_mode(path, &st, c, errf) == -1) {
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 

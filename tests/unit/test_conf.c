@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -524,6 +525,77 @@ test_file(void)
 	conf_free(NULL);
 }
 
+/*
+ * conf_load of text in a file of this mode and owner: 1 if accepted, 0
+ * with the message in errbuf if not.
+ */
+static int
+load_mode(const char *text, mode_t mode, uid_t uid, gid_t gid)
+{
+	char		 path[] = "/tmp/test_conf.XXXXXX";
+	int		 fd = mkstemp(path);
+	struct conf	*c;
+	FILE		*f;
+	size_t		 n = 0;
+
+	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)
+	    || fchmod(fd, mode) == -1 || fchown(fd, uid, gid) == -1)
+		abort();
+	close(fd);
+	free(errbuf);
+	errbuf = NULL;
+	f = open_memstream(&errbuf, &n);
+	c = conf_load(path, f);
+	fclose(f);
+	unlink(path);
+	conf_free(c);
+	return c != NULL;
+}
+
+/* The programs the file names run as root: who may own, write, read it. */
+static void
+test_file_mode(void)
+{
+	const char	*plain = "[node n1]\nnodeid = 1\n";
+	const char	*secret = "[node n1]\nnodeid = 1\n"
+	    "fence_agent = /usr/sbin/fence_ipmilan\n"
+	    "fence_options = ip=198.18.1.1 username=admin password=s3cret\n";
+	const char	*script = "[node n1]\nnodeid = 1\n"
+	    "fence_agent = /usr/sbin/fence_ipmilan\n"
+	    "fence_options = ip=198.18.1.1 password_script=/etc/pgha/pw\n";
+	uid_t		 me = geteuid();
+
+	ok(load_mode(plain, 0644, me, 0), "0644, ours: accepted");
+	ok(!load_mode(plain, 0666, me, 0) &&
+	    strstr(errbuf, "mode 0666, group 0: writable by others") &&
+	    strstr(errbuf, "chmod go-w /tmp/test_conf."),
+	    "0666 refused: %s", errbuf);
+	ok(!load_mode(plain, 0646, me, 0), "0646 refused");
+	ok(load_mode(plain, 0664, me, 0), "0664, group root: accepted");
+	ok(!load_mode(secret, 0644, me, 0) &&
+	    strstr(errbuf, "readable by others, and [node n1] fence_options "
+	    "holds a secret (password=)") && strstr(errbuf, "chmod 600"),
+	    "fence password, 0644 refused: %s", errbuf);
+	ok(load_mode(secret, 0600, me, 0), "fence password, 0600: accepted");
+	ok(load_mode(secret, 0640, me, 0), "fence password, 0640 group root: "
+	    "accepted");
+	ok(load_mode(script, 0644, me, 0), "password_script, 0644: accepted");
+	if (me != 0) {
+		diag("not root: files given away not tested");
+		return;
+	}
+	ok(!load_mode(plain, 0644, 65534, 0) &&
+	    strstr(errbuf, "owned by uid 65534") &&
+	    strstr(errbuf, "chown root /tmp/test_conf."),
+	    "owned by nobody refused: %s", errbuf);
+	ok(!load_mode(plain, 0664, 0, 65534) &&
+	    strstr(errbuf, "group 65534: writable by others"),
+	    "0664, group nogroup refused: %s", errbuf);
+	ok(!load_mode(secret, 0640, 0, 65534) &&
+	    strstr(errbuf, "readable by others"),
+	    "fence password, 0640 group nogroup refused: %s", errbuf);
+}
+
 /* Every key of the table has an ".It Cm KEY" entry in the man page. */
 static void
 test_manpage(const char *path)
@@ -591,6 +663,7 @@ main(int argc, char **argv)
 	roundtrip(good, "test file");
 	test_garbage();
 	test_file();
+	test_file_mode();
 	test_manpage(man);
 	test_order_file(top ? top : ".");
 	free(errbuf);
