@@ -19,7 +19,7 @@
 #define PGHA_VERSION	"0.1"
 #endif
 
-#define CLI_DEFAULT_SOCKET	"@pgha.ctl"
+#define CLI_DEFAULT_SOCKET	"/run/pgha/pgha.sock"
 #define CLI_SOCKET_ENV		"PGHA_SOCKET"
 #define CLI_WAIT_DEFAULT_MS	60000
 #define CLI_WAIT_MAX_MS		(7 * 86400 * 1000U)

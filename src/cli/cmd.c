@@ -132,8 +132,15 @@ check_name(const char *what, const char *s, char *err, size_t len)
 static int
 check_socket(const char *s, char *err, size_t len)
 {
-	if (s[0] == '\0' || strcmp(s, "@") == 0)
+	if (s[0] == '\0')
 		return errf(err, len, "empty socket name");
+	if (s[0] == '@')
+		return errf(err, len, "socket '%s': abstract socket names are "
+		    "refused (any local user may take one first and receive "
+		    "your requests); give the path pghad listens on, "
+		    "default %s", s, CLI_DEFAULT_SOCKET);
+	if (s[0] != '/')
+		return errf(err, len, "socket '%s': not an absolute path", s);
 	if (strlen(s) > SUN_PATH_MAX)
 		return errf(err, len, "socket name too long (max %d): '%s'",
 		    SUN_PATH_MAX, s);

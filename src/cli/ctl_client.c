@@ -1,7 +1,8 @@
 /*
  * ctl_client.c - pgha's side of the control socket (docs/control-
- * protocol.md): connect to "@name" (abstract) or a path, send one JSON
- * request line, read JSON reply lines with a size bound and a deadline.
+ * protocol.md): connect to a path, check that root listens there, send
+ * one JSON request line, read JSON reply lines with a size bound and a
+ * deadline.
  * Every failure is printed here, once, as "pgha: ..." on stderr, and
  * turned into the exit code the caller returns.
  */
@@ -9,6 +10,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,20 +72,12 @@ ctl_catch_signals(void)
 static void
 sock_addr(const char *name, struct sockaddr_un *sun, socklen_t *len)
 {
-	size_t	n;
+	size_t	n = strlen(name);
 
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	if (name[0] == '@') {
-		/* Abstract: sun_path[0] is NUL, the name is not terminated. */
-		n = strlen(name + 1);
-		memcpy(sun->sun_path + 1, name + 1, n);
-		*len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
-	} else {
-		n = strlen(name);
-		memcpy(sun->sun_path, name, n);
-		*len = offsetof(struct sockaddr_un, sun_path) + n + 1;
-	}
+	memcpy(sun->sun_path, name, n);	/* cmd.c checked the length */
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 }
 
 /* Why connect() failed, in words an operator can act on. */
@@ -90,10 +86,7 @@ connect_error(const char *name, int err)
 {
 	const char	*why;
 
-	if (err == ECONNREFUSED && name[0] == '@')
-		why = "nothing listens there: pghad is not running "
-		    "(in this network namespace)";
-	else if (err == ECONNREFUSED)
+	if (err == ECONNREFUSED)
 		why = "connection refused: a stale socket, pghad is not "
 		    "running";
 	else if (err == ENOENT)
@@ -105,6 +98,50 @@ connect_error(const char *name, int err)
 		why = strerror(err);
 	fprintf(stderr, "pgha: cannot reach pghad at %s: %s\n", name, why);
 	return EXIT_UNREACHABLE;
+}
+
+/*
+ * Before anything is sent: the socket's directory must be one only root
+ * (or we) may write, and the listener must run as root (or as us).
+ * Otherwise a local user may have put their own socket there to receive
+ * our requests (a confirm-down, a keystore) and answer them.
+ */
+static int
+sock_dir_check(const char *sock)
+{
+	char	dir[PATH_MAX], why[512];
+
+	if (path_dirname(sock, dir, sizeof(dir)) == -1 ||
+	    dir_trusted(dir, why, sizeof(why)) == -1) {
+		fprintf(stderr, "pgha: refusing the socket %s: %s: another "
+		    "user could have put a socket there; use one in a "
+		    "directory only root may write (pghad's default is "
+		    "%s)\n", sock, dir[0] ? why : "bad path",
+		    CLI_DEFAULT_SOCKET);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
+static int
+peer_check(struct ctl_conn *c)
+{
+	struct ucred	cr;
+	socklen_t	len = sizeof(cr);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
+		fprintf(stderr, "pgha: %s: SO_PEERCRED: %s\n", c->sock,
+		    strerror(errno));
+		return EXIT_UNREACHABLE;
+	}
+	if (cr.uid != 0 && cr.uid != geteuid()) {
+		fprintf(stderr, "pgha: refusing the socket %s: its listener "
+		    "(pid %d) runs as uid %u, not root: it is not pghad; "
+		    "nothing was sent\n", c->sock, (int)cr.pid,
+		    (unsigned)cr.uid);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
 }
 
 static int
@@ -138,6 +175,8 @@ ctl_open(const char *sock, struct json_object *req, struct ctl_conn **cp)
 	const char		*line;
 	int			 r;
 
+	if ((r = sock_dir_check(sock)) != 0)
+		return r;
 	c = xcalloc(1, sizeof(*c));
 	c->sock = xstrdup(sock);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
@@ -153,6 +192,10 @@ ctl_open(const char *sock, struct json_object *req, struct ctl_conn **cp)
 		;
 	if (r == -1) {
 		r = connect_error(sock, errno);
+		ctl_close(c);
+		return r;
+	}
+	if ((r = peer_check(c)) != 0) {
 		ctl_close(c);
 		return r;
 	}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -172,4 +174,78 @@ sha256_hex(const void *data, size_t len, char out[65])
 	    mdlen != 32)
 		abort();
 	hex_encode(md, 32, out);
+}
+
+/*
+ * A directory is trusted when it is a real directory (not a symbolic
+ * link) owned by root or by us that nobody else may write, and each of
+ * its ancestors is owned by root or by us and either writable by nobody
+ * else or sticky (others may add entries there, but not rename ours).
+ * Group write by group 0 is root's.  Whoever else can write there can
+ * replace a socket or file we are about to trust.
+ */
+static int
+dir_check_one(const char *path, int last, char *why, size_t len)
+{
+	struct stat	st;
+	uid_t		me = geteuid();
+	int		wothers;
+
+	if ((last ? lstat(path, &st) : stat(path, &st)) == -1)
+		return errf(why, len, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errf(why, len, "%s is not a directory", path);
+	if (st.st_uid != 0 && st.st_uid != me)
+		return errf(why, len, "directory %s is owned by uid %u, not "
+		    "root", path, (unsigned)st.st_uid);
+	wothers = (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0);
+	if (wothers && (last || !(st.st_mode & S_ISVTX)))
+		return errf(why, len, "directory %s (mode %04o, group %u) "
+		    "may be written by others", path,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+	return 0;
+}
+
+int
+dir_trusted(const char *dir, char *why, size_t len)
+{
+	char	buf[4096];
+	size_t	i, n = strlen(dir);
+
+	if (dir[0] != '/')
+		return errf(why, len, "%s is not an absolute path", dir);
+	if (n >= sizeof(buf))
+		return errf(why, len, "%.64s...: path too long", dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (dir_check_one("/", n == 1, why, len) == -1)
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if (i < n && dir[i] != '/')
+			continue;
+		if (dir[i - 1] == '/')
+			continue;	/* "//" */
+		memcpy(buf, dir, i);
+		buf[i] = '\0';
+		if (dir_check_one(buf, i == n, why, len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+path_dirname(const char *path, char *out, size_t len)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+
+	if (slash == NULL)
+		return snprintf(out, len, ".") >= (int)len ? -1 : 0;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= len)
+		return -1;
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return 0;
 }

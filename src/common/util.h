@@ -29,5 +29,12 @@ int	parse_duration_ms(const char *, uint32_t *);
 void	sha256_hex(const void *, size_t, char out[65]);
 /* n bytes as 2n lowercase hex digits and a NUL: out holds 2n + 1. */
 void	hex_encode(const void *, size_t n, char *out);
+/*
+ * Whether only root (or this process's user) can change what directory
+ * dir holds: 0, or -1 with the reason in why.  See util.c.
+ */
+int	dir_trusted(const char *dir, char *why, size_t len);
+/* The directory part of path into out ("/" for "/x"); -1 if too long. */
+int	path_dirname(const char *path, char *out, size_t len);
 
 #endif

@@ -40,8 +40,8 @@ const struct conf_key conf_keys[] = {
 	    offsetof(struct conf, cluster_name), "pgha", { 0 }, 0, 0,
 	    "cluster name, the same on every node" },
 	{ "socket", CS_CLUSTER, CK_ANY_TYPE, CV_SOCKET, 0,
-	    offsetof(struct conf, socket), "@pgha.ctl", { 0 }, 0, 0,
-	    "control socket: @NAME (abstract) or an absolute path" },
+	    offsetof(struct conf, socket), "/run/pgha/pgha.sock", { 0 }, 0, 0,
+	    "control socket: an absolute path in a root-only directory" },
 	{ "admin_group", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
 	    offsetof(struct conf, admin_group), NULL, { 0 }, 0, 0,
 	    "unix group allowed to change the cluster (unset: root only)" },
@@ -539,11 +539,8 @@ valid_ifname(const char *s)
 static bool
 valid_socket(const char *s)
 {
-	if (strlen(s) > SUN_PATH_MAX)
-		return false;
-	if (s[0] == '@')
-		return s[1] != '\0';
-	return s[0] == '/';
+	return strlen(s) <= SUN_PATH_MAX && s[0] == '/' && s[1] != '\0' &&
+	    s[strlen(s) - 1] != '/';
 }
 
 /* Print a duration in its largest exact unit. */
@@ -665,9 +662,14 @@ check_value(struct parser *p, const char *label, const struct conf_key *k,
 			what = "is not an absolute path";
 		break;
 	case CV_SOCKET:
-		if (!valid_socket(v))
-			what = "is not @NAME or an absolute path (at most 107 "
-			    "bytes)";
+		if (v[0] == '@')
+			what = "is an abstract socket name: those have no "
+			    "permissions, any local user could take it first "
+			    "and receive root's requests; use a path such as "
+			    "/run/pgha/pgha.sock";
+		else if (!valid_socket(v))
+			what = "is not an absolute path to a socket (at most "
+			    "107 bytes)";
 		break;
 	case CV_WORD:
 		if (!valid_word(v))

@@ -3,6 +3,9 @@
  * control.c: one request per connection, credentials from SO_PEERCRED,
  * read-only requests for everybody, changes only for root or the
  * configured admin group.
+ *
+ * The socket is a path in a directory only root may write (an abstract
+ * name has no permissions: any local user could take it first).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -539,35 +542,80 @@ accept_cb(int fd, uint32_t events, void *arg)
 	nconns++;
 }
 
+/*
+ * The socket's directory: made root's, mode 0755, if missing; refused if
+ * anybody but root may write it or any directory above (then they could
+ * put their own socket in its place).
+ */
+static void
+socket_dir(const char *name)
+{
+	char	dir[108], why[512];
+
+	if (path_dirname(name, dir, sizeof(dir)) == -1)
+		fatalx("control socket %s: path too long", name);
+	if (mkdir(dir, 0755) == 0)
+		log_info("made directory %s for the control socket", dir);
+	else if (errno != EEXIST) {
+		log_warn("control socket %s: cannot make %s", name, dir);
+		exit(EXIT_SOCKET);
+	}
+	if (dir_trusted(dir, why, sizeof(why)) == -1) {
+		log_warnx("control socket %s: refused: %s; only root may write "
+		    "there (chown root %s; chmod 755 %s), or set [cluster] "
+		    "socket to a path under a root-only directory such as "
+		    "/run/pgha", name, why, dir, dir);
+		exit(EXIT_SOCKET);
+	}
+}
+
+/* A socket left by an earlier pghad goes; anything else stays: refuse. */
+static void
+socket_stale(const char *name)
+{
+	struct stat	st;
+
+	if (lstat(name, &st) == -1) {
+		if (errno == ENOENT)
+			return;
+		log_warn("control socket %s", name);
+		exit(EXIT_SOCKET);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control socket %s: refused: something else than a "
+		    "socket is there (mode %06o): remove it", name,
+		    (unsigned)st.st_mode);
+		exit(EXIT_SOCKET);
+	}
+	if (unlink(name) == -1) {
+		log_warn("control socket %s: removing the old one", name);
+		exit(EXIT_SOCKET);
+	}
+}
+
 void
 control_init(const struct conf *cf)
 {
 	struct sockaddr_un	sun;
-	socklen_t		len;
 	const char		*name = cf->socket;
+	mode_t			old;
 
 	conf = cf;
+	if (name[0] != '/')	/* conf.c refuses it: a broken invariant */
+		fatalx("control socket %s: not an absolute path", name);
+	socket_dir(name);
+	socket_stale(name);	/* pghad.lock: no other pghad uses it */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (name[0] == '@') {
-		/* Abstract: belongs to this network namespace. */
-		snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "%s",
-		    name + 1);
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-		    strlen(name + 1));
-	} else {
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
-		unlink(name);
-		len = sizeof(sun);
-	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, len) < 0 ||
-	    listen(lfd, 16) < 0) {
+	old = umask(0111);	/* 0666: everyone may ask; SO_PEERCRED */
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(lfd, 128) < 0) {
 		log_warn("control socket %s", name);
 		exit(EXIT_SOCKET);
 	}
-	if (name[0] != '@')
-		chmod(name, 0666);	/* everyone may read; SO_PEERCRED */
+	umask(old);
 	loop_add_fd(lfd, EPOLLIN, accept_cb, NULL);
 	log_info("control socket %s", name);
 }

@@ -63,11 +63,12 @@ test_parse_ok(void)
 
 	ok(parse("status", &a, err, sizeof(err)) == 0 && a.cmd &&
 	    a.cmd->id == CMD_STATUS && !a.json &&
-	    strcmp(a.socket, "@pgha.ctl") == 0, "status, default socket");
+	    strcmp(a.socket, "/run/pgha/pgha.sock") == 0, "status, default socket");
 	ok(parse("-s /run/p.sock --json status", &a, err, sizeof(err)) == 0 &&
 	    a.json && strcmp(a.socket, "/run/p.sock") == 0, "-s PATH --json");
-	ok(parse("-s@x status --json", &a, err, sizeof(err)) == 0 && a.json &&
-	    strcmp(a.socket, "@x") == 0, "-s@x, --json after the command");
+	ok(parse("-s/x.sock status --json", &a, err, sizeof(err)) == 0 &&
+	    a.json && strcmp(a.socket, "/x.sock") == 0,
+	    "-s/x.sock, --json after the command");
 	ok(parse("group move db1 --to node2", &a, err, sizeof(err)) == 0 &&
 	    a.cmd->id == CMD_GROUP_MOVE && strcmp(a.group, "db1") == 0 &&
 	    strcmp(a.to, "node2") == 0 && a.wait && a.wait_ms == 60000,
@@ -124,7 +125,10 @@ test_parse_bad(void)
 	bad("events --limit 5x", "'5x'");
 	bad("status --follow", "'--follow'");
 	bad("-x status", "'-x'");
-	bad("-s @ status", "empty socket");
+	bad("--socket= status", "empty socket");
+	bad("-s @pgha.ctl status", "abstract socket names are refused");
+	bad("-s@x status", "abstract socket names are refused");
+	bad("-s x.sock status", "'x.sock': not an absolute path");
 	bad("-s", "'-s' needs a value");
 	bad("node stop", "missing NODE");
 	bad("node stop no/de", "invalid node name 'no/de'");

@@ -234,8 +234,8 @@ static const char *const bad_cases[][3] = {
 	  "bad group and type, missing both" },
 	{ "[cluster]\nsocket = ctl\nstate_dir = var\nfoo = 1\n"
 	    "[cluster]\n" NODE1,
-	  "t.conf:2: [cluster] socket: \"ctl\" is not @NAME or an absolute "
-	  "path (at most 107 bytes)\n"
+	  "t.conf:2: [cluster] socket: \"ctl\" is not an absolute path to a "
+	  "socket (at most 107 bytes)\n"
 	  "t.conf:3: [cluster] state_dir: \"var\" is not an absolute path\n"
 	  "t.conf:4: [cluster] unknown key \"foo\"\n"
 	  "t.conf:5: [cluster] duplicate section (first at line 1)\n",
@@ -340,7 +340,7 @@ test_good_tree(const struct conf *c)
 	const struct conf_group		*g;
 
 	is_str(c->cluster_name, "pgha", "default cluster name");
-	is_str(c->socket, "@pgha.ctl", "default socket");
+	is_str(c->socket, "/run/pgha/pgha.sock", "default socket");
 	ok(c->admin_group == NULL && c->agent_path == NULL,
 	    "unset admin_group and agent_path");
 	is_str(c->state_dir, "/var/lib/pgha", "default state_dir");
@@ -464,7 +464,7 @@ test_print(void)
 	if (!ok(c != NULL, "print input parses"))
 		return;
 	s = print_str(c);
-	is_str(s, "[cluster]\nname = c1\nsocket = @pgha.ctl\n"
+	is_str(s, "[cluster]\nname = c1\nsocket = /run/pgha/pgha.sock\n"
 	    "state_dir = /var/lib/pgha\nagent_path = /usr/lib/pgha/pgha-agent\n"
 	    "fencing = yes\n"
 	    "\n[node a]\nnodeid = 3\nfence_timeout = 1m\n"
