@@ -1,8 +1,8 @@
 /*
  * control.c - the control socket (see control.h).  Set-up after bgpd's
- * control.c: one request per connection, credentials from SO_PEERCRED,
- * read-only requests for everybody, changes only for root or the
- * configured admin group.
+ * control.c: one request per connection, credentials from SO_PEERCRED
+ * and SO_PEERGROUPS, read-only requests for everybody, changes only for
+ * root or the configured admin group.
  *
  * The socket is a path in a directory only root may write (an abstract
  * name has no permissions: any local user could take it first).
@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 struct conn {
 	int		 fd;
 	struct ucred	 cred;
+	bool		 admin;		/* root or holds the admin group */
 	char		*in;
 	size_t		 inlen;
 	char		*out;
@@ -50,6 +50,8 @@ struct conn {
 };
 
 static const struct conf	*conf;
+static bool			 have_admin_gid;
+static gid_t			 admin_gid;
 static int			 lfd = -1;
 static struct conn		*conns;
 static int			 nconns;
@@ -141,28 +143,41 @@ reply_error(struct conn *c, const char *code, const char *fmt, ...)
 	json_object_put(o);
 }
 
+/*
+ * The groups the peer's process held when it connected (SO_PEERGROUPS),
+ * not what the user database says of its user: the kernel's view, as
+ * for file access.  A process that dropped the group may not change
+ * anything; one given it (setpriv, newgrp, sg) may.  No NSS lookup here.
+ */
 static bool
-may_change(const struct ucred *cr)
+peer_is_admin(int fd, const struct ucred *cr)
 {
-	struct group	*gr;
-	struct passwd	*pw;
-	gid_t		 groups[256];
-	int		 n = (int)nitems(groups), i;
+	gid_t		 buf[64], *g = buf;
+	socklen_t	 len = sizeof(buf);
+	size_t		 i, n;
+	bool		 r = false;
 
 	if (cr->uid == 0)
 		return true;
-	if (conf->admin_group == NULL ||
-	    (gr = getgrnam(conf->admin_group)) == NULL)
+	if (!have_admin_gid)
 		return false;
-	if (cr->gid == gr->gr_gid)
+	if (cr->gid == admin_gid)
 		return true;
-	if ((pw = getpwuid(cr->uid)) == NULL ||
-	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (i = 0; i < n; i++)
-		if (groups[i] == gr->gr_gid)
-			return true;
-	return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1) {
+		if (errno != ERANGE)
+			return false;
+		g = xmalloc(len);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1) {
+			free(g);
+			return false;
+		}
+	}
+	n = len / sizeof(gid_t);
+	for (i = 0; i < n && !r; i++)
+		r = g[i] == admin_gid;
+	if (g != buf)
+		free(g);
+	return r;
 }
 
 static const char *
@@ -337,7 +352,7 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 	char			 msg[512];
 	uint32_t		 flags = 0;
 
-	if (!may_change(&c->cred)) {
+	if (!c->admin) {
 		log_notice("control: uid %u (pid %d) may not change the "
 		    "cluster", (unsigned)c->cred.uid, (int)c->cred.pid);
 		reply_error(c, "permission-denied", "permission denied: only "
@@ -363,7 +378,7 @@ do_change(struct conn *c, enum req_op op, struct json_object *req)
 static bool
 may_change_or_reply(struct conn *c)
 {
-	if (may_change(&c->cred))
+	if (c->admin)
 		return true;
 	reply_error(c, "permission-denied", "permission denied: only "
 	    "root%s%s may do this", conf->admin_group ? " or members of "
@@ -532,6 +547,7 @@ accept_cb(int fd, uint32_t events, void *arg)
 		free(c);
 		return;
 	}
+	c->admin = peer_is_admin(cfd, &c->cred);
 	if (loop_add_fd(cfd, EPOLLIN, conn_cb, c) < 0) {
 		close(cfd);
 		free(c);
@@ -540,6 +556,31 @@ accept_cb(int fd, uint32_t events, void *arg)
 	c->next = conns;
 	conns = c;
 	nconns++;
+}
+
+/*
+ * Resolve admin_group once, at start-up (and for pghad -n): no NSS
+ * lookup while serving requests.  0, or -1 with the error on errf.
+ */
+int
+control_conf_check(const struct conf *cf, FILE *errf)
+{
+	struct group	*gr;
+
+	have_admin_gid = false;
+	if (cf->admin_group == NULL)
+		return 0;
+	errno = 0;
+	if ((gr = getgrnam(cf->admin_group)) == NULL) {
+		fprintf(errf, "%s: [cluster] admin_group: no group \"%s\" on "
+		    "this node%s%s: create it (groupadd %s) or remove the "
+		    "key\n", cf->path, cf->admin_group, errno ? ": " : "",
+		    errno ? strerror(errno) : "", cf->admin_group);
+		return -1;
+	}
+	admin_gid = gr->gr_gid;
+	have_admin_gid = true;
+	return 0;
 }
 
 /*

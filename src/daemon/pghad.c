@@ -184,6 +184,9 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
+	/* Not for -n: the file may be checked where the group is not. */
+	if (control_conf_check(conf, stderr) == -1)
+		exit(EXIT_CONFIG);
 	log_init("pghad", fg, verbose);
 	signal(SIGSEGV, crash_handler);
 	signal(SIGABRT, crash_handler);
