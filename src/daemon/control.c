@@ -5,7 +5,10 @@
  * root or the configured admin group.
  *
  * The socket is a path in a directory only root may write (an abstract
- * name has no permissions: any local user could take it first).
+ * name has no permissions: any local user could take it first).  Local
+ * users share it, so each uid but root may hold only so many connections,
+ * some are kept for root, and a connection that sends no request in time
+ * is closed.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,12 +34,16 @@
 #include "util.h"
 
 #define REQ_MAX		(64 * 1024)
-#define MAX_CONNS	128
+#define MAX_CONNS	256	/* in all */
+#define ROOT_RESERVE	32	/* of them, for root only */
+#define UID_CONNS	16	/* for each other uid */
+#define CONN_IDLE_MS	10000	/* to send the request, or read a reply */
 
 struct conn {
 	int		 fd;
 	struct ucred	 cred;
 	bool		 admin;		/* root or holds the admin group */
+	struct loop_timer *idle;
 	char		*in;
 	size_t		 inlen;
 	char		*out;
@@ -70,6 +77,7 @@ conn_free(struct conn *c)
 		events_unsubscribe(c);
 	cluster_request_forget(c);
 	check_forget(c);
+	loop_timer_cancel(c->idle);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	free(c->in);
@@ -524,35 +532,100 @@ conn_cb(int fd, uint32_t events, void *arg)
 	}
 }
 
+/*
+ * Nothing for CONN_IDLE_MS: a request not sent, or a reply not read.  A
+ * follower and a request being applied are not idle.
+ */
+static void
+idle_cb(void *arg)
+{
+	struct conn	*c = arg;
+
+	c->idle = NULL;
+	if (c->follow || c->waiting) {
+		c->idle = loop_timer_add(CONN_IDLE_MS, idle_cb, c);
+		return;
+	}
+	log_debug("control: closing an idle connection of uid %u (pid %d)",
+	    (unsigned)c->cred.uid, (int)c->cred.pid);
+	conn_free(c);
+}
+
+/* Why a new connection of uid may not be kept, or NULL. */
+static const char *
+over_limit(uid_t uid, int *max)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	if (nconns >= MAX_CONNS) {
+		*max = MAX_CONNS;
+		return "connections in all";
+	}
+	if (uid == 0)
+		return NULL;
+	if (nconns >= MAX_CONNS - ROOT_RESERVE) {
+		*max = MAX_CONNS - ROOT_RESERVE;
+		return "connections of users other than root";
+	}
+	for (c = conns; c; c = c->next)
+		if (c->cred.uid == uid)
+			n++;
+	*max = UID_CONNS;
+	return n >= UID_CONNS ? "connections of one user" : NULL;
+}
+
+/* Tell a refused client why, if its socket takes it now; then close. */
+static void
+refuse(int fd, const struct ucred *cr, const char *what, int max)
+{
+	static uint64_t	 last_log;
+	char		 msg[256];
+	int		 n;
+
+	n = snprintf(msg, sizeof(msg), "{\"ok\":false,\"error\":\"busy\","
+	    "\"message\":\"pghad is busy: at most %d %s (uid %u); try again "
+	    "later\"}\n", max, what, (unsigned)cr->uid);
+	(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	if (now_ms() - last_log >= 10000) {	/* not a log flood either */
+		last_log = now_ms();
+		log_warnx("control: refusing connections of uid %u (pid %d): "
+		    "at most %d %s", (unsigned)cr->uid, (int)cr->pid, max,
+		    what);
+	}
+}
+
 static void
 accept_cb(int fd, uint32_t events, void *arg)
 {
 	struct conn	*c;
-	socklen_t	 len;
-	int		 cfd;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	const char	*why;
+	int		 cfd, max;
 
 	cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
-	if (nconns >= MAX_CONNS) {
-		log_warnx("control: too many connections");
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(cfd);
+		return;
+	}
+	if ((why = over_limit(cred.uid, &max)) != NULL) {
+		refuse(cfd, &cred, why, max);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->fd = cfd;
-	len = sizeof(c->cred);
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		close(cfd);
-		free(c);
-		return;
-	}
-	c->admin = peer_is_admin(cfd, &c->cred);
+	c->cred = cred;
+	c->admin = peer_is_admin(cfd, &cred);
 	if (loop_add_fd(cfd, EPOLLIN, conn_cb, c) < 0) {
 		close(cfd);
 		free(c);
 		return;
 	}
+	c->idle = loop_timer_add(CONN_IDLE_MS, idle_cb, c);
 	c->next = conns;
 	conns = c;
 	nconns++;
