@@ -837,12 +837,21 @@ check_db_init(const char *group, check_done_cb done, void *arg,
 void
 check_forget(void *arg)
 {
-	struct asked	*a;
+	struct asked	*a, **pp;
 	struct dbinit	*d;
 
-	for (a = asked; a; a = a->next)
-		if (a->arg == arg)
-			a->done = NULL;
+	/* Its client left: nothing to merge nor wait for (late answers
+	 * find no seq and are dropped). */
+	for (pp = &asked; (a = *pp) != NULL; ) {
+		if (a->arg != arg) {
+			pp = &a->next;
+			continue;
+		}
+		*pp = a->next;
+		loop_timer_cancel(a->timer);
+		json_object_put(a->nodes);
+		free(a);
+	}
 	/* An init runs on to its end; its answer goes nowhere. */
 	for (d = dbinits; d; d = d->next)
 		if (d->arg == arg)

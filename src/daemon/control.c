@@ -38,6 +38,12 @@
 #define ROOT_RESERVE	32	/* of them, for root only */
 #define UID_CONNS	16	/* for each other uid */
 #define CONN_IDLE_MS	10000	/* to send the request, or read a reply */
+#define OUT_MAX		(64 * 1024 * 1024)	/* unread, root's */
+#define OUT_MAX_USER	(8 * 1024 * 1024)	/* unread, another's */
+#define OUT_MAX_UID	(16 * 1024 * 1024)	/* unread, one uid's */
+#define FOLLOW_UID	4	/* followers of each uid but root */
+#define FOLLOW_ROOT	16	/* followers kept for root */
+#define QUERIES_UID	4	/* merged events queries of one uid */
 
 struct conn {
 	int		 fd;
@@ -112,16 +118,51 @@ conn_flush(struct conn *c)
 		loop_mod_fd(c->fd, EPOLLIN | EPOLLOUT);
 }
 
+/* Output not yet read by the connections of uid. */
+static size_t
+uid_unread(uid_t uid)
+{
+	struct conn	*c;
+	size_t		 n = 0;
+
+	for (c = conns; c; c = c->next)
+		if (c->cred.uid == uid)
+			n += c->outlen - c->outoff;
+	return n;
+}
+
+static void	reply_error(struct conn *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Queue o.  Unread output is bounded: 64 MiB for root, for anybody else
+ * 8 MiB a connection and 16 MiB a uid.  A follower over it is dropped; a
+ * reply over it is replaced by an error saying so.
+ */
 static void
 conn_send(struct conn *c, struct json_object *o)
 {
 	const char	*s = json_object_to_json_string_ext(o,
 			    JSON_C_TO_STRING_PLAIN);
-	size_t		 n = strlen(s);
+	size_t		 n = strlen(s), unread = c->outlen - c->outoff;
+	size_t		 max = c->cred.uid == 0 ? OUT_MAX : OUT_MAX_USER;
 
-	if (c->outlen + n + 1 > 64 * 1024 * 1024) {
-		/* A follower that does not read: drop it. */
+	if (unread + n + 1 > max || (c->cred.uid != 0 &&
+	    uid_unread(c->cred.uid) + n + 1 > OUT_MAX_UID)) {
 		c->closing = true;
+		if (c->follow) {
+			log_info("control: dropping a follower of uid %u (pid "
+			    "%d) that does not read", (unsigned)c->cred.uid,
+			    (int)c->cred.pid);
+			return;
+		}
+		if (n < 4096)	/* the error itself: no room at all */
+			return;
+		reply_error(c, "too-large", "the reply (%zu bytes) exceeds "
+		    "the output a user other than root may have unread (%d "
+		    "MiB a connection, %d MiB a user): ask for less "
+		    "(--limit, --since) or as root", n, OUT_MAX_USER >> 20,
+		    OUT_MAX_UID >> 20);
 		return;
 	}
 	c->out = xreallocarray(c->out, c->outlen + n + 1, 1);
@@ -129,10 +170,6 @@ conn_send(struct conn *c, struct json_object *o)
 	c->out[c->outlen + n] = '\n';
 	c->outlen += n + 1;
 }
-
-static void
-reply_error(struct conn *c, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 static void
 reply_error(struct conn *c, const char *code, const char *fmt, ...)
@@ -235,6 +272,45 @@ check_reply(void *arg, struct json_object *reply)
 	conn_flush(c);
 }
 
+/*
+ * Whether an events request of c must wait: followers are 64 in all, 16
+ * of them root's, 4 for each other uid; each uid but root may have 4
+ * merged queries in flight.  If so, c was told why.
+ */
+static bool
+events_refused(struct conn *c, bool follow)
+{
+	struct conn	*o;
+	int		 all = 0, mine = 0, max;
+	const char	*what;
+
+	for (o = conns; o; o = o->next) {
+		if (follow ? !o->follow : !o->waiting)
+			continue;
+		all++;
+		mine += o->cred.uid == c->cred.uid;
+	}
+	if (follow && all >= EVENTS_MAX_FOLLOWERS) {
+		max = EVENTS_MAX_FOLLOWERS;
+		what = "followers in all";
+	} else if (c->cred.uid == 0)
+		return false;
+	else if (follow && all >= EVENTS_MAX_FOLLOWERS - FOLLOW_ROOT) {
+		max = EVENTS_MAX_FOLLOWERS - FOLLOW_ROOT;
+		what = "followers of users other than root";
+	} else if (follow && mine >= FOLLOW_UID) {
+		max = FOLLOW_UID;
+		what = "followers of one user";
+	} else if (!follow && mine >= QUERIES_UID) {
+		max = QUERIES_UID;
+		what = "events queries in flight of one user";
+	} else
+		return false;
+	reply_error(c, "busy", "pghad is busy: at most %d %s (uid %u); try "
+	    "again later", max, what, (unsigned)c->cred.uid);
+	return true;
+}
+
 static void
 do_events(struct conn *c, struct json_object *req)
 {
@@ -248,6 +324,10 @@ do_events(struct conn *c, struct json_object *req)
 		since = json_object_get_int64(v);
 	if (json_object_object_get_ex(req, "limit", &v))
 		limit = json_object_get_int(v);
+	if (events_refused(c, jget_bool(req, "follow"))) {
+		json_object_put(o);
+		return;
+	}
 	/* Merged from every member, unless following or asked for ours. */
 	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
 	    check_events(g, n, since > 0 ? (uint64_t)since : 0, limit,
@@ -268,7 +348,8 @@ do_events(struct conn *c, struct json_object *req)
 		snprintf(c->fnode, sizeof(c->fnode), "%s", n ? n : "");
 		c->follow = true;
 		c->closing = false;
-		events_subscribe(follow_cb, c);
+		if (events_subscribe(follow_cb, c) == -1)
+			abort();	/* events_refused() counted the slots */
 		return;
 	}
 	c->closing = true;

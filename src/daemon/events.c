@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define ROTATE_BYTES	(16 * 1024 * 1024)
-#define MAX_SUBS	64
+#define MAX_SUBS	EVENTS_MAX_FOLLOWERS
 
 static struct json_object	*ring[EVENTS_KEEP];
 static unsigned			 ring_n;	/* total ever added */
@@ -188,7 +188,7 @@ events_query(const char *group, const char *node, uint64_t since_ms,
 	return arr;
 }
 
-void
+int
 events_subscribe(events_cb cb, void *arg)
 {
 	int	i;
@@ -197,9 +197,9 @@ events_subscribe(events_cb cb, void *arg)
 		if (subs[i].cb == NULL) {
 			subs[i].cb = cb;
 			subs[i].arg = arg;
-			return;
+			return 0;
 		}
-	log_warnx("events: too many followers");
+	return -1;
 }
 
 void

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #define EVENTS_KEEP	20000
+#define EVENTS_MAX_FOLLOWERS	64
 
 typedef void	(*events_cb)(struct json_object *ev, void *arg);
 
@@ -30,7 +31,8 @@ struct json_object *events_query(const char *group, const char *node,
 /* True if ev matches the filters (NULL / 0 = any). */
 int	events_match(struct json_object *ev, const char *group,
 	    const char *node, uint64_t since_ms);
-void	events_subscribe(events_cb, void *arg);
+/* 0, or -1 when all EVENTS_MAX_FOLLOWERS are taken. */
+int	events_subscribe(events_cb, void *arg);
 void	events_unsubscribe(void *arg);
 
 #endif
