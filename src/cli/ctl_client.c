@@ -144,15 +144,43 @@ peer_check(struct ctl_conn *c)
 	return 0;
 }
 
+/*
+ * pghad closed the connection before taking the request: it may have said
+ * why first (too many connections: "busy").  That reply's exit code, or
+ * 0 if there is none.
+ */
+static int
+early_reply(struct ctl_conn *c)
+{
+	struct json_object	*o;
+	char			 buf[4096];
+	ssize_t			 n;
+	int			 r;
+
+	if ((n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if ((o = json_tokener_parse(buf)) == NULL)
+		return 0;
+	r = json_object_is_type(o, json_type_object) ? ctl_check(o) : 0;
+	json_object_put(o);
+	return r;
+}
+
 static int
 send_all(struct ctl_conn *c, const char *p, size_t n)
 {
 	ssize_t	w;
+	int	r;
 
 	while (n > 0) {
 		if ((w = send(c->fd, p, n, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
+			if ((errno == EPIPE || errno == ECONNRESET) &&
+			    (r = early_reply(c)) != 0)
+				return r;
 			fprintf(stderr, "pgha: sending to pghad at %s: %s\n",
 			    c->sock, errno == EAGAIN ? "timed out" :
 			    strerror(errno));
