@@ -713,7 +713,7 @@ accept_cb(int fd, uint32_t events, void *arg)
 }
 
 /*
- * Resolve admin_group once, at start-up (and for pghad -n): no NSS
+ * Resolve admin_group once, when pghad starts (not for pghad -n): no NSS
  * lookup while serving requests.  0, or -1 with the error on errf.
  */
 int
