@@ -7,6 +7,7 @@
  * turned into the exit code the caller returns.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -109,8 +110,12 @@ connect_error(const char *name, int err)
 static int
 sock_dir_check(const char *sock)
 {
-	char	dir[PATH_MAX], why[512];
+	char		dir[PATH_MAX], why[512];
+	struct stat	st;
 
+	if (path_dirname(sock, dir, sizeof(dir)) == 0 && stat(dir, &st) == -1 &&
+	    errno == ENOENT)
+		return 0;	/* connect() says "no such socket" */
 	if (path_dirname(sock, dir, sizeof(dir)) == -1 ||
 	    dir_trusted(dir, why, sizeof(why)) == -1) {
 		fprintf(stderr, "pgha: refusing the socket %s: %s: another "
