@@ -29,6 +29,7 @@ as_user() {
 }
 nobody() { local n=$1; shift; as_user "$n" 65534 65534 "" "$@"; }
 show() { sed 's/^/#   /' <<<"$1"; }
+json_has() { jq -e "$1" <<<"$2" >/dev/null; }	# json_has FILTER JSON
 
 PGHA_LAB_CLUSTER_EXTRA="admin_group = ssl-cert" lab_fresh
 check "db1 online on node1" online_on node1
@@ -45,9 +46,8 @@ check "node2's pghad starts and joins all the same" \
     wait_until 60 node_is node1 node2 online
 out=$(pgha_on node2 status --json 2>&1); rc=$?
 is "$rc" 0 "root's pgha status on node2: exit 0"
-check "and the answer is pghad's (2 nodes online)" jq -e \
-    '[.nodes[] | select(.state == "online")] | length == 2' \
-    <<<"$out" >/dev/null
+check "and the answer is pghad's (2 nodes online)" json_has \
+    '[.nodes[] | select(.state == "online")] | length == 2' "$out"
 out=$(pgha_on node2 -s @pgha.ctl node confirm-down node1 2>&1); rc=$?
 show "$out"
 is "$rc" 2 "root's pgha -s @pgha.ctl node confirm-down: exit 2"
@@ -114,6 +114,8 @@ touch "$STOP.hold"
 wait "${holders[@]}"
 out=$(nobody node1 "$PGHA_BUILD/pgha" status 2>&1); rc=$?
 is "$rc" 0 "nobody's pgha status afterwards: exit 0"
+out=$(nobody node1 "$PGHA_BUILD/pgha" events --limit 5 2>&1); rc=$?
+is "$rc" 0 "nobody's pgha events (merged from both nodes): exit 0"
 
 # 5. nobody asks to follow the events 70 times; root still follows.
 nobody node1 "$PY" "$LU" follow "$SOCK" 70 "$STOP" \
