@@ -170,7 +170,12 @@ key_note(const char *mp, const struct fsc_key *k)
 	FILE	*f;
 
 	key_note_path(mp, path);
-	(void)mkdir(KEY_RUN_DIR, 0700);
+	/*
+	 * The same directory holds pghad's control socket, which every
+	 * local user may reach: made here first it must not shut them out.
+	 * The note holds only a key identifier, which is no secret.
+	 */
+	(void)mkdir(KEY_RUN_DIR, 0755);
 	if ((f = fopen(path, "we")) == NULL)
 		return;		/* the policies still name it */
 	(void)fwrite(k->id, sizeof(k->id), 1, f);
