@@ -1592,6 +1592,7 @@ static int
 make_dir(const struct chk *c, const char *path, mode_t mode)
 {
 	char	buf[PATH_MAX], *p;
+	int	fd;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (p = buf + 1; *p != '\0'; p++) {
@@ -1610,10 +1611,18 @@ make_dir(const struct chk *c, const char *path, mode_t mode)
 		agent_errno("mkdir %s", buf);
 		return -1;
 	}
-	if (chown(buf, c->uid, c->gid) == -1 || chmod(buf, mode) == -1) {
-		agent_errno("%s", buf);
+	/* Never through a link planted where the directory should be. */
+	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		agent_errno("%s (a symbolic link is refused)", buf);
 		return -1;
 	}
+	if (fchown(fd, c->uid, c->gid) == -1 || fchmod(fd, mode) == -1) {
+		agent_errno("%s", buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	printf("mkdir: %s owned by %s, mode %04o\n", buf, c->user,
 	    (unsigned)mode);
 	return 0;
@@ -1744,12 +1753,17 @@ append_conf(const struct chk *c)
 {
 	char	 path[PATH_MAX + 32], sock[2 * PATH_MAX + 4];
 	FILE	*f;
-	int	 r;
+	int	 fd, r;
 
 	snprintf(path, sizeof(path), "%s/postgresql.conf", c->data);
 	conf_quote(c->socket_dir, sock, sizeof(sock));
-	if ((f = fopen(path, "a")) == NULL) {
+	/* initdb ran as the user, who owns the directory and the file. */
+	if ((fd = agent_open_safe(path, O_WRONLY | O_APPEND, 0, c->uid,
+	    c->gid, NULL)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "a")) == NULL) {
 		agent_errno("open %s", path);
+		close(fd);
 		return -1;
 	}
 	fprintf(f, "\n# written by pgha db init: settings for cluster "

@@ -464,6 +464,7 @@ static int
 prepare_dirs(const struct pg *pg, int *logfd)
 {
 	struct stat	st;
+	bool		as_root;
 
 	if (mkdir(pg->socket_dir, 02775) == -1 && errno != EEXIST) {
 		agent_errno("mkdir %s", pg->socket_dir);
@@ -474,14 +475,15 @@ prepare_dirs(const struct pg *pg, int *logfd)
 		agent_errno("socket directory %s", pg->socket_dir);
 		return -1;
 	}
-	*logfd = open(pg->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
-	if (*logfd == -1) {
-		agent_errno("open %s", pg->logfile);
+	/* Mostly in the data directory, which the server's user writes. */
+	*logfd = agent_open_safe(pg->logfile, O_WRONLY | O_APPEND | O_CREAT,
+	    0640, pg->uid, pg->gid, &as_root);
+	if (*logfd == -1)
 		return -1;
-	}
-	/* The server's log belongs to the server's user. */
-	if (fstat(*logfd, &st) == 0 && st.st_uid == 0 && pg->uid != 0)
+	/* The server's log belongs to the server's user (a root-only
+	 * directory: nobody else can have put this file there). */
+	if (as_root && fstat(*logfd, &st) == 0 && st.st_uid == 0 &&
+	    pg->uid != 0)
 		(void)fchown(*logfd, pg->uid, pg->gid);
 	return 0;
 }
