@@ -117,7 +117,9 @@ lockfile_pid(const char *path)
 	ssize_t	n;
 	long	pid;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* The server's user may put anything there: no link, no waiting. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -460,21 +462,74 @@ clear_stale(const struct pg *pg, bool stale)
 	return 0;
 }
 
+/* The server's user may create its socket and lock file in st. */
+static bool
+user_can_write(const struct pg *pg, const struct stat *st)
+{
+	if (st->st_uid == pg->uid)
+		return (st->st_mode & S_IWUSR) != 0;
+	if (st->st_gid == pg->gid)
+		return (st->st_mode & S_IWGRP) != 0;
+	return (st->st_mode & S_IWOTH) != 0;
+}
+
+/*
+ * Only a directory made here is given to the server's user: an existing
+ * one (/tmp, PostgreSQL's own default; a link planted under a directory
+ * the server's user writes) is used as it is if the server can write it,
+ * and refused with the fix otherwise.  Never through a link.
+ */
+static int
+socket_dir_ready(const struct pg *pg)
+{
+	const char	*d = pg->socket_dir;
+	struct stat	 st;
+	bool		 made;
+	int		 fd, r = -1;
+
+	made = mkdir(d, 02775) == 0;
+	if (!made && errno != EEXIST) {
+		agent_errno("mkdir %s", d);
+		return -1;
+	}
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			agent_err("socket_dir %s is a symbolic link or not a "
+			    "directory: refused, nothing changed (make it a "
+			    "directory, or set socket_dir to one)", d);
+		else
+			agent_errno("socket_dir %s", d);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		agent_errno("socket_dir %s", d);
+	else if (made && st.st_uid == 0) {
+		if (fchown(fd, pg->uid, pg->gid) == -1 ||
+		    fchmod(fd, 02775) == -1)
+			agent_errno("socket_dir %s", d);
+		else
+			r = 0;
+	} else if (!user_can_write(pg, &st))
+		agent_err("socket_dir %s (owner uid %d, mode %04o) is not "
+		    "writable by %s, and pgha changes only a directory it "
+		    "creates: chown %s: %s && chmod 2775 %s, or set socket_dir "
+		    "to another directory", d, (int)st.st_uid,
+		    (unsigned)(st.st_mode & 07777), pg->user, pg->user, d, d);
+	else
+		r = 0;
+	close(fd);
+	return r;
+}
+
 static int
 prepare_dirs(const struct pg *pg, int *logfd)
 {
 	struct stat	st;
 	bool		as_root;
 
-	if (mkdir(pg->socket_dir, 02775) == -1 && errno != EEXIST) {
-		agent_errno("mkdir %s", pg->socket_dir);
+	if (socket_dir_ready(pg) == -1)
 		return -1;
-	}
-	if (chown(pg->socket_dir, pg->uid, pg->gid) == -1 ||
-	    chmod(pg->socket_dir, 02775) == -1) {
-		agent_errno("socket directory %s", pg->socket_dir);
-		return -1;
-	}
 	/* Mostly in the data directory, which the server's user writes. */
 	*logfd = agent_open_safe(pg->logfile, O_WRONLY | O_APPEND | O_CREAT,
 	    0640, pg->uid, pg->gid, &as_root);

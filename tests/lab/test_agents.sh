@@ -368,6 +368,47 @@ test_postgresql() {
 	    [ "$MS" -lt 3000 ]
 	check "no server process left after stop" no_server_left
 	test_pg_log_link
+	test_socket_dir
+}
+
+# pg_env_set KEY VALUE: the postgresql agent's key for the next calls
+pg_env_set() {
+	PG_ENV=("${PG_ENV[@]/#OCF_RESKEY_$1=*/OCF_RESKEY_$1=$2}")
+}
+
+# socket_dir is changed only if the agent made it: an existing directory
+# the server can use stays as it is (/tmp keeps its sticky bit), one it
+# cannot, or a link, is refused and left alone.
+test_socket_dir() {
+	local saved=("${PG_ENV[@]}")
+
+	mkdir -m 1777 "$DIR/shared-tmp"
+	pg_env_set socket_dir "$DIR/shared-tmp"
+	expect 0 postgresql start
+	check "a sticky world-writable socket_dir is left root:1777" \
+	    [ "$(stat -c %U:%a "$DIR/shared-tmp")" = root:1777 ]
+	expect 0 postgresql stop
+
+	mkdir -m 700 "$DIR/victim-dir"
+	in_node runuser -u postgres -- ln -s "$DIR/victim-dir" \
+	    "$PGDATA/sock-link"
+	pg_env_set socket_dir "$PGDATA/sock-link"
+	expect 1 postgresql start
+	check "start refuses a socket_dir that is a link (names it)" \
+	    grep -q "$PGDATA/sock-link.*symbolic link" <<<"$ERR"
+	check "the link's root-only target directory is untouched" \
+	    [ "$(stat -c %U:%a "$DIR/victim-dir")" = root:700 ]
+	agent postgresql stop	# in case it did start
+
+	mkdir -m 755 "$DIR/root-dir"
+	pg_env_set socket_dir "$DIR/root-dir"
+	expect 1 postgresql start
+	check "start refuses a socket_dir the server cannot write, with a fix" \
+	    grep -q "$DIR/root-dir.*not writable by postgres.*chown" <<<"$ERR"
+	check "that directory is untouched" \
+	    [ "$(stat -c %U:%a "$DIR/root-dir")" = root:755 ]
+	check "no server process left after the refused starts" no_server_left
+	PG_ENV=("${saved[@]}")
 }
 
 # victim PATH: a root-only file that a planted link will point to
@@ -388,7 +429,7 @@ test_pg_log_link() {
 	local saved=("${PG_ENV[@]}")
 
 	victim "$DIR/victim-log"
-	PG_ENV=("${PG_ENV[@]/#OCF_RESKEY_logfile=*/OCF_RESKEY_logfile=$PGDATA/pgha-server.log}")
+	pg_env_set logfile "$PGDATA/pgha-server.log"
 	in_node runuser -u postgres -- ln -sf "$DIR/victim-log" \
 	    "$PGDATA/pgha-server.log"
 	expect 1 postgresql start
