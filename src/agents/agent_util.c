@@ -242,14 +242,14 @@ agent_wait_child(pid_t pid, uint64_t until, int *status)
 }
 
 void
-agent_tail_file(const char *path, int n)
+agent_tail_file(const char *path, int n, uid_t uid, gid_t gid)
 {
 	char	 buf[8192];
 	int	 fd, lines = 0;
 	off_t	 size, from;
 	ssize_t	 len, i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = agent_open_safe(path, O_RDONLY, 0, uid, gid, NULL)) == -1)
 		return;
 	size = lseek(fd, 0, SEEK_END);
 	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 :
@@ -265,7 +265,12 @@ agent_tail_file(const char *path, int n)
 		if (buf[i] == '\n' && ++lines == n)
 			break;
 	}
-	agent_err("%s", buf + i + 1);
+	/* A server's log is for administrators only (pghad keeps it so). */
+	for (char *l = buf + i + 1, *nl; l != NULL; l = nl) {
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl++ = '\0';
+		fprintf(stderr, "%s%s\n", PGHA_ADMIN_LINE, l);
+	}
 }
 
 uint32_t

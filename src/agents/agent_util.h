@@ -77,8 +77,11 @@ int	agent_wait_child(pid_t, uint64_t deadline, int *status);
 uint32_t	agent_csum_add(uint32_t sum, const void *p, size_t n);
 uint16_t	agent_csum_fold(uint32_t sum);
 
-/* Copy the last n lines of a file to stderr (nothing if unreadable). */
-void	agent_tail_file(const char *path, int n);
+/*
+ * Copy the last n lines of a file to stderr, each after PGHA_ADMIN_LINE
+ * (for administrators only), the file opened as agent_open_safe() does.
+ */
+void	agent_tail_file(const char *path, int n, uid_t uid, gid_t gid);
 
 /*
  * Open a regular file that lies in a directory someone other than root

@@ -1725,7 +1725,7 @@ run_initdb(const struct chk *c)
 		r = 0;
 	}
 	if (r == -1 && pid > 0)
-		agent_tail_file(log, 5);
+		agent_tail_file(log, 5, 0, 0);
 	close(fd);
 	unlink(log);
 	return r;

@@ -554,7 +554,7 @@ report_exit(const struct pg *pg, pid_t pid, int status)
 		agent_err("postgres (pid %d) died of signal %d during start; "
 		    "last lines of %s:", (int)pid, WTERMSIG(status),
 		    pg->logfile);
-	agent_tail_file(pg->logfile, 3);
+	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 }
 
 /*
@@ -576,7 +576,7 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 		if (!child && !pid_is_server(pg, pid)) {
 			agent_err("postgres (pid %d) exited during start; last "
 			    "lines of %s:", (int)pid, pg->logfile);
-			agent_tail_file(pg->logfile, 3);
+			agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 			return OCF_ERR_GENERIC;
 		}
 		ping = pg_ping(pg);
@@ -595,7 +595,7 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 	agent_err("postgres (pid %d) did not accept connections within %llu "
 	    "ms; last lines of %s:", (int)pid,
 	    (unsigned long long)(now_ms() - t0), pg->logfile);
-	agent_tail_file(pg->logfile, 3);
+	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 	return OCF_ERR_GENERIC;
 }
 

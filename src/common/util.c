@@ -173,3 +173,27 @@ sha256_hex(const void *data, size_t len, char out[65])
 		abort();
 	hex_encode(md, 32, out);
 }
+
+char *
+admin_redact(const char *json)
+{
+	size_t		 ml = strlen(PGHA_ADMIN_MARK), wl;
+	const char	*p = json, *m;
+	char		*out, *w;
+
+	wl = strlen(PGHA_ADMIN_WITHHELD);
+	/* Each cut replaces at least the mark's length with wl bytes. */
+	out = w = xmalloc(strlen(json) / ml * wl + strlen(json) + 1);
+	while ((m = strstr(p, PGHA_ADMIN_MARK)) != NULL) {
+		memcpy(w, p, (size_t)(m - p) + ml);
+		w += (m - p) + ml;
+		memcpy(w, PGHA_ADMIN_WITHHELD, wl);
+		w += wl;
+		/* on to the string's closing quote, past escapes */
+		for (p = m + ml; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+	}
+	strcpy(w, p);
+	return out;
+}

@@ -30,4 +30,19 @@ void	sha256_hex(const void *, size_t, char out[65]);
 /* n bytes as 2n lowercase hex digits and a NUL: out holds 2n + 1. */
 void	hex_encode(const void *, size_t n, char *out);
 
+/*
+ * A line an agent writes on stderr for administrators only (a server's
+ * log): pghad keeps it after PGHA_ADMIN_MARK in the result, and the
+ * control socket cuts the text from the mark on for anyone else.
+ */
+#define PGHA_ADMIN_LINE	"pgha-admin-only: "
+#define PGHA_ADMIN_MARK	" [admins only] "
+#define PGHA_ADMIN_WITHHELD	"(withheld: for administrators only)"
+
+/*
+ * json (JSON text) with every string cut after PGHA_ADMIN_MARK, where
+ * PGHA_ADMIN_WITHHELD then stands: a new string, caller frees.
+ */
+char	*admin_redact(const char *json);
+
 #endif

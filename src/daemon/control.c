@@ -99,22 +99,31 @@ conn_flush(struct conn *c)
 		loop_mod_fd(c->fd, EPOLLIN | EPOLLOUT);
 }
 
+static bool	may_change(const struct ucred *);
+
 static void
 conn_send(struct conn *c, struct json_object *o)
 {
 	const char	*s = json_object_to_json_string_ext(o,
 			    JSON_C_TO_STRING_PLAIN);
-	size_t		 n = strlen(s);
+	char		*r = NULL;
+	size_t		 n;
 
+	/* Server log lines in causes are for administrators only. */
+	if (strstr(s, PGHA_ADMIN_MARK) != NULL && !may_change(&c->cred))
+		s = r = admin_redact(s);
+	n = strlen(s);
 	if (c->outlen + n + 1 > 64 * 1024 * 1024) {
 		/* A follower that does not read: drop it. */
 		c->closing = true;
+		free(r);
 		return;
 	}
 	c->out = xreallocarray(c->out, c->outlen + n + 1, 1);
 	memcpy(c->out + c->outlen, s, n);
 	c->out[c->outlen + n] = '\n';
 	c->outlen += n + 1;
+	free(r);
 }
 
 static void
