@@ -370,8 +370,8 @@ agent_open_safe(const char *path, int flags, mode_t mode, uid_t uid,
 	int		 dfd, fd, e;
 
 	if ((dfd = open_parent(path, base, sizeof(base), &trusted)) == -1) {
-		agent_errno("%s: cannot open its directory without following "
-		    "a symbolic link", path);
+		agent_errno("%s: cannot open its directory (no link followed "
+		    "on the way)", path);
 		return -1;
 	}
 	drop = !trusted && geteuid() == 0 && uid != 0;

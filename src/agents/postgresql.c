@@ -605,7 +605,7 @@ pg_start(const struct pg *pg)
 	char	path[PATH_MAX + 16];
 	bool	stale;
 	pid_t	pid;
-	int	logfd, major;
+	int	logfd, major, fd;
 	FILE	*f;
 
 	if (!pg->data_exists) {
@@ -614,8 +614,12 @@ pg_start(const struct pg *pg)
 		return OCF_ERR_GENERIC;
 	}
 	snprintf(path, sizeof(path), "%s/PG_VERSION", pg->data);
-	if ((f = fopen(path, "re")) == NULL) {
+	/* The server's user's file: no link followed, no FIFO waited on. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1 || (f = fdopen(fd, "r")) == NULL) {
 		agent_errno("%s: not a data directory", path);
+		if (fd != -1)
+			close(fd);
 		return OCF_ERR_GENERIC;
 	}
 	if (fscanf(f, "%d", &major) != 1)
