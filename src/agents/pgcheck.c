@@ -1713,7 +1713,11 @@ make_dir(const struct chk *c, const char *path, mode_t mode)
 	/* Never through a link planted where the directory should be. */
 	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
-		agent_errno("%s (a symbolic link is refused)", buf);
+		if (errno == ENOTDIR || errno == ELOOP)
+			agent_err("%s is a symbolic link or not a directory: "
+			    "refused (remove it)", buf);
+		else
+			agent_errno("%s", buf);
 		return -1;
 	}
 	if (fchown(fd, c->uid, c->gid) == -1 || fchmod(fd, mode) == -1) {

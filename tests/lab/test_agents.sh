@@ -452,6 +452,8 @@ test_pg_log_link() {
 test_init_link() {
 	local data=$MP/initdata
 
+	test_init_dir_link
+
 	victim "$DIR/victim-conf"
 	mkdir -p "$DIR/bin"
 	cat >"$DIR/bin/initdb" <<-EOF
@@ -475,6 +477,35 @@ test_init_link() {
 	check "the link's root-only target is untouched (owner, mode, text)" \
 	    victim_untouched "$DIR/victim-conf"
 	in_node rm -rf "$data"
+}
+
+# init_as DATA BINDIR: pgha db init's agent with that data directory
+init_as() {
+	ERR=$(in_node env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    PGHA_TIMEOUT_MS=60000 PGHA_GROUP_HERE=1 PGHA_GROUP_MOUNTS="$MP" \
+	    OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$1" \
+	    OCF_RESKEY_port=$PORT OCF_RESKEY_user=postgres \
+	    OCF_RESKEY_bindir="$2" OCF_RESKEY_socket_dir="$SOCK" \
+	    OCF_RESKEY_logfile= OCF_RESKEY_waldir= OCF_RESKEY_backup_dir= \
+	    "$AGENT" postgresql init 2>&1 >"$DIR/agent.stdout")
+	RC=$?
+	echo "# postgresql init: rc=$RC: $(echo "$ERR" | tail -1)"
+}
+
+# The data directory planted as a link (by the server's user, in a
+# directory of its own on the group disk) to an empty root-only directory
+# of that disk: init must not give that directory to the server's user.
+test_init_dir_link() {
+	in_node install -d -o root -g root -m 700 "$MP/rootonly"
+	in_node install -d -o postgres -g postgres -m 755 "$MP/pgdir"
+	in_node runuser -u postgres -- ln -s "$MP/rootonly" \
+	    "$MP/pgdir/initdata"
+	init_as "$MP/pgdir/initdata" "$PGBIN"
+	check "init refuses a data directory that is a link (rc $RC)" \
+	    [ "$RC" != 0 ]
+	check "the link's root-only target directory is still root:700" \
+	    [ "$(in_node stat -c %U:%a "$MP/rootonly")" = root:700 ]
+	in_node rm -rf "$MP/rootonly" "$MP/pgdir"
 }
 
 if [ "$(id -u)" != 0 ]; then
