@@ -1,6 +1,7 @@
 /*
  * agent_util.c - helpers shared by the built-in agents (see agent_util.h).
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -8,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -240,14 +242,14 @@ agent_wait_child(pid_t pid, uint64_t until, int *status)
 }
 
 void
-agent_tail_file(const char *path, int n)
+agent_tail_file(const char *path, int n, uid_t uid, gid_t gid)
 {
 	char	 buf[8192];
 	int	 fd, lines = 0;
 	off_t	 size, from;
 	ssize_t	 len, i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = agent_open_safe(path, O_RDONLY, 0, uid, gid, NULL)) == -1)
 		return;
 	size = lseek(fd, 0, SEEK_END);
 	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 :
@@ -263,7 +265,12 @@ agent_tail_file(const char *path, int n)
 		if (buf[i] == '\n' && ++lines == n)
 			break;
 	}
-	agent_err("%s", buf + i + 1);
+	/* A server's log is for administrators only (pghad keeps it so). */
+	for (char *l = buf + i + 1, *nl; l != NULL; l = nl) {
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl++ = '\0';
+		fprintf(stderr, "%s%s\n", PGHA_ADMIN_LINE, l);
+	}
 }
 
 uint32_t
@@ -285,4 +292,122 @@ agent_csum_fold(uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+/* Root's and writable by root only (sticky too if last is false). */
+static bool
+dir_root_only(const struct stat *st, bool last)
+{
+	if (st->st_uid != 0)
+		return false;
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return true;
+	/* In a sticky directory only root may replace root's entries. */
+	return !last && (st->st_mode & S_ISVTX) != 0;
+}
+
+/*
+ * Walk the canonical parent of path from / without following links;
+ * return its fd and whether every directory on the way is trusted.
+ */
+static int
+open_parent(const char *path, char *base, size_t baselen, bool *trusted)
+{
+	char		 dir[PATH_MAX], canon[PATH_MAX], *slash, *comp, *save;
+	struct stat	 st;
+	int		 fd, next;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash[1] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(base, baselen, "%s", slash + 1);
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (realpath(dir, canon) == NULL)
+		return -1;
+	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	*trusted = true;
+	comp = strtok_r(canon, "/", &save);
+	for (;;) {
+		if (fstat(fd, &st) == -1) {
+			close(fd);
+			return -1;
+		}
+		if (!dir_root_only(&st, comp == NULL))
+			*trusted = false;
+		if (comp == NULL)
+			return fd;
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(fd);
+		if (next == -1)
+			return -1;	/* swapped for a link meanwhile */
+		fd = next;
+		comp = strtok_r(NULL, "/", &save);
+	}
+}
+
+/* Effective ids of uid/gid (only gid as group) or back to root. */
+static int
+become(bool user, uid_t uid, gid_t gid)
+{
+	if (user)
+		return setgroups(1, &gid) == -1 || setegid(gid) == -1 ||
+		    seteuid(uid) == -1 ? -1 : 0;
+	return seteuid(0) == -1 || setegid(0) == -1 ||
+	    setgroups(0, NULL) == -1 ? -1 : 0;
+}
+
+int
+agent_open_safe(const char *path, int flags, mode_t mode, uid_t uid,
+    gid_t gid, bool *as_root)
+{
+	char		 base[NAME_MAX + 1];
+	struct stat	 st;
+	bool		 trusted = false, drop;
+	int		 dfd, fd, e;
+
+	if ((dfd = open_parent(path, base, sizeof(base), &trusted)) == -1) {
+		agent_errno("%s: cannot open its directory (no link followed "
+		    "on the way)", path);
+		return -1;
+	}
+	drop = !trusted && geteuid() == 0 && uid != 0;
+	if (drop && become(true, uid, gid) == -1) {
+		agent_errno("%s: cannot become uid %d", path, (int)uid);
+		close(dfd);
+		return -1;
+	}
+	fd = openat(dfd, base, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    mode);
+	e = errno;
+	if (drop && become(false, 0, 0) == -1)
+		abort();	/* we would go on with the wrong ids */
+	close(dfd);
+	if (fd == -1) {
+		errno = e;
+		if (e == ELOOP)
+			agent_err("%s is a symbolic link: refused (remove it; "
+			    "pgha opens this file itself)", path);
+		else
+			agent_errno("open %s%s", path, drop ?
+			    " (as the server's user)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		agent_err("%s is not a regular file with a single link: "
+		    "refused (remove it; pgha opens this file itself)", path);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* O_NONBLOCK was for a FIFO's open only. */
+	if ((e = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, e & ~O_NONBLOCK);
+	if (as_root != NULL)
+		*as_root = !drop;
+	return fd;
 }

@@ -77,7 +77,24 @@ int	agent_wait_child(pid_t, uint64_t deadline, int *status);
 uint32_t	agent_csum_add(uint32_t sum, const void *p, size_t n);
 uint16_t	agent_csum_fold(uint32_t sum);
 
-/* Copy the last n lines of a file to stderr (nothing if unreadable). */
-void	agent_tail_file(const char *path, int n);
+/*
+ * Copy the last n lines of a file to stderr, each after PGHA_ADMIN_LINE
+ * (for administrators only), the file opened as agent_open_safe() does.
+ */
+void	agent_tail_file(const char *path, int n, uid_t uid, gid_t gid);
+
+/*
+ * Open a regular file that lies in a directory someone other than root
+ * may write (a data directory, a mount point, a log directory): never
+ * through a symbolic link, never a FIFO or device, never a file with other
+ * hard links.  If every directory on the way is root's and writable by
+ * root only, the file is opened as root; otherwise with the effective ids
+ * of uid/gid (the server's user), so a planted link or swapped directory
+ * gains its planter nothing.  *as_root says which (may be NULL).  flags
+ * get O_NOFOLLOW, O_NONBLOCK and O_CLOEXEC added.  -1 with errno set and
+ * the reason on stderr.
+ */
+int	agent_open_safe(const char *path, int flags, mode_t mode, uid_t uid,
+	    gid_t gid, bool *as_root);
 
 #endif

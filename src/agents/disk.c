@@ -564,20 +564,34 @@ disk_stop(struct disk *d)
 	}
 }
 
-/* In a child, so that a hung device cannot hold the monitor past its time. */
+/*
+ * In a child, so that a hung device cannot hold the monitor past its time.
+ * The mount point's root may be writable by others (the server's user):
+ * the test file is made fresh (O_EXCL, no link followed) in the directory
+ * opened once, and whatever had its name before is removed, not opened.
+ */
 static void
 write_test_child(const char *mp)
 {
 	char	path[PATH_MAX + 32];
-	int	fd;
+	int	dfd, fd;
 
 	snprintf(path, sizeof(path), "%s/%s", mp, MONITOR_FILE);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if ((dfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		agent_errno("write test %s", mp);
+		_exit(1);
+	}
+	if (unlinkat(dfd, MONITOR_FILE, 0) == -1 && errno != ENOENT) {
+		agent_errno("write test: remove %s", path);
+		_exit(1);
+	}
+	fd = openat(dfd, MONITOR_FILE, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, "pgha\n", 5) != 5 || fsync(fd) == -1) {
 		agent_errno("write test %s", path);
 		_exit(1);
 	}
-	if (close(fd) == -1 || unlink(path) == -1) {
+	if (close(fd) == -1 || unlinkat(dfd, MONITOR_FILE, 0) == -1) {
 		agent_errno("write test %s", path);
 		_exit(1);
 	}

@@ -44,6 +44,9 @@
 
 #define MAX_MOUNTS	16
 #define CONF_DEPTH	10	/* include nesting, as PostgreSQL's limit */
+#define CONF_FILE_MAX	(1024 * 1024)	/* bytes of one configuration file */
+#define CONF_LINE_MAX	(64 * 1024)	/* bytes of one of its lines */
+#define NOBODY_ID	65534
 #define NAME_LEN	64
 
 /* What a path setting names, for "does it exist here". */
@@ -457,6 +460,76 @@ parse_line(const char *s, char *name, size_t nlen, char *val, size_t vlen)
 
 static int	conf_read(struct chk *, struct conf *, const char *, int, bool);
 
+/*
+ * Effective ids of the server's user (nobody's if it does not exist)
+ * around reading what its configuration names: root must not read a
+ * root-only file for it, and show its lines.  -1 if they cannot be taken.
+ */
+static int
+as_server_user(const struct chk *c, bool on)
+{
+	uid_t	uid = c->user_ok ? c->uid : NOBODY_ID;
+	gid_t	gid = c->user_ok ? c->gid : NOBODY_ID;
+
+	if (getuid() != 0 || uid == 0)
+		return 0;
+	if (on)
+		return setgroups(1, &gid) == -1 || setegid(gid) == -1 ||
+		    seteuid(uid) == -1 ? -1 : 0;
+	if (seteuid(0) == -1 || setegid(0) == -1 || setgroups(0, NULL) == -1)
+		abort();	/* going on with the wrong ids */
+	return 0;
+}
+
+/*
+ * Open a file of the server's configuration as its user: a regular file
+ * of at most CONF_FILE_MAX bytes (a FIFO would hang validate, /dev/zero
+ * exhaust its memory).  NULL with errno set; EINVAL: not a regular file,
+ * EFBIG: too big.
+ */
+static FILE *
+user_fopen(const struct chk *c, const char *path)
+{
+	struct stat	 st;
+	FILE		*f;
+	int		 fd, e;
+
+	if (as_server_user(c, true) == -1)
+		return NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e = errno;
+	as_server_user(c, false);
+	if (fd == -1) {
+		errno = e;
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONF_FILE_MAX) {
+		e = !S_ISREG(st.st_mode) ? EINVAL : EFBIG;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	return f;
+}
+
+static const char *
+user_fopen_err(int e)
+{
+	static char	buf[128];
+
+	if (e == EINVAL)
+		return "not a regular file";
+	if (e == EFBIG) {
+		snprintf(buf, sizeof(buf), "larger than %d bytes",
+		    CONF_FILE_MAX);
+		return buf;
+	}
+	return strerror(e);
+}
+
 static int
 inc_cmp(const struct dirent **a, const struct dirent **b)
 {
@@ -480,10 +553,16 @@ conf_read_dir(struct chk *c, struct conf *cf, const char *dir, int depth)
 	char		  path[PATH_MAX];
 	int		  n;
 
-	if ((n = scandir(dir, &de, inc_filter, inc_cmp)) == -1) {
+	if (as_server_user(c, true) == -1)
+		n = -1;
+	else {
+		n = scandir(dir, &de, inc_filter, inc_cmp);
+		as_server_user(c, false);
+	}
+	if (n == -1) {
 		finding(c, "error", "include_dir", dir, NULL,
-		    "include_dir %s cannot be read (%s); postgres will not "
-		    "start", dir, strerror(errno));
+		    "include_dir %s cannot be read by %s (%s); postgres will "
+		    "not start", dir, c->user, strerror(errno));
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -526,7 +605,8 @@ conf_read(struct chk *c, struct conf *cf, const char *path, int depth,
     bool missing_ok)
 {
 	char	*line = NULL, name[NAME_LEN], val[PATH_MAX];
-	size_t	 cap = 0;
+	size_t	 cap = 0, total = 0;
+	ssize_t	 len;
 	int	 lineno = 0, r;
 	FILE	*f;
 
@@ -535,12 +615,12 @@ conf_read(struct chk *c, struct conf *cf, const char *path, int depth,
 		    "deeper than %d levels at %s", CONF_DEPTH, path);
 		return -1;
 	}
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((f = user_fopen(c, path)) == NULL) {
 		if (missing_ok && errno == ENOENT)
 			return 0;
 		finding(c, "error", depth ? "include" : "config_file", path,
-		    NULL, "%s cannot be read (%s); postgres will not start",
-		    path, strerror(errno));
+		    NULL, "%s cannot be read by %s (%s); postgres will not "
+		    "start", path, c->user, user_fopen_err(errno));
 		return -1;
 	}
 	if (depth > 0) {
@@ -548,8 +628,17 @@ conf_read(struct chk *c, struct conf *cf, const char *path, int depth,
 		    sizeof(*cf->incl));
 		cf->incl[cf->nincl++] = xstrdup(path);
 	}
-	while (getline(&line, &cap, f) != -1) {
+	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
+		/* The file may have grown since its size was checked. */
+		if (len > CONF_LINE_MAX || (total += (size_t)len) >
+		    CONF_FILE_MAX) {
+			finding(c, "error", "config_file", path, NULL,
+			    "%s:%d: line longer than %d bytes, or file larger "
+			    "than %d: not read further", path, lineno,
+			    CONF_LINE_MAX, CONF_FILE_MAX);
+			break;
+		}
 		if ((r = parse_line(line, name, sizeof(name), val,
 		    sizeof(val))) == 0)
 			continue;
@@ -873,12 +962,13 @@ on_disk(struct chk *c, const char *key, const char *path, const char *what)
 }
 
 static int
-read_first_line(const char *path, char *buf, size_t len)
+read_first_line(const struct chk *c, const char *path, char *buf,
+    size_t len)
 {
 	FILE	*f;
 	int	 r = -1;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = user_fopen(c, path)) == NULL)
 		return -1;
 	if (fgets(buf, (int)len, f) != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
@@ -888,10 +978,15 @@ read_first_line(const char *path, char *buf, size_t len)
 	return r;
 }
 
-/* Run argv (no shell) and read its stdout until the deadline. */
+/*
+ * Run argv (no shell) as the server's user (nobody if it does not exist)
+ * and read its stdout until the deadline.
+ */
 static int
-run_capture(char *const argv[], char *out, size_t len)
+run_capture(const struct chk *c, char *const argv[], char *out, size_t len)
 {
+	uid_t	 uid = c->user_ok ? c->uid : NOBODY_ID;
+	gid_t	 gid = c->user_ok ? c->gid : NOBODY_ID;
 	int	 pfd[2], status;
 	size_t	 n = 0;
 	ssize_t	 r;
@@ -908,6 +1003,9 @@ run_capture(char *const argv[], char *out, size_t len)
 		if (dup2(pfd[1], 1) == -1)
 			_exit(127);
 		agent_child_reset();
+		if (getuid() == 0 && uid != 0 && (setgroups(1, &gid) == -1 ||
+		    setgid(gid) == -1 || setuid(uid) == -1))
+			_exit(127);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -940,13 +1038,14 @@ check_version(struct chk *c, const struct layout *l)
 
 	snprintf(bin, sizeof(bin), "%s/postgres", c->bindir);
 	snprintf(file, sizeof(file), "%s/PG_VERSION", l->data);
-	if (read_first_line(file, ver, sizeof(ver)) == -1) {
+	if (read_first_line(c, file, ver, sizeof(ver)) == -1) {
 		finding(c, "error", "data", file, "pgha db init creates a "
 		    "database cluster", "%s cannot be read (%s): %s is not "
-		    "a database cluster", file, strerror(errno), l->data);
+		    "a database cluster", file, user_fopen_err(errno),
+		    l->data);
 		return;
 	}
-	if (run_capture(argv, out, sizeof(out)) == -1 ||
+	if (run_capture(c, argv, out, sizeof(out)) == -1 ||
 	    (p = strstr(out, ") ")) == NULL) {
 		finding(c, "error", "bindir", bin, NULL, "%s --version "
 		    "failed: the server's version cannot be compared with "
@@ -1592,6 +1691,7 @@ static int
 make_dir(const struct chk *c, const char *path, mode_t mode)
 {
 	char	buf[PATH_MAX], *p;
+	int	fd;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (p = buf + 1; *p != '\0'; p++) {
@@ -1610,10 +1710,22 @@ make_dir(const struct chk *c, const char *path, mode_t mode)
 		agent_errno("mkdir %s", buf);
 		return -1;
 	}
-	if (chown(buf, c->uid, c->gid) == -1 || chmod(buf, mode) == -1) {
-		agent_errno("%s", buf);
+	/* Never through a link planted where the directory should be. */
+	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			agent_err("%s is a symbolic link or not a directory: "
+			    "refused (remove it)", buf);
+		else
+			agent_errno("%s", buf);
 		return -1;
 	}
+	if (fchown(fd, c->uid, c->gid) == -1 || fchmod(fd, mode) == -1) {
+		agent_errno("%s", buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	printf("mkdir: %s owned by %s, mode %04o\n", buf, c->user,
 	    (unsigned)mode);
 	return 0;
@@ -1716,7 +1828,7 @@ run_initdb(const struct chk *c)
 		r = 0;
 	}
 	if (r == -1 && pid > 0)
-		agent_tail_file(log, 5);
+		agent_tail_file(log, 5, 0, 0);
 	close(fd);
 	unlink(log);
 	return r;
@@ -1744,12 +1856,17 @@ append_conf(const struct chk *c)
 {
 	char	 path[PATH_MAX + 32], sock[2 * PATH_MAX + 4];
 	FILE	*f;
-	int	 r;
+	int	 fd, r;
 
 	snprintf(path, sizeof(path), "%s/postgresql.conf", c->data);
 	conf_quote(c->socket_dir, sock, sizeof(sock));
-	if ((f = fopen(path, "a")) == NULL) {
+	/* initdb ran as the user, who owns the directory and the file. */
+	if ((fd = agent_open_safe(path, O_WRONLY | O_APPEND, 0, c->uid,
+	    c->gid, NULL)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "a")) == NULL) {
 		agent_errno("open %s", path);
+		close(fd);
 		return -1;
 	}
 	fprintf(f, "\n# written by pgha db init: settings for cluster "

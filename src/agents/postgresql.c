@@ -117,7 +117,9 @@ lockfile_pid(const char *path)
 	ssize_t	n;
 	long	pid;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* The server's user may put anything there: no link, no waiting. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -460,28 +462,83 @@ clear_stale(const struct pg *pg, bool stale)
 	return 0;
 }
 
+/* The server's user may create its socket and lock file in st. */
+static bool
+user_can_write(const struct pg *pg, const struct stat *st)
+{
+	if (st->st_uid == pg->uid)
+		return (st->st_mode & S_IWUSR) != 0;
+	if (st->st_gid == pg->gid)
+		return (st->st_mode & S_IWGRP) != 0;
+	return (st->st_mode & S_IWOTH) != 0;
+}
+
+/*
+ * Only a directory made here is given to the server's user: an existing
+ * one (/tmp, PostgreSQL's own default; a link planted under a directory
+ * the server's user writes) is used as it is if the server can write it,
+ * and refused with the fix otherwise.  Never through a link.
+ */
+static int
+socket_dir_ready(const struct pg *pg)
+{
+	const char	*d = pg->socket_dir;
+	struct stat	 st;
+	bool		 made;
+	int		 fd, r = -1;
+
+	made = mkdir(d, 02775) == 0;
+	if (!made && errno != EEXIST) {
+		agent_errno("mkdir %s", d);
+		return -1;
+	}
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			agent_err("socket_dir %s is a symbolic link or not a "
+			    "directory: refused, nothing changed (make it a "
+			    "directory, or set socket_dir to one)", d);
+		else
+			agent_errno("socket_dir %s", d);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		agent_errno("socket_dir %s", d);
+	else if (made && st.st_uid == 0) {
+		if (fchown(fd, pg->uid, pg->gid) == -1 ||
+		    fchmod(fd, 02775) == -1)
+			agent_errno("socket_dir %s", d);
+		else
+			r = 0;
+	} else if (!user_can_write(pg, &st))
+		agent_err("socket_dir %s (owner uid %d, mode %04o) is not "
+		    "writable by %s, and pgha changes only a directory it "
+		    "creates: chown %s: %s && chmod 2775 %s, or set socket_dir "
+		    "to another directory", d, (int)st.st_uid,
+		    (unsigned)(st.st_mode & 07777), pg->user, pg->user, d, d);
+	else
+		r = 0;
+	close(fd);
+	return r;
+}
+
 static int
 prepare_dirs(const struct pg *pg, int *logfd)
 {
 	struct stat	st;
+	bool		as_root;
 
-	if (mkdir(pg->socket_dir, 02775) == -1 && errno != EEXIST) {
-		agent_errno("mkdir %s", pg->socket_dir);
+	if (socket_dir_ready(pg) == -1)
 		return -1;
-	}
-	if (chown(pg->socket_dir, pg->uid, pg->gid) == -1 ||
-	    chmod(pg->socket_dir, 02775) == -1) {
-		agent_errno("socket directory %s", pg->socket_dir);
+	/* Mostly in the data directory, which the server's user writes. */
+	*logfd = agent_open_safe(pg->logfile, O_WRONLY | O_APPEND | O_CREAT,
+	    0640, pg->uid, pg->gid, &as_root);
+	if (*logfd == -1)
 		return -1;
-	}
-	*logfd = open(pg->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
-	if (*logfd == -1) {
-		agent_errno("open %s", pg->logfile);
-		return -1;
-	}
-	/* The server's log belongs to the server's user. */
-	if (fstat(*logfd, &st) == 0 && st.st_uid == 0 && pg->uid != 0)
+	/* The server's log belongs to the server's user (a root-only
+	 * directory: nobody else can have put this file there). */
+	if (as_root && fstat(*logfd, &st) == 0 && st.st_uid == 0 &&
+	    pg->uid != 0)
 		(void)fchown(*logfd, pg->uid, pg->gid);
 	return 0;
 }
@@ -497,7 +554,7 @@ report_exit(const struct pg *pg, pid_t pid, int status)
 		agent_err("postgres (pid %d) died of signal %d during start; "
 		    "last lines of %s:", (int)pid, WTERMSIG(status),
 		    pg->logfile);
-	agent_tail_file(pg->logfile, 3);
+	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 }
 
 /*
@@ -519,7 +576,7 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 		if (!child && !pid_is_server(pg, pid)) {
 			agent_err("postgres (pid %d) exited during start; last "
 			    "lines of %s:", (int)pid, pg->logfile);
-			agent_tail_file(pg->logfile, 3);
+			agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 			return OCF_ERR_GENERIC;
 		}
 		ping = pg_ping(pg);
@@ -538,7 +595,7 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 	agent_err("postgres (pid %d) did not accept connections within %llu "
 	    "ms; last lines of %s:", (int)pid,
 	    (unsigned long long)(now_ms() - t0), pg->logfile);
-	agent_tail_file(pg->logfile, 3);
+	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 	return OCF_ERR_GENERIC;
 }
 
@@ -548,7 +605,7 @@ pg_start(const struct pg *pg)
 	char	path[PATH_MAX + 16];
 	bool	stale;
 	pid_t	pid;
-	int	logfd, major;
+	int	logfd, major, fd;
 	FILE	*f;
 
 	if (!pg->data_exists) {
@@ -557,8 +614,12 @@ pg_start(const struct pg *pg)
 		return OCF_ERR_GENERIC;
 	}
 	snprintf(path, sizeof(path), "%s/PG_VERSION", pg->data);
-	if ((f = fopen(path, "re")) == NULL) {
+	/* The server's user's file: no link followed, no FIFO waited on. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1 || (f = fdopen(fd, "r")) == NULL) {
 		agent_errno("%s: not a data directory", path);
+		if (fd != -1)
+			close(fd);
 		return OCF_ERR_GENERIC;
 	}
 	if (fscanf(f, "%d", &major) != 1)

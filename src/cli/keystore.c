@@ -243,7 +243,7 @@ pass_wipe(struct pass *p)
 static int
 pass_from_file(const char *opt, const char *file, struct pass *p)
 {
-	char	buf[KS_PASS_MAX + 2];
+	char	buf[KS_PASS_MAX + 2], *nl;
 	ssize_t	n;
 	size_t	got = 0, len;
 	int	fd;
@@ -262,9 +262,9 @@ pass_from_file(const char *opt, const char *file, struct pass *p)
 		got += n;
 	}
 	close(fd);
-	len = strcspn(buf, "\n");
-	if (len > got)
-		len = got;
+	/* buf is no C string: a NUL in the line must be seen, not end it. */
+	nl = memchr(buf, '\n', got);
+	len = nl != NULL ? (size_t)(nl - buf) : got;
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	if (len > KS_PASS_MAX || memchr(buf, '\0', len) != NULL) {

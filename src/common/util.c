@@ -249,3 +249,27 @@ path_dirname(const char *path, char *out, size_t len)
 	out[n] = '\0';
 	return 0;
 }
+
+char *
+admin_redact(const char *json)
+{
+	size_t		 ml = strlen(PGHA_ADMIN_MARK), wl;
+	const char	*p = json, *m;
+	char		*out, *w;
+
+	wl = strlen(PGHA_ADMIN_WITHHELD);
+	/* Each cut replaces at least the mark's length with wl bytes. */
+	out = w = xmalloc(strlen(json) / ml * wl + strlen(json) + 1);
+	while ((m = strstr(p, PGHA_ADMIN_MARK)) != NULL) {
+		memcpy(w, p, (size_t)(m - p) + ml);
+		w += (m - p) + ml;
+		memcpy(w, PGHA_ADMIN_WITHHELD, wl);
+		w += wl;
+		/* on to the string's closing quote, past escapes */
+		for (p = m + ml; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+	}
+	strcpy(w, p);
+	return out;
+}

@@ -37,4 +37,19 @@ int	dir_trusted(const char *dir, char *why, size_t len);
 /* The directory part of path into out ("/" for "/x"); -1 if too long. */
 int	path_dirname(const char *path, char *out, size_t len);
 
+/*
+ * A line an agent writes on stderr for administrators only (a server's
+ * log): pghad keeps it after PGHA_ADMIN_MARK in the result, and the
+ * control socket cuts the text from the mark on for anyone else.
+ */
+#define PGHA_ADMIN_LINE	"pgha-admin-only: "
+#define PGHA_ADMIN_MARK	" [admins only] "
+#define PGHA_ADMIN_WITHHELD	"(withheld: for administrators only)"
+
+/*
+ * json (JSON text) with every string cut after PGHA_ADMIN_MARK, where
+ * PGHA_ADMIN_WITHHELD then stands: a new string, caller frees.
+ */
+char	*admin_redact(const char *json);
+
 #endif

@@ -150,22 +150,67 @@ op_unlink_free(struct agent_op *op)
 	free(op);
 }
 
-/* Keep the last two non-empty lines of the agent's stderr. */
+/*
+ * Append line [b, e) to out at *used, control characters as '?': agents
+ * repeat what servers and libpq say, and status and events end up on
+ * terminals and in other nodes' logs.
+ */
+static void
+put_line(char *out, size_t len, size_t *used, const char *sep,
+    const char *b, const char *e)
+{
+	size_t	n = strlen(sep);
+
+	if (*used + n >= len)
+		return;
+	memcpy(out + *used, sep, n);
+	*used += n;
+	for (; b < e && *used + 1 < len; b++)
+		out[(*used)++] = (unsigned char)*b < 0x20 || *b == 0x7f ? '?' :
+		    *b;
+	out[*used] = '\0';
+}
+
+/*
+ * The last two non-empty lines of the agent's stderr, then, after
+ * PGHA_ADMIN_MARK, the last three it marked as for administrators only.
+ */
 static void
 last_lines(const char *s, char *out, size_t len)
 {
-	const char	*end = s + strlen(s), *p;
-	int		 lines = 0;
+	const char	*pub[2][2], *adm[3][2], *b, *e, *t, *end = s + strlen(s);
+	size_t		 used = 0, al = strlen(PGHA_ADMIN_LINE);
+	int		 np = 0, na = 0, i;
 
-	while (end > s && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	for (p = end; p > s; p--)
-		if (p[-1] == '\n' && ++lines == 2)
-			break;
-	snprintf(out, len, "%.*s", (int)(end - p), p);
-	for (char *q = out; *q; q++)
-		if (*q == '\n')
-			*q = '|';
+	for (b = s; b < end; b = e + 1) {
+		if ((e = memchr(b, '\n', (size_t)(end - b))) == NULL)
+			e = end;
+		t = e;
+		while (t > b && (t[-1] == ' ' || t[-1] == '\r'))
+			t--;
+		if (t == b)
+			continue;
+		if ((size_t)(t - b) >= al && strncmp(b, PGHA_ADMIN_LINE,
+		    al) == 0) {
+			memmove(adm, adm[1], sizeof(adm[0]) * (na < 3 ? 0 :
+			    2));
+			i = na < 3 ? na++ : 2;
+			adm[i][0] = b + al;
+			adm[i][1] = t;
+		} else {
+			memmove(pub, pub[1], sizeof(pub[0]) * (np < 2 ? 0 :
+			    1));
+			i = np < 2 ? np++ : 1;
+			pub[i][0] = b;
+			pub[i][1] = t;
+		}
+	}
+	out[0] = '\0';
+	for (i = 0; i < np; i++)
+		put_line(out, len, &used, i ? "|" : "", pub[i][0], pub[i][1]);
+	for (i = 0; i < na; i++)
+		put_line(out, len, &used, i ? "|" : &PGHA_ADMIN_MARK[np ? 0 :
+		    1], adm[i][0], adm[i][1]);
 }
 
 static void

@@ -646,6 +646,49 @@ parse_failback(const char *v, enum failback *fb, int *from, int *to)
 	return 0;
 }
 
+/*
+ * Paths are normalised before they are checked: "//" becomes "/" and a
+ * trailing "/" goes, so two spellings of one place compare equal (and
+ * -nv prints the normal form).  "." and ".." are refused rather than
+ * resolved: "/srv/db1/../etc" is what the agents would open as root.
+ */
+static void
+path_normalise(char *v)
+{
+	char	*r, *w;
+
+	if (v[0] != '/')
+		return;
+	for (r = w = v; *r != '\0'; r++)
+		if (*r != '/' || w == v || w[-1] != '/')
+			*w++ = *r;
+	if (w > v + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+}
+
+/* Why a normalised path is refused, or NULL. */
+static const char *
+path_problem(const char *v)
+{
+	const char	*c;
+	size_t		 l;
+
+	if (v[0] != '/')
+		return "is not an absolute path";
+	for (c = v; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return "contains a control character";
+	for (c = v + 1; *c != '\0'; c += l + (c[l] == '/')) {
+		l = strcspn(c, "/");
+		if ((l == 1 && c[0] == '.') ||
+		    (l == 2 && c[0] == '.' && c[1] == '.'))
+			return "has a \".\" or \"..\" component (write the "
+			    "path without them)";
+	}
+	return NULL;
+}
+
 static int
 check_value(struct parser *p, const char *label, const struct conf_key *k,
     const char *v, int line, int64_t *num)
@@ -658,8 +701,7 @@ check_value(struct parser *p, const char *label, const struct conf_key *k,
 			what = NAME_RULE;
 		break;
 	case CV_PATH:
-		if (v[0] != '/')
-			what = "is not an absolute path";
+		what = path_problem(v);
 		break;
 	case CV_SOCKET:
 		if (v[0] == '@')
@@ -791,6 +833,8 @@ set_scalars(struct parser *p, const struct raw_sect *s, void *obj,
 		    k->vtype == CV_GROUPREF || k->vtype == CV_RTYPE)
 			continue;
 		kv = find_kv(s, k->name);
+		if (kv != NULL && k->vtype == CV_PATH)
+			path_normalise(kv->val);
 		if (kv != NULL) {
 			if (*kv->val == '\0')
 				perr(p, kv->line, "%s %s: empty value",
@@ -1048,6 +1092,8 @@ set_param(struct parser *p, const struct raw_sect *s,
 	int64_t			 num;
 
 	pa->key = xstrdup(k->name);
+	if (kv != NULL && k->vtype == CV_PATH)
+		path_normalise(kv->val);
 	if (kv != NULL && *kv->val == '\0')
 		perr(p, kv->line, "%s %s: empty value", s->label, k->name);
 	else if (kv != NULL) {
@@ -1368,6 +1414,93 @@ check_encrypt(struct parser *p, const struct conf_resource *r)
 	}
 }
 
+/* The line of key in r's section, or the section's own line. */
+static int
+key_line(struct parser *p, const struct conf_resource *r, const char *key)
+{
+	const struct raw_kv	*kv = find_kv(p->rres[r->index], key);
+
+	return kv != NULL ? kv->line : r->line;
+}
+
+/* Mounting over / hides the whole system, and unmounting takes it. */
+static void
+check_mountpoint(struct parser *p, const struct conf_resource *r)
+{
+	const char	*mp = conf_param(r, "mountpoint");
+
+	if (mp != NULL && strcmp(mp, "/") == 0)
+		perr(p, key_line(p, r, "mountpoint"), "[resource %s] "
+		    "mountpoint: \"/\" is the root file system: mount the "
+		    "shared disk on a directory of its own, e.g. /srv/%s",
+		    r->name, r->group ? r->group->name : "db");
+}
+
+/*
+ * A server's data directory (and its WAL and backup directories, if set)
+ * lies on a disk of its group, strictly below the mount point: otherwise
+ * the node that takes the group over starts from another copy, or from
+ * none.  Paths are normalised, so a prefix test is exact.
+ */
+static void
+check_on_disk(struct parser *p, const struct conf_resource *r)
+{
+	static const char *const keys[] = { "data", "waldir", "backup_dir" };
+	const struct conf	*c = p->conf;
+	char			 mps[256];
+	size_t			 used = 0;
+	int			 ndisks = 0;
+
+	mps[0] = '\0';
+	for (int i = 0; i < c->nresources; i++) {
+		const struct conf_resource *o = &c->resources[i];
+		const char *mp;
+
+		if (o->type_name == NULL || o->type != RT_DISK ||
+		    o->group != r->group || r->group == NULL)
+			continue;
+		ndisks++;
+		if ((mp = conf_param(o, "mountpoint")) == NULL)
+			return;		/* already an error */
+		if (used < sizeof(mps))
+			used += snprintf(mps + used, sizeof(mps) - used,
+			    "%s%s", used ? ", " : "", mp);
+	}
+	if (r->group != NULL && ndisks == 0) {
+		perr(p, r->line, "[resource %s] group %s has no disk "
+		    "resource: a postgresql resource keeps its data on a "
+		    "disk of its group (add a [resource] with type = disk "
+		    "and group = %s)", r->name, r->group->name,
+		    r->group->name);
+		return;
+	}
+	for (size_t k = 0; k < nitems(keys); k++) {
+		const char	*v = conf_param(r, keys[k]);
+		bool		 on = false;
+
+		if (v == NULL || v[0] == '\0' || r->group == NULL)
+			continue;
+		for (int i = 0; i < c->nresources && !on; i++) {
+			const struct conf_resource *o = &c->resources[i];
+			const char *mp;
+			size_t ml;
+
+			if (o->type_name == NULL || o->type != RT_DISK ||
+			    o->group != r->group ||
+			    (mp = conf_param(o, "mountpoint")) == NULL)
+				continue;
+			ml = strcmp(mp, "/") == 0 ? 0 : strlen(mp);
+			on = strncmp(v, mp, ml) == 0 && v[ml] == '/' &&
+			    v[ml + 1] != '\0';
+		}
+		if (!on)
+			perr(p, key_line(p, r, keys[k]), "[resource %s] %s: "
+			    "\"%s\" is not below a mount point of a disk of "
+			    "group %s (%s): put it on the group's shared disk",
+			    r->name, keys[k], v, r->group->name, mps);
+	}
+}
+
 static void
 cross_check(struct parser *p)
 {
@@ -1383,6 +1516,7 @@ cross_check(struct parser *p)
 		case RT_DISK:
 			cross_check_one(p, r, "device");
 			cross_check_one(p, r, "mountpoint");
+			check_mountpoint(p, r);
 			check_encrypt(p, r);
 			break;
 		case RT_ADDRESS:
@@ -1390,6 +1524,7 @@ cross_check(struct parser *p)
 			break;
 		case RT_POSTGRESQL:
 			cross_check_one(p, r, "data");
+			check_on_disk(p, r);
 			break;
 		}
 	}

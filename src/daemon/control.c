@@ -144,8 +144,14 @@ conn_send(struct conn *c, struct json_object *o)
 {
 	const char	*s = json_object_to_json_string_ext(o,
 			    JSON_C_TO_STRING_PLAIN);
-	size_t		 n = strlen(s), unread = c->outlen - c->outoff;
+	char		*r = NULL;
+	size_t		 n, unread = c->outlen - c->outoff;
 	size_t		 max = c->cred.uid == 0 ? OUT_MAX : OUT_MAX_USER;
+
+	/* Server log lines in causes are for administrators only. */
+	if (strstr(s, PGHA_ADMIN_MARK) != NULL && !c->admin)
+		s = r = admin_redact(s);
+	n = strlen(s);
 
 	if (unread + n + 1 > max || (c->cred.uid != 0 &&
 	    uid_unread(c->cred.uid) + n + 1 > OUT_MAX_UID)) {
@@ -154,21 +160,26 @@ conn_send(struct conn *c, struct json_object *o)
 			log_info("control: dropping a follower of uid %u (pid "
 			    "%d) that does not read", (unsigned)c->cred.uid,
 			    (int)c->cred.pid);
+			free(r);
 			return;
 		}
-		if (n < 4096)	/* the error itself: no room at all */
+		if (n < 4096) {	/* the error itself: no room at all */
+			free(r);
 			return;
+		}
 		reply_error(c, "too-large", "the reply (%zu bytes) exceeds "
 		    "the output a user other than root may have unread (%d "
 		    "MiB a connection, %d MiB a user): ask for less "
 		    "(--limit, --since) or as root", n, OUT_MAX_USER >> 20,
 		    OUT_MAX_UID >> 20);
+		free(r);
 		return;
 	}
 	c->out = xreallocarray(c->out, c->outlen + n + 1, 1);
 	memcpy(c->out + c->outlen, s, n);
 	c->out[c->outlen + n] = '\n';
 	c->outlen += n + 1;
+	free(r);
 }
 
 static void

@@ -222,6 +222,16 @@ test_disk() {
 	expect 1 disk monitor
 	in_node umount "$MP"
 	expect 0 disk start
+	# A link planted where the monitor writes its test file: the
+	# write test must not truncate or write the file it points to.
+	printf 'precious\n' >"$DIR/victim-monitor"
+	chmod 600 "$DIR/victim-monitor"
+	in_node ln -s "$DIR/victim-monitor" "$MP/.pgha-monitor"
+	expect 0 disk monitor
+	check "monitor's write test left a planted link's target untouched" \
+	    [ "$(cat "$DIR/victim-monitor")" = precious ]
+	check "no write-test file or link left on the mount point" \
+	    [ ! -e "$MP/.pgha-monitor" -a ! -L "$MP/.pgha-monitor" ]
 }
 
 neigh_has_mac() {
@@ -357,6 +367,145 @@ test_postgresql() {
 	check "stop of a frozen server within its 3000 ms timeout" \
 	    [ "$MS" -lt 3000 ]
 	check "no server process left after stop" no_server_left
+	test_pg_log_link
+	test_socket_dir
+}
+
+# pg_env_set KEY VALUE: the postgresql agent's key for the next calls
+pg_env_set() {
+	PG_ENV=("${PG_ENV[@]/#OCF_RESKEY_$1=*/OCF_RESKEY_$1=$2}")
+}
+
+# socket_dir is changed only if the agent made it: an existing directory
+# the server can use stays as it is (/tmp keeps its sticky bit), one it
+# cannot, or a link, is refused and left alone.
+test_socket_dir() {
+	local saved=("${PG_ENV[@]}")
+
+	mkdir -m 1777 "$DIR/shared-tmp"
+	pg_env_set socket_dir "$DIR/shared-tmp"
+	expect 0 postgresql start
+	check "a sticky world-writable socket_dir is left root:1777" \
+	    [ "$(stat -c %U:%a "$DIR/shared-tmp")" = root:1777 ]
+	expect 0 postgresql stop
+
+	mkdir -m 700 "$DIR/victim-dir"
+	in_node runuser -u postgres -- ln -s "$DIR/victim-dir" \
+	    "$PGDATA/sock-link"
+	pg_env_set socket_dir "$PGDATA/sock-link"
+	expect 1 postgresql start
+	check "start refuses a socket_dir that is a link (names it)" \
+	    grep -q "$PGDATA/sock-link.*symbolic link" <<<"$ERR"
+	check "the link's root-only target directory is untouched" \
+	    [ "$(stat -c %U:%a "$DIR/victim-dir")" = root:700 ]
+	agent postgresql stop	# in case it did start
+
+	mkdir -m 755 "$DIR/root-dir"
+	pg_env_set socket_dir "$DIR/root-dir"
+	expect 1 postgresql start
+	check "start refuses a socket_dir the server cannot write, with a fix" \
+	    grep -q "$DIR/root-dir.*not writable by postgres.*chown" <<<"$ERR"
+	check "that directory is untouched" \
+	    [ "$(stat -c %U:%a "$DIR/root-dir")" = root:755 ]
+	check "no server process left after the refused starts" no_server_left
+	PG_ENV=("${saved[@]}")
+}
+
+# victim PATH: a root-only file that a planted link will point to
+victim() {
+	printf 'root only\n' >"$1"
+	chown root:root "$1"
+	chmod 600 "$1"
+}
+
+victim_untouched() {
+	[ "$(stat -c %U:%a "$1")" = root:600 ] &&
+	    [ "$(cat "$1")" = 'root only' ]
+}
+
+# The server's log in the data directory (the default place), where the
+# server's user planted a link to a root-only file.
+test_pg_log_link() {
+	local saved=("${PG_ENV[@]}")
+
+	victim "$DIR/victim-log"
+	pg_env_set logfile "$PGDATA/pgha-server.log"
+	in_node runuser -u postgres -- ln -sf "$DIR/victim-log" \
+	    "$PGDATA/pgha-server.log"
+	expect 1 postgresql start
+	check "start refuses the planted link to the server log (names it)" \
+	    grep -q "$PGDATA/pgha-server.log is a symbolic link" <<<"$ERR"
+	check "the link's root-only target is untouched (owner, mode, text)" \
+	    victim_untouched "$DIR/victim-log"
+	check "no server process left after the refused start" no_server_left
+	in_node rm -f "$PGDATA/pgha-server.log"
+	expect 0 postgresql start
+	check "the server log is created as the server's user" \
+	    [ "$(in_node stat -c %U "$PGDATA/pgha-server.log")" = postgres ]
+	expect 0 postgresql stop
+	PG_ENV=("${saved[@]}")
+}
+
+# pgha db init where initdb (the server's user's program) leaves
+# postgresql.conf a link to a root-only file: init's own lines must not go
+# there.
+test_init_link() {
+	local data=$MP/initdata
+
+	test_init_dir_link
+
+	victim "$DIR/victim-conf"
+	mkdir -p "$DIR/bin"
+	cat >"$DIR/bin/initdb" <<-EOF
+	#!/bin/sh
+	$PGBIN/initdb "\$@" || exit
+	ln -sf $DIR/victim-conf $data/postgresql.conf
+	EOF
+	chmod 755 "$DIR/bin/initdb"
+	ERR=$(in_node env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    PGHA_TIMEOUT_MS=60000 PGHA_GROUP_HERE=1 PGHA_GROUP_MOUNTS="$MP" \
+	    OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$data" \
+	    OCF_RESKEY_port=$PORT OCF_RESKEY_user=postgres \
+	    OCF_RESKEY_bindir="$DIR/bin" OCF_RESKEY_socket_dir="$SOCK" \
+	    OCF_RESKEY_logfile= OCF_RESKEY_waldir= OCF_RESKEY_backup_dir= \
+	    "$AGENT" postgresql init 2>&1 >"$DIR/agent.stdout")
+	RC=$?
+	echo "# postgresql init: rc=$RC: $(echo "$ERR" | tail -1)"
+	check "init refuses to append through a planted postgresql.conf link" \
+	    grep -q "$data/postgresql.conf is a symbolic link" <<<"$ERR"
+	check "init exits 1 (got $RC)" [ "$RC" = 1 ]
+	check "the link's root-only target is untouched (owner, mode, text)" \
+	    victim_untouched "$DIR/victim-conf"
+	in_node rm -rf "$data"
+}
+
+# init_as DATA BINDIR: pgha db init's agent with that data directory
+init_as() {
+	ERR=$(in_node env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    PGHA_TIMEOUT_MS=60000 PGHA_GROUP_HERE=1 PGHA_GROUP_MOUNTS="$MP" \
+	    OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$1" \
+	    OCF_RESKEY_port=$PORT OCF_RESKEY_user=postgres \
+	    OCF_RESKEY_bindir="$2" OCF_RESKEY_socket_dir="$SOCK" \
+	    OCF_RESKEY_logfile= OCF_RESKEY_waldir= OCF_RESKEY_backup_dir= \
+	    "$AGENT" postgresql init 2>&1 >"$DIR/agent.stdout")
+	RC=$?
+	echo "# postgresql init: rc=$RC: $(echo "$ERR" | tail -1)"
+}
+
+# The data directory planted as a link (by the server's user, in a
+# directory of its own on the group disk) to an empty root-only directory
+# of that disk: init must not give that directory to the server's user.
+test_init_dir_link() {
+	in_node install -d -o root -g root -m 700 "$MP/rootonly"
+	in_node install -d -o postgres -g postgres -m 755 "$MP/pgdir"
+	in_node runuser -u postgres -- ln -s "$MP/rootonly" \
+	    "$MP/pgdir/initdata"
+	init_as "$MP/pgdir/initdata" "$PGBIN"
+	check "init refuses a data directory that is a link (rc $RC)" \
+	    [ "$RC" != 0 ]
+	check "the link's root-only target directory is still root:700" \
+	    [ "$(in_node stat -c %U:%a "$MP/rootonly")" = root:700 ]
+	in_node rm -rf "$MP/rootonly" "$MP/pgdir"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -379,6 +528,7 @@ ln -s "$LOOP" "$DIR/loopdev"
 test_disk
 test_address
 test_postgresql
+test_init_link
 expect 0 disk stop
 expect 7 disk monitor
 cleanup

@@ -342,6 +342,67 @@ test_validate_conf() {
 	check "validate: the cluster is back to no errors" no_errors
 }
 
+# Files the server's user names in its configuration are read as that
+# user, only if regular and not too big: validate runs as root.
+test_validate_hostile() {
+	local wrap="timeout -s KILL 20 prlimit --as=$((512 << 20)) --"
+
+	in_node sh -c "cp $DATA/postgresql.conf $DIR/postgresql.conf.saved"
+	# a root-only file: its settings must not reach the output
+	printf 'port = 4242\n' >"$DIR/root-only.conf"
+	chmod 600 "$DIR/root-only.conf"
+	in_node sh -c "echo \"include '$DIR/root-only.conf'\" \
+	    >>$DATA/postgresql.conf"
+	pg validate 1
+	check "validate: a root-only include is read as the server's user" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"$DIR/root-only.conf\" and
+	    (.message | test(\"Permission denied\"))"
+	check "validate: ... and nothing of it is shown" \
+	    not_in_out 4242
+	in_node sh -c "cp $DIR/postgresql.conf.saved $DATA/postgresql.conf"
+
+	# a FIFO: validate must not wait for a writer
+	in_node runuser -u postgres -- mkfifo "$DATA/fifo.conf"
+	in_node sh -c "echo \"include 'fifo.conf'\" >>$DATA/postgresql.conf"
+	pg validate 1 $wrap
+	check "validate: an included FIFO does not hang it (rc $RC)" \
+	    [ "$RC" != 137 ]
+	check "validate: an included FIFO is an error naming it" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"$DATA/fifo.conf\" and
+	    (.message | test(\"not a regular file\"))"
+	in_node sh -c "cp $DIR/postgresql.conf.saved $DATA/postgresql.conf &&
+	    rm $DATA/fifo.conf"
+
+	# /dev/zero: one endless line (the limit keeps a failing run small)
+	in_node sh -c "echo \"include '/dev/zero'\" >>$DATA/postgresql.conf"
+	pg validate 1 $wrap
+	check "validate: include '/dev/zero' is an error naming it (rc $RC)" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"/dev/zero\" and
+	    (.message | test(\"not a regular file\"))"
+	in_node sh -c "cp $DIR/postgresql.conf.saved $DATA/postgresql.conf"
+
+	# a big regular file
+	in_node runuser -u postgres -- sh -c "head -c 3000000 /dev/zero |
+	    tr '\\0' '#' >$DATA/big.conf"
+	in_node sh -c "echo \"include 'big.conf'\" >>$DATA/postgresql.conf"
+	pg validate 1 $wrap
+	check "validate: a 3 MB include is an error naming it (rc $RC)" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"$DATA/big.conf\" and
+	    (.message | test(\"larger than\"))"
+	in_node sh -c "cp $DIR/postgresql.conf.saved $DATA/postgresql.conf &&
+	    rm $DATA/big.conf"
+	pg validate 1
+	check "validate: the cluster is back to no errors" no_errors
+}
+
+not_in_out() {
+	! grep -q "$1" <<<"$OUT$ERR"
+}
+
 port_listening() {
 	in_node awk -v p="$(printf ':%04X' $PORT)" \
 	    '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' \
@@ -434,6 +495,7 @@ test_init
 test_validate_good
 test_validate_same_disk
 test_validate_conf
+test_validate_hostile
 test_validate_away
 test_init_timeout
 cleanup

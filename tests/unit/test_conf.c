@@ -70,15 +70,17 @@ bad(const char *text, const char *want, const char *what)
 
 static const char *const bad_cases[][3] = {
 	{ PRE "[resource db1-pg]\ngroup = g\ntype = postgresql\n"
-	    "data = /d\nport = 70000\n",
+	    "data = /m/d\nport = 70000\n" "[resource dk]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\n",
 	  "t.conf:8: [resource db1-pg] port: \"70000\" is not a port number "
 	  "(1-65535)\n", "port out of range" },
 	{ PRE "[resource db1-disk]\ngroup = g\ntype = disk\n"
 	    "mountpoint = /m\nfstype = ext4\n",
 	  "t.conf:4: [resource db1-disk] (type disk) lacks required key "
 	  "\"device\"\n", "missing type-specific key" },
-	{ PRE "[resource r]\ngroup = g\ntype = postgresql\ndata = /d\n"
-	    "device = /dev/x\n",
+	{ PRE "[resource r]\ngroup = g\ntype = postgresql\ndata = /m/d\n"
+	    "device = /dev/x\n" "[resource dk]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\n",
 	  "t.conf:8: [resource r] key \"device\" is not valid for type "
 	  "postgresql (it belongs to type disk)\n", "key of another type" },
 	{ NODE1 "[foo bar]\nx = y\n",
@@ -124,7 +126,7 @@ static const char *const bad_cases[][3] = {
 	    "mountpoint = /m/\nfstype = ext4\nencrypt = yes\n"
 	    "keystore = /m/pgha/ks\n",
 	  "t.conf:11: [resource d] keystore: \"/m/pgha/ks\" is on the "
-	  "shared disk of [resource d] (/m/): keep it on each node's local "
+	  "shared disk of [resource d] (/m): keep it on each node's local "
 	  "disk\n", "keystore on the disk itself" },
 	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
 	    "mountpoint = /m\nfstype = ext4\nencrypt = yes\n"
@@ -171,10 +173,11 @@ static const char *const bad_cases[][3] = {
 	    "address = 198.18.0.2/24\nrequires = a\n",
 	  "t.conf:5: [resource a] group: no group \"x\"\n",
 	  "requires of a resource without a group (found by fuzzing)" },
-	{ PRE "[resource a]\ngroup = g\ntype = postgresql\ndata = /d\n"
-	    "[resource b]\ngroup = g\ntype = postgresql\ndata = /d\n"
-	    "port = 5433\n",
-	  "t.conf:11: [resource b] data: \"/d\" is already used by "
+	{ PRE "[resource a]\ngroup = g\ntype = postgresql\ndata = /m/d\n"
+	    "[resource b]\ngroup = g\ntype = postgresql\ndata = /m/d\n"
+	    "port = 5433\n" "[resource dk]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
+	    "mountpoint = /m\nfstype = ext4\n",
+	  "t.conf:11: [resource b] data: \"/m/d\" is already used by "
 	  "[resource a]\n", "same data directory twice" },
 	{ PRE "[resource a]\ngroup = g\ntype = address\n"
 	    "address = 198.18.0.1/24\n"

@@ -475,6 +475,29 @@ find_pgha(void)
 	return access(pgha, X_OK);
 }
 
+/* The first line of a passphrase file, read whole (no C string). */
+static void
+test_cli_pass_line(void)
+{
+	char	ks[128], nul[128], lng[128], long_line[KS_PASS_MAX + 100];
+
+	/* Own buffers: path_of() recycles 16 and test_cli() holds some. */
+	snprintf(ks, sizeof(ks), "%s/c3", dir);
+	snprintf(nul, sizeof(nul), "%s/nulpass", dir);
+	snprintf(lng, sizeof(lng), "%s/longpass", dir);
+	/* A NUL in the first line must not cut the passphrase short. */
+	spit(nul, "password1\0tail\n", 15);
+	ok(run("create --keystore %s --passphrase-file %s", ks, nul) == 2 &&
+	    has(errout, "NUL byte") && access(ks, F_OK) == -1,
+	    "a NUL byte in the first line: exit 2, nothing written (%s)",
+	    errout);
+	memset(long_line, 'a', sizeof(long_line));
+	spit(lng, long_line, sizeof(long_line));
+	ok(run("create --keystore %s --passphrase-file %s", ks, lng) == 2 &&
+	    has(errout, "longer than") && access(ks, F_OK) == -1,
+	    "a first line without an end, too long: exit 2, nothing written");
+}
+
 static void
 test_cli(void)
 {
@@ -507,6 +530,7 @@ test_cli(void)
 	ok(run("create --keystore %s --passphrase-file %s", path_of("c2"),
 	    path_of("nofile")) == 2 && has(errout, path_of("nofile")),
 	    "a missing passphrase file: exit 2, named");
+	test_cli_pass_line();
 	ok(run("create --keystore %s", path_of("c2")) == 2 &&
 	    has(errout, "give --passphrase-file"),
 	    "no terminal and no file: exit 2, %s", errout);
