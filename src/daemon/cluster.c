@@ -849,6 +849,16 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 	}
 }
 
+/* Why a node still in corosync's membership cannot be confirmed down. */
+static void
+member_refusal(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "cannot confirm %s down: it is still a Corosync "
+	    "member (its pghad is down, but the node runs and so may its "
+	    "database server); start pghad on %s, or power %s off (or stop "
+	    "its corosync) and confirm again", name, name, name);
+}
+
 static void
 request_confirm_down(uint32_t nodeid, const struct msg *m)
 {
@@ -872,6 +882,16 @@ request_confirm_down(uint32_t nodeid, const struct msg *m)
 	if (!nd->unclean && !nd->daemon_down) {
 		request_refused("failed", "%s needs no confirmation: it is "
 		    "offline and known to run nothing", cn->name);
+		return;
+	}
+	/*
+	 * Its pghad left but its corosync had not, as every node recorded
+	 * it: the node runs, and so may its server.  Cleared only by
+	 * MSG_NODEDOWN once corosync loses it (then fenced or confirmed).
+	 */
+	if (nd->daemon_down) {
+		member_refusal(cn->name, why, sizeof(why));
+		request_refused("failed", "%s", why);
 		return;
 	}
 	snprintf(why, sizeof(why), "confirmed down by an operator (uid %u "
@@ -2051,6 +2071,12 @@ cluster_request(enum req_op op, const char *group, const char *to,
 			*code = "failed";
 			snprintf(msg, len, "%s is an active member of the "
 			    "cluster: it is not down", n->name);
+			return -1;
+		}
+		/* Corosync's view here, fresher than the replicated one. */
+		if (cs->nodes[n->index].cs_member) {
+			*code = "failed";
+			member_refusal(n->name, msg, len);
 			return -1;
 		}
 	}
