@@ -472,8 +472,9 @@ job_start(uint32_t from, const struct msg *m)
 	snprintf(paths, sizeof(paths), "PGHA_CHECK_PATHS=%s",
 	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
+	/* Once: not again in the paths round. */
 	if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
-		conf_findings(&j->text);	/* once: not in the paths round */
+		conf_findings(&j->text);
 	if (m->u.check.group[0] &&
 	    conf_group_by_name(conf, m->u.check.group) == NULL)
 		text_finding(&j->text, NULL, "error", "this node's cluster "

@@ -189,15 +189,15 @@ struct raw_sect {
 struct perr {
 	int	 line;
 	int	 seq;
-	bool	 warning;	/* reported, but does not reject the file */
+	bool	 warning;	/* reported; does not reject the file */
 	char	*msg;
 };
 
 struct parser {
 	const char	*fname;
 	struct perr	*errs;
-	int		 nerrs;		/* errors, not counting warnings */
-	int		 ndiag;		/* errors and warnings in errs */
+	int		 nerrs;		/* errors (not warnings) */
+	int		 ndiag;		/* and warnings too */
 	struct raw_sect	*sects;
 	int		 nsects;
 	struct conf	*conf;

@@ -33,8 +33,8 @@ main(void)
 	ok(fence_meta_has_status(meta_full), "metadata with a status action");
 	ok(fence_meta_has_status("<action name='status'/>"),
 	    "single quotes");
-	ok(fence_meta_has_status("<action\n  name = \"status\" timeout=\"20\"/>"),
-	    "spaces and new lines in the tag");
+	ok(fence_meta_has_status("<action\n  name = \"status\" "
+	    "timeout=\"20\"/>"), "spaces and new lines in the tag");
 	ok(!fence_meta_has_status(meta_nostatus),
 	    "no status action (a parameter named status, list-status, "
 	    "statuses do not count)");
@@ -48,7 +48,8 @@ main(void)
 	    "<actions> is not an action");
 	ok(fence_status_power(0) == FENCE_POWER_ON, "status exit 0: on");
 	ok(fence_status_power(2) == FENCE_POWER_OFF, "status exit 2: off");
-	ok(fence_status_power(1) == FENCE_POWER_UNKNOWN, "status exit 1: error");
+	ok(fence_status_power(1) == FENCE_POWER_UNKNOWN,
+	    "status exit 1: error");
 	ok(fence_status_power(-1) == FENCE_POWER_UNKNOWN, "killed: unknown");
 	ok(fence_status_power(3) == FENCE_POWER_UNKNOWN, "exit 3: unknown");
 	return done_testing();
