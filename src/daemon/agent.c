@@ -487,7 +487,9 @@ agent_run_fence(const struct conf_node *n, const char *action,
 	in = xasprintf("action=%s\nplug=%s\n%s%s", action, n->name,
 	    opts ? opts : "", opts ? "\n" : "");
 	snprintf(what, sizeof(what), "fence %s %s", n->name, action);
-	op = spawn(argv, env, in, n->fence_timeout_ms, done, arg, what, false);
+	/* Only metadata's answer is read (which actions it has). */
+	op = spawn(argv, env, in, n->fence_timeout_ms, done, arg, what,
+	    strcmp(action, "metadata") == 0);
 	free(in);
 	free(opts);
 	return op;

@@ -48,9 +48,10 @@ struct agent_op	*agent_run_capture(const struct conf_resource *r,
 		    const char *path, const char *action, uint32_t timeout_ms,
 		    const char *extra_env, agent_done_cb done, void *arg);
 /*
- * Run node n's fence agent with `action` ("off", "status"): the agent
- * reads action=, plug=<node name> and its fence_options, one key=value per
- * line, on its standard input.  Same completion rules as agent_run().
+ * Run node n's fence agent with `action` ("off", "metadata", "status"):
+ * the agent reads action=, plug=<node name> and its fence_options, one
+ * key=value per line, on its standard input.  Same completion rules as
+ * agent_run(); metadata's stdout is in result.out.
  */
 struct agent_op	*agent_run_fence(const struct conf_node *n,
 		    const char *action, agent_done_cb done, void *arg);

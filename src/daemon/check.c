@@ -189,6 +189,30 @@ text_finding(char **text, const char *res, const char *level,
 
 static void	job_step(struct job *);
 
+/*
+ * The cluster file as it is on disk now, perhaps edited since pghad read
+ * it: its errors and warnings (fencing, for one) as `pghad -n` says them.
+ */
+static void
+conf_findings(char **text)
+{
+	char		*buf = NULL, *line, *save = NULL;
+	size_t		 len = 0;
+	FILE		*f = open_memstream(&buf, &len);
+	struct conf	*c;
+
+	if (f == NULL)
+		return;
+	c = conf_load(conf->path, f);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		text_finding(text, NULL, strstr(line, ": warning: ") ?
+		    "warning" : "error", line);
+	conf_free(c);
+	free(buf);
+}
+
 static void
 job_done(const struct agent_result *res, void *arg)
 {
@@ -448,6 +472,9 @@ job_start(uint32_t from, const struct msg *m)
 	snprintf(paths, sizeof(paths), "PGHA_CHECK_PATHS=%s",
 	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
+	/* Once: not again in the paths round. */
+	if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
+		conf_findings(&j->text);
 	if (m->u.check.group[0] &&
 	    conf_group_by_name(conf, m->u.check.group) == NULL)
 		text_finding(&j->text, NULL, "error", "this node's cluster "

@@ -42,6 +42,7 @@
 #include "conntrack.h"
 #include "decide.h"
 #include "events.h"
+#include "fence.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
@@ -849,6 +850,16 @@ apply_request(uint32_t nodeid, const struct msg *m, bool log_events)
 	}
 }
 
+/* Why a node still in corosync's membership cannot be confirmed down. */
+static void
+member_refusal(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "cannot confirm %s down: it is still a Corosync "
+	    "member (its pghad is down, but the node runs and so may its "
+	    "database server); start pghad on %s, or power %s off (or stop "
+	    "its corosync) and confirm again", name, name, name);
+}
+
 static void
 request_confirm_down(uint32_t nodeid, const struct msg *m)
 {
@@ -872,6 +883,16 @@ request_confirm_down(uint32_t nodeid, const struct msg *m)
 	if (!nd->unclean && !nd->daemon_down) {
 		request_refused("failed", "%s needs no confirmation: it is "
 		    "offline and known to run nothing", cn->name);
+		return;
+	}
+	/*
+	 * Its pghad left but its corosync had not, as every node recorded
+	 * it: the node runs, and so may its server.  Cleared only by
+	 * MSG_NODEDOWN once corosync loses it (then fenced or confirmed).
+	 */
+	if (nd->daemon_down) {
+		member_refusal(cn->name, why, sizeof(why));
+		request_refused("failed", "%s", why);
 		return;
 	}
 	snprintf(why, sizeof(why), "confirmed down by an operator (uid %u "
@@ -1284,6 +1305,7 @@ struct fence_st {
 	bool			 noted;		/* "no fence agent" said */
 	bool			 sent_ok;	/* success sent, not delivered */
 	int			 node;
+	uint64_t		 off_ms;	/* how long off took */
 };
 static struct fence_st		 fst[CONF_MAX_NODES];
 
@@ -1316,36 +1338,122 @@ fence_retry_cb(void *arg)
 	after_change();
 }
 
+/* This attempt did not fence the node (why: what went wrong): retry. */
+static void
+fence_failed(struct fence_st *f, const char *why)
+{
+	const char	*name = conf->nodes[f->node].name;
+	uint32_t	 backoff;
+
+	backoff = 5000u << (f->attempts < 4 ? f->attempts - 1 : 3);
+	log_warnx("fencing %s failed (%s): retry in %u s", name, why,
+	    backoff / 1000);
+	fence_send(f->node, false, "fencing failed, attempt %d: %s %s; "
+	    "retry in %u s (or: pgha node confirm-down %s)", f->attempts,
+	    conf->nodes[f->node].fence_agent, why, backoff / 1000, name);
+	f->retry = loop_timer_add(backoff, fence_retry_cb, f);
+}
+
+static void
+fence_succeeded(struct fence_st *f, const char *how)
+{
+	const char	*agent = conf->nodes[f->node].fence_agent;
+
+	log_notice("fenced %s: %s (%s)", conf->nodes[f->node].name, agent,
+	    how);
+	fence_send(f->node, true, "fenced: %s %s", agent, how);
+	f->attempts = 0;
+	f->sent_ok = true;
+}
+
+/* A result as "exit 1: <its stderr tail>" for an event. */
+static void
+fence_result_str(const struct agent_result *res, char *buf, size_t len)
+{
+	char	rs[96];
+
+	agent_result_str(res, rs, sizeof(rs));
+	snprintf(buf, len, "%s%s%s", rs, res->tail[0] ? ": " : "",
+	    res->tail);
+}
+
+/* Only fence-agents' status exit 2 (off) makes the off a fence. */
+static void
+fence_status_done(const struct agent_result *res, void *arg)
+{
+	struct fence_st	*f = arg;
+	char		 rs[CAUSE_LEN / 2], why[CAUSE_LEN / 2];
+
+	if (res->cancelled)
+		return;
+	f->op = NULL;
+	fence_result_str(res, rs, sizeof(rs));
+	switch (res->timed_out ? FENCE_POWER_UNKNOWN :
+	    fence_status_power(res->exit_code)) {
+	case FENCE_POWER_OFF:
+		snprintf(why, sizeof(why), "powered it off in %llu ms, and "
+		    "status confirms it is off",
+		    (unsigned long long)f->off_ms);
+		fence_succeeded(f, why);
+		return;
+	case FENCE_POWER_ON:
+		fence_failed(f, "said off succeeded (exit 0), but status "
+		    "says it is still on (exit 0): not fenced");
+		return;
+	default:
+		snprintf(why, sizeof(why), "said off succeeded, but status "
+		    "failed (%s): cannot tell it is off", rs);
+		fence_failed(f, why);
+		return;
+	}
+}
+
+/* Whether the agent has a status to confirm the off with. */
+static void
+fence_meta_done(const struct agent_result *res, void *arg)
+{
+	struct fence_st		*f = arg;
+	const struct conf_node	*cn = &conf->nodes[f->node];
+	char			 why[CAUSE_LEN / 2];
+
+	if (res->cancelled)
+		return;
+	f->op = NULL;
+	if (!res->timed_out && res->exit_code == 0 &&
+	    fence_meta_has_status(res->out)) {
+		f->op = agent_run_fence(cn, "status", fence_status_done, f);
+		if (f->op == NULL)
+			fence_failed(f, "said off succeeded, but its status "
+			    "could not be run");
+		return;
+	}
+	snprintf(why, sizeof(why), "powered it off in %llu ms; trusted on "
+	    "its exit code: its metadata lists no status action to confirm "
+	    "it", (unsigned long long)f->off_ms);
+	fence_succeeded(f, why);
+}
+
 static void
 fence_done(const struct agent_result *res, void *arg)
 {
-	struct fence_st	*f = arg;
-	const char	*agent = conf->nodes[f->node].fence_agent;
-	char		 rs[96];
-	uint32_t	 backoff;
+	struct fence_st		*f = arg;
+	const struct conf_node	*cn = &conf->nodes[f->node];
+	char			 rs[CAUSE_LEN / 2];
 
 	if (res->cancelled)
 		return;		/* fence_cancel() let go of it already */
 	f->op = NULL;
-	agent_result_str(res, rs, sizeof(rs));
 	if (!res->timed_out && res->exit_code == 0) {
-		log_notice("fenced %s: %s said it is off (%llu ms)",
-		    conf->nodes[f->node].name, agent,
-		    (unsigned long long)res->duration_ms);
-		fence_send(f->node, true, "fenced: %s powered it off in %llu "
-		    "ms", agent, (unsigned long long)res->duration_ms);
-		f->attempts = 0;
-		f->sent_ok = true;
+		/* Its claim; a status that follows is the fact. */
+		f->off_ms = res->duration_ms;
+		f->op = agent_run_fence(cn, "metadata", fence_meta_done, f);
+		if (f->op == NULL)
+			fence_failed(f, "said off succeeded, but its metadata "
+			    "could not be run");
 		return;
 	}
-	backoff = 5000u << (f->attempts < 4 ? f->attempts - 1 : 3);
-	log_warnx("fencing %s failed (%s): retry in %u s",
-	    conf->nodes[f->node].name, rs, backoff / 1000);
-	fence_send(f->node, false, "fencing failed, attempt %d: %s %s%s%s; "
-	    "retry in %u s (or: pgha node confirm-down %s)", f->attempts,
-	    agent, rs, res->tail[0] ? ": " : "", res->tail, backoff / 1000,
-	    conf->nodes[f->node].name);
-	f->retry = loop_timer_add(backoff, fence_retry_cb, f);
+	fence_result_str(res, rs, sizeof(rs));
+	fence_failed(f, rs);
 }
 
 static void
@@ -2051,6 +2159,12 @@ cluster_request(enum req_op op, const char *group, const char *to,
 			*code = "failed";
 			snprintf(msg, len, "%s is an active member of the "
 			    "cluster: it is not down", n->name);
+			return -1;
+		}
+		/* Corosync's view here, fresher than the replicated one. */
+		if (cs->nodes[n->index].cs_member) {
+			*code = "failed";
+			member_refusal(n->name, msg, len);
 			return -1;
 		}
 	}

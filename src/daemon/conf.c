@@ -191,13 +191,15 @@ struct raw_sect {
 struct perr {
 	int	 line;
 	int	 seq;
+	bool	 warning;	/* reported; does not reject the file */
 	char	*msg;
 };
 
 struct parser {
 	const char	*fname;
 	struct perr	*errs;
-	int		 nerrs;
+	int		 nerrs;		/* errors (not warnings) */
+	int		 ndiag;		/* and warnings too */
 	struct raw_sect	*sects;
 	int		 nsects;
 	struct conf	*conf;
@@ -207,23 +209,49 @@ struct parser {
 
 static void perr(struct parser *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+static void pwarn(struct parser *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void pdiag(struct parser *, int, bool, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+pdiag(struct parser *p, int line, bool warning, const char *fmt, va_list ap)
+{
+	struct perr	*e;
+	char		*msg;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		abort();
+	p->errs = xreallocarray(p->errs, p->ndiag + 1, sizeof(*p->errs));
+	e = &p->errs[p->ndiag];
+	e->line = line;
+	e->seq = p->ndiag++;
+	e->warning = warning;
+	e->msg = msg;
+	if (!warning)
+		p->nerrs++;
+}
 
 static void
 perr(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list		 ap;
-	struct perr	*e;
-	char		*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		abort();
+	pdiag(p, line, false, fmt, ap);
 	va_end(ap);
-	p->errs = xreallocarray(p->errs, p->nerrs + 1, sizeof(*p->errs));
-	e = &p->errs[p->nerrs];
-	e->line = line;
-	e->seq = p->nerrs++;
-	e->msg = msg;
+}
+
+/* What is allowed but risky: said, with what it risks; the file loads. */
+static void
+pwarn(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	pdiag(p, line, true, fmt, ap);
+	va_end(ap);
 }
 
 static int
@@ -236,17 +264,20 @@ perr_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Write the errors sorted by line (stable), then free them. */
+/* Write the errors and warnings sorted by line (stable), then free them. */
 static void
 perr_flush(struct parser *p, FILE *errf)
 {
 	int	i;
 
-	qsort(p->errs, p->nerrs, sizeof(*p->errs), perr_cmp);
-	for (i = 0; i < p->nerrs; i++) {
+	if (p->ndiag == 0)
+		return;		/* p->errs is NULL */
+	qsort(p->errs, p->ndiag, sizeof(*p->errs), perr_cmp);
+	for (i = 0; i < p->ndiag; i++) {
 		if (errf != NULL)
-			fprintf(errf, "%s:%d: %s\n", p->fname, p->errs[i].line,
-			    p->errs[i].msg);
+			fprintf(errf, "%s:%d: %s%s\n", p->fname,
+			    p->errs[i].line, p->errs[i].warning ?
+			    "warning: " : "", p->errs[i].msg);
 		free(p->errs[i].msg);
 	}
 	free(p->errs);
@@ -946,6 +977,94 @@ build_nodes(struct parser *p)
 }
 
 /*
+ * fence_options keys that pghad sets itself.  Fence agents read stdin
+ * line by line and keep the last value of a key, after pghad's own.
+ */
+static const struct {
+	const char	*key;
+	const char	*why;
+} fence_own_keys[] = {
+	{ "action", "pghad sets action= itself, and the agent keeps the "
+	    "last value: action=status would make every fence a status "
+	    "query that powers nothing off and still succeeds" },
+	{ "option", "it is the fence agents' old name for action, which "
+	    "pghad sets itself: option=status would make every fence a "
+	    "status query that powers nothing off and still succeeds" },
+	{ "plug", "pghad sets plug= to the node's name itself, and the agent "
+	    "keeps the last value: another node would be powered off" },
+	{ "port", "it is the fence agents' old name for plug, which pghad "
+	    "sets to the node's name: another node would be powered off" },
+	{ "nodename", "the fence agents take it for the node to act on "
+	    "(plug), which pghad sets to the node's name: another node "
+	    "would be powered off" },
+};
+
+static void
+check_fence_options(struct parser *p, const struct raw_sect *s,
+    const struct conf_node *n)
+{
+	const char	*w = n->fence_options;
+	size_t		 klen, i;
+
+	for (; w != NULL && *w; w += strspn(w, " ")) {
+		klen = strcspn(w, "=");
+		for (i = 0; i < nitems(fence_own_keys); i++)
+			if (strlen(fence_own_keys[i].key) == klen &&
+			    strncmp(w, fence_own_keys[i].key, klen) == 0)
+				perr(p, find_kv(s, "fence_options")->line,
+				    "%s fence_options: \"%s\" may not be set: "
+				    "%s; remove it", s->label,
+				    fence_own_keys[i].key,
+				    fence_own_keys[i].why);
+		w += strcspn(w, " ");
+	}
+}
+
+/*
+ * A node that may run a group needs a fence agent when fencing is on:
+ * without one, its groups wait for an operator whenever it is lost.
+ * Any node may run any group (preferred_owners only orders them).
+ */
+static void
+check_fencing(struct parser *p)
+{
+	const struct conf	*c = p->conf;
+	const struct raw_sect	*cl = find_sect(p, CS_CLUSTER, NULL,
+				    p->nsects);
+	const struct raw_kv	*kv = cl ? find_kv(cl, "fencing") : NULL;
+	int			 i;
+
+	for (i = 0; i < c->nnodes; i++)
+		check_fence_options(p, p->rnode[i], &c->nodes[i]);
+	if (c->ngroups == 0)
+		return;
+	if (!c->fencing) {
+		pwarn(p, kv ? kv->line : 1, "[cluster] fencing = no: a node "
+		    "lost while it may run a group is not powered off before "
+		    "the group starts elsewhere; if it was only cut off or "
+		    "frozen, its database server still writes while another "
+		    "starts on the same data (two writers).  Set fencing = "
+		    "yes and a fence_agent for every node, unless something "
+		    "else makes sure a lost node has stopped");
+		return;
+	}
+	for (i = 0; i < c->nnodes; i++) {
+		const struct conf_node *n = &c->nodes[i];
+
+		if (n->fence_agent != NULL)
+			continue;
+		perr(p, n->line, "[node %s] has no fence_agent, but fencing "
+		    "is on (%s) and it may run [group %s]: if %s were lost, "
+		    "its groups would stay down until an operator ran pgha "
+		    "node confirm-down %s.  Set fence_agent (and "
+		    "fence_options) for %s, or fencing = no in [cluster] if "
+		    "something else makes sure a lost node has stopped",
+		    n->name, kv ? "fencing = yes" : "the default",
+		    c->groups[0].name, n->name, n->name, n->name);
+	}
+}
+
+/*
  * Split a list value into names; report bad names and repeats.  Returns
  * a NULL-terminated array of pointers into a copy held in *store.
  */
@@ -1614,6 +1733,7 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 	build_cluster(&p);
 	build_nodes(&p);
 	build_groups(&p);
+	check_fencing(&p);
 	build_resources(&p);
 	link_resources(&p);
 	parser_free(&p);
@@ -1622,7 +1742,7 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 		conf_free(c);
 		return NULL;
 	}
-	free(p.errs);
+	perr_flush(&p, errf);	/* the warnings */
 	conf_set_hash(c);
 	return c;
 }

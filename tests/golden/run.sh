@@ -4,9 +4,10 @@
 # For each tests/golden/conf/NAME.in, `BUILD/pghad -n -v -f NAME.in` runs
 # from that directory (so messages say "NAME.in:LINE:").  A file with
 # NAME.ok must be accepted (exit 0) and print exactly NAME.ok, with
-# nothing on stderr; a file with NAME.err must be rejected (exit 1) with
-# exactly NAME.err on stderr and nothing on stdout.  -update rewrites
-# NAME.ok or NAME.err from what pghad does now.  Output is TAP.
+# exactly NAME.warn (its warnings) or else nothing on stderr; a file with
+# NAME.err must be rejected (exit 1) with exactly NAME.err on stderr and
+# nothing on stdout.  -update rewrites NAME.ok (and NAME.warn) or NAME.err
+# from what pghad does now.  Output is TAP.
 set -u
 
 usage() {
@@ -39,9 +40,10 @@ for in in *.in; do
 	"$pghad" -n -v -f "$in" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $update = 1 ]; then
-		rm -f "$name.ok" "$name.err"
+		rm -f "$name.ok" "$name.err" "$name.warn"
 		case $rc in
-		0) cp "$tmp/out" "$name.ok" ;;
+		0) cp "$tmp/out" "$name.ok"
+		   [ -s "$tmp/err" ] && cp "$tmp/err" "$name.warn" ;;
 		1) cp "$tmp/err" "$name.err" ;;
 		esac
 	fi
@@ -49,7 +51,11 @@ for in in *.in; do
 	if [ -f "$name.ok" ]; then
 		if [ $rc -ne 0 ]; then
 			why="exit $rc, want 0"
-		elif [ -s "$tmp/err" ]; then
+		elif [ -f "$name.warn" ] && ! cmp -s "$tmp/err" "$name.warn"
+		then
+			why="stderr differs from $name.warn"
+			diff -u "$name.warn" "$tmp/err" | sed 's/^/# /'
+		elif [ ! -f "$name.warn" ] && [ -s "$tmp/err" ]; then
 			why="stderr not empty"
 		elif ! cmp -s "$tmp/out" "$name.ok"; then
 			why="stdout differs from $name.ok"

@@ -20,9 +20,17 @@
 
 static char	*errbuf;
 
-/* Parse text as "t.conf"; the error text is left in errbuf. */
+/*
+ * The cases below are about other keys than fencing: a text with groups
+ * that says nothing of fencing gets "fencing = no" appended (after its
+ * last line, so line numbers hold), and that warning is dropped from
+ * errbuf.  load_raw() parses the text as it is.
+ */
+#define NOFENCE		"\n[cluster]\nfencing = no\n"
+#define NOFENCE_WARN	"warning: [cluster] fencing = no:"
+
 static struct conf *
-load(const char *text, size_t len)
+load_raw(const char *text, size_t len)
 {
 	size_t		 n = 0;
 	FILE		*f;
@@ -34,6 +42,32 @@ load(const char *text, size_t len)
 		abort();
 	c = conf_load_buf("t.conf", text, len, f);
 	fclose(f);
+	return c;
+}
+
+static struct conf *
+load(const char *text, size_t len)
+{
+	struct conf	*c;
+	char		*buf, *w, *eol;
+
+	if (memmem(text, len, "[group", 6) == NULL ||
+	    memmem(text, len, "[cluster]", 9) != NULL ||
+	    memmem(text, len, "fence", 5) != NULL)
+		return load_raw(text, len);
+	buf = xcalloc(1, len + sizeof(NOFENCE));
+	memcpy(buf, text, len);
+	memcpy(buf + len, NOFENCE, sizeof(NOFENCE));
+	c = load_raw(buf, len + sizeof(NOFENCE) - 1);
+	free(buf);
+	/* drop the one warning line it causes */
+	if ((w = strstr(errbuf, NOFENCE_WARN)) != NULL) {
+		while (w > errbuf && w[-1] != '\n')
+			w--;
+		eol = strchr(w, '\n');
+		memmove(w, eol ? eol + 1 : w + strlen(w),
+		    strlen(eol ? eol + 1 : w + strlen(w)) + 1);
+	}
 	return c;
 }
 
@@ -457,7 +491,8 @@ test_print(void)
 {
 	struct conf	*c = loads("[cluster]\nname = c1\n"
 			    "agent_path = /usr/lib/pgha/pgha-agent\n"
-			    "[node a]\nnodeid = 3\n[group g]\n"
+			    "[node a]\nnodeid = 3\n"
+			    "fence_agent = /usr/sbin/fence_x\n[group g]\n"
 			    "[resource r]\ngroup = g\ntype = address\n"
 			    "address = 198.18.0.9/32\n"
 			    "monitor_interval = 3600000ms\n"
@@ -470,7 +505,8 @@ test_print(void)
 	is_str(s, "[cluster]\nname = c1\nsocket = /run/pgha/pgha.sock\n"
 	    "state_dir = /var/lib/pgha\nagent_path = /usr/lib/pgha/pgha-agent\n"
 	    "fencing = yes\n"
-	    "\n[node a]\nnodeid = 3\nfence_timeout = 1m\n"
+	    "\n[node a]\nnodeid = 3\nfence_agent = /usr/sbin/fence_x\n"
+	    "fence_timeout = 1m\n"
 	    "\n[group g]\nautostart = yes\nban_timeout = 10m\n"
 	    "failover_threshold = auto\nfailover_period = 6h\n"
 	    "failback = no\n"
@@ -510,7 +546,8 @@ test_file(void)
 	FILE		*f;
 	size_t		 n = 0;
 
-	if (fd == -1 || write(fd, good, strlen(good)) != (ssize_t)strlen(good))
+	if (fd == -1 || write(fd, good, strlen(good)) != (ssize_t)strlen(good)
+	    || write(fd, NOFENCE, strlen(NOFENCE)) != (ssize_t)strlen(NOFENCE))
 		abort();
 	close(fd);
 	c = conf_load(path, stderr);

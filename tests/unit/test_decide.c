@@ -10,8 +10,11 @@
 #include "decide.h"
 #include "tap.h"
 
+/* Every node may run a group: each has a fence agent (pgha.conf(5)). */
+#define FA	"fence_agent = /usr/sbin/fence_x\n"
+
 static const char *conf2 =
-    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
+    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
     "[group db1]\npreferred_owners = node1 node2\n"
     "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
     "mountpoint = /srv/db1\nfstype = ext4\n"
@@ -21,13 +24,14 @@ static const char *conf2 =
     "address = 198.18.0.100/24\nrequires = d\n";
 
 static const char *conf3 =
-    "[node a]\nnodeid = 1\n[node b]\nnodeid = 2\n[node c]\nnodeid = 3\n"
+    "[node a]\nnodeid = 1\n" FA "[node b]\nnodeid = 2\n" FA
+    "[node c]\nnodeid = 3\n" FA
     "[group g1]\n[group g2]\n[group g3]\n[group g4]\n";
 
 /* Two nodes, one group with policy keys (extra), an address only. */
 static const char *confp =
-    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
-    "[node node3]\nnodeid = 3\n"
+    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
+    "[node node3]\nnodeid = 3\n" FA
     "[group db1]\npreferred_owners = node1 node2\n%s"
     "[resource ip]\ngroup = db1\ntype = address\n"
     "address = 198.18.0.100/24\nrestart_period = 1m\nrestarts = 1\n";
@@ -344,7 +348,7 @@ static void
 test_independent(void)
 {
 	const char		*cf =
-	    "[node node1]\nnodeid = 1\n[node node2]\nnodeid = 2\n"
+	    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
 	    "[group db1]\npreferred_owners = node1 node2\n"
 	    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
 	    "mountpoint = /srv/db1\nfstype = ext4\n"
