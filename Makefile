@@ -70,6 +70,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 UNIT_DEPS_test_conf   = src/daemon/conf.c
 UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
+UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 
