@@ -40,7 +40,7 @@ AGENT_SRC  = $(wildcard src/agents/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
-	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer
+	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer $(BUILD)/pgha-cpgintruder
 
 all: $(PROGS)
 
@@ -63,6 +63,9 @@ $(BUILD)/pgha-labinit: $(call obj,tests/lab/labinit.c)
 
 $(BUILD)/pgha-writer: $(call obj,tests/lab/writer.c $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(LAB_PKGS) libcrypto)
+
+$(BUILD)/pgha-cpgintruder: $(call obj,tests/lab/cpg_intruder.c src/daemon/wire.c $(COMMON_SRC))
+	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,libcpg libcrypto)
 
 # --- unit tests: one program per module, TAP output ----------------------
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

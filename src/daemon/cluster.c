@@ -110,6 +110,20 @@ static const char		*req_code;
 
 static bool			 q_quorate;
 
+/*
+ * Processes in our CPG group that are not the pghad a node registered
+ * (the first of its node id to join while none was a member, or on our
+ * own node, us): their messages are ignored and their comings and goings
+ * change nothing.  Kept to log each one once.
+ */
+#define MAX_INTRUDERS	16
+struct intruder {
+	uint32_t	nodeid, pid;
+	bool		msg_logged;
+};
+static struct intruder		 intruders[MAX_INTRUDERS];
+static int			 nintruders;
+
 static void	cpg_connect(void);
 static void	after_change(void);
 static void	send_msg(struct msg *);
@@ -1559,6 +1573,102 @@ cluster_request_forget(void *arg)
 			pp = &p->next;
 }
 
+/* --- who may speak: the registered pghad of each node ---------------- */
+
+/* True if pid is the process node nodeid registered in the group. */
+static bool
+registered(uint32_t nodeid, uint32_t pid)
+{
+	int	n = state_node_idx(cs, nodeid);
+
+	return n >= 0 && cs->nodes[n].in_cpg && cs->nodes[n].cpg_pid == pid;
+}
+
+static struct intruder *
+intruder_find(uint32_t nodeid, uint32_t pid)
+{
+	int	i;
+
+	for (i = 0; i < nintruders; i++)
+		if (intruders[i].nodeid == nodeid && intruders[i].pid == pid)
+			return &intruders[i];
+	return NULL;
+}
+
+static void
+intruder_joined(uint32_t nodeid, uint32_t pid, const char *why)
+{
+	if (intruder_find(nodeid, pid) != NULL)
+		return;
+	log_warnx("intruder in CPG group %s: node %u pid %u joined, but %s: "
+	    "its messages are ignored", GROUP_NAME, nodeid, pid, why);
+	if (nintruders < MAX_INTRUDERS)
+		intruders[nintruders++] = (struct intruder){ nodeid, pid,
+		    false };
+}
+
+static void
+intruder_msg(uint32_t nodeid, uint32_t pid, size_t len)
+{
+	struct intruder	*x = intruder_find(nodeid, pid);
+
+	if (x != NULL && x->msg_logged)
+		return;
+	log_warnx("message (%zu bytes) from node %u pid %u, not the "
+	    "registered pghad of its node (an intruder): ignored", len,
+	    nodeid, pid);
+	if (x != NULL)
+		x->msg_logged = true;
+}
+
+/* True (and logged) if the process that left was an intruder. */
+static bool
+intruder_left(uint32_t nodeid, uint32_t pid)
+{
+	struct intruder	*x = intruder_find(nodeid, pid);
+
+	if (x == NULL)
+		return false;
+	log_warnx("intruder node %u pid %u left CPG group %s: nothing "
+	    "changes", nodeid, pid, GROUP_NAME);
+	*x = intruders[--nintruders];
+	return true;
+}
+
+/*
+ * Whether a process of node n that is in the group now may be taken as
+ * its pghad: on our own node only we are; elsewhere the first one wins,
+ * and a second one while the first is still a member is an intruder.
+ */
+static bool
+may_register(int n, uint32_t pid, const struct cpg_address *mem,
+    size_t nmem)
+{
+	char	why[128];
+	size_t	k;
+
+	if (n == cs->local) {
+		if (pid == my_pid)
+			return true;
+		snprintf(why, sizeof(why), "this node's pghad is pid %u",
+		    my_pid);
+		intruder_joined(conf->nodes[n].nodeid, pid, why);
+		return false;
+	}
+	if (!cs->nodes[n].in_cpg || cs->nodes[n].cpg_pid == pid)
+		return true;
+	for (k = 0; k < nmem; k++)
+		if (mem[k].nodeid == conf->nodes[n].nodeid &&
+		    mem[k].pid == cs->nodes[n].cpg_pid)
+			break;
+	if (k == nmem)
+		return true;	/* the old one is gone: a restart */
+	snprintf(why, sizeof(why), "the pghad of node %s is pid %u",
+	    conf->nodes[n].name, cs->nodes[n].cpg_pid);
+	intruder_joined(conf->nodes[n].nodeid, pid, why);
+	return false;
+}
+
 static void
 deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
     uint32_t pid, void *buf, size_t len)
@@ -1566,6 +1676,10 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 	struct msg	m;
 	bool		mine = nodeid == my_nodeid && pid == my_pid;
 
+	if (!mine && !registered(nodeid, pid)) {
+		intruder_msg(nodeid, pid, len);
+		return;
+	}
 	if (msg_decode(buf, len, &m) < 0) {
 		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
 		    "ignored", len, nodeid, pid);
@@ -1644,21 +1758,31 @@ member_left(const struct cpg_address *a)
 	nd->refused = false;
 }
 
+/* The registered members, sorted: what SYNC messages name. */
+static void
+members_set(void)
+{
+	int	n;
+
+	nmembers = 0;
+	for (n = 0; n < conf->nnodes && nmembers < MAX_MEMBERS; n++)
+		if (cs->nodes[n].in_cpg)
+			members[nmembers++] = (uint64_t)conf->nodes[n].nodeid
+			    << 32 | cs->nodes[n].cpg_pid;
+	qsort(members, (size_t)nmembers, sizeof(uint64_t), cmp_u64);
+}
+
 static void
 confchg_cb(cpg_handle_t h, const struct cpg_name *name,
     const struct cpg_address *mem, size_t nmem,
     const struct cpg_address *left, size_t nleft,
     const struct cpg_address *join, size_t njoin)
 {
-	size_t	i;
+	size_t	i, njoined = 0;
 
-	nmembers = 0;
-	for (i = 0; i < nmem && nmembers < MAX_MEMBERS; i++)
-		members[nmembers++] = (uint64_t)mem[i].nodeid << 32 |
-		    mem[i].pid;
-	qsort(members, (size_t)nmembers, sizeof(uint64_t), cmp_u64);
 	for (i = 0; i < nleft; i++)
-		member_left(&left[i]);
+		if (!intruder_left(left[i].nodeid, left[i].pid))
+			member_left(&left[i]);
 	for (i = 0; i < njoin; i++) {
 		int n = state_node_idx(cs, join[i].nodeid);
 
@@ -1667,6 +1791,9 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    "ignored", join[i].nodeid, conf->path);
 			continue;
 		}
+		if (!may_register(n, join[i].pid, mem, nmem))
+			continue;
+		njoined++;
 		if (join[i].nodeid == my_nodeid && join[i].pid == my_pid)
 			joined = true;
 		cs->nodes[n].in_cpg = true;
@@ -1681,14 +1808,15 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    "offline", "joining", "its pghad joined");
 	}
 	/* A joiner has none of our client lists: they go out again. */
-	if (njoin > 0)
+	if (njoined > 0)
 		conntrack_resend();
 	/* Members we joined alongside: known from the member list only. */
 	for (i = 0; i < nmem; i++) {
 		int n = state_node_idx(cs, mem[i].nodeid);
 
 		if (n < 0 || (cs->nodes[n].in_cpg &&
-		    cs->nodes[n].cpg_pid == mem[i].pid))
+		    cs->nodes[n].cpg_pid == mem[i].pid) ||
+		    !may_register(n, mem[i].pid, mem, nmem))
 			continue;
 		cs->nodes[n].in_cpg = true;
 		cs->nodes[n].cpg_pid = mem[i].pid;
@@ -1715,13 +1843,14 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 		a.reason = CPG_REASON_PROCDOWN;
 		member_left(&a);
 	}
+	members_set();
 	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
 	    nleft, njoin);
 	/*
 	 * A join starts a sync round; so does any change while one is
 	 * pending, since the SYNCs of the old round name the old members.
 	 */
-	if (joined && (njoin > 0 || round_pending)) {
+	if (joined && (njoined > 0 || round_pending)) {
 		bool synced = cs->nodes[cs->local].synced;
 
 		elog_clear();
