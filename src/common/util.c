@@ -173,3 +173,19 @@ sha256_hex(const void *data, size_t len, char out[65])
 		abort();
 	hex_encode(md, 32, out);
 }
+
+bool
+env_entry_ok(const char *e, const char *prefix)
+{
+	size_t	n = strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	if (n == 0 || e[n] != '=')
+		return false;
+	if (prefix != NULL && strncmp(e, prefix, strlen(prefix)) != 0)
+		return false;
+	for (e += n + 1; *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			return false;
+	return true;
+}

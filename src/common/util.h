@@ -5,6 +5,7 @@
 #ifndef PGHA_UTIL_H
 #define PGHA_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,10 @@ int	parse_duration_ms(const char *, uint32_t *);
 void	sha256_hex(const void *, size_t, char out[65]);
 /* n bytes as 2n lowercase hex digits and a NUL: out holds 2n + 1. */
 void	hex_encode(const void *, size_t n, char *out);
+/*
+ * An environment entry for a child: NAME=VALUE, NAME of [A-Za-z0-9_]
+ * (starting with prefix unless NULL), VALUE without control characters.
+ */
+bool	env_entry_ok(const char *entry, const char *prefix);
 
 #endif
