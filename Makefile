@@ -74,6 +74,7 @@ UNIT_DEPS_test_conf   = src/daemon/conf.c
 UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
+UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 

@@ -45,11 +45,11 @@
 #include "local.h"
 #include "log.h"
 #include "loop.h"
+#include "sendq.h"
 #include "util.h"
 
 #define GROUP_NAME	"pghad"
 #define MAX_MEMBERS	CONF_MAX_NODES
-#define RETRY_MS	10
 #define RECONNECT_MS	1000
 /*
  * At start-up, how long the decider waits for the pghad of every corosync
@@ -58,13 +58,6 @@
  * their preferred owners.
  */
 #define JOIN_WAIT_MS	10000
-
-struct pending {
-	struct wbuf	 w;
-	enum wire_type	 type;
-	uint32_t	 seq;		/* of a request */
-	struct pending	*next;
-};
 
 struct logged {
 	uint32_t	 nodeid;
@@ -79,8 +72,7 @@ static quorum_handle_t		 qh;
 static bool			 cpg_ok, q_ok, joined;
 static uint32_t			 my_nodeid;
 static uint32_t			 my_pid;
-static struct pending		*sendq, **sendq_tail = &sendq;
-static struct loop_timer	*retry_timer, *reconnect_timer;
+static struct loop_timer	*reconnect_timer;
 static int			 records_in_flight, decides_in_flight;
 static uint64_t			 started_ms;
 static uint64_t			 join_wall;	/* when we joined, wall */
@@ -190,9 +182,9 @@ static void	answer_request(uint32_t, const char *, const char *,
 
 /* A message that will never be delivered: undo what waits for it. */
 static void
-message_lost(const struct pending *p)
+message_lost(enum wire_type type, uint32_t seq)
 {
-	switch (p->type) {
+	switch (type) {
 	case MSG_RECORD:
 		if (records_in_flight > 0)
 			records_in_flight--;
@@ -203,7 +195,7 @@ message_lost(const struct pending *p)
 			decides_in_flight--;
 		break;
 	case MSG_REQUEST:
-		answer_request(p->seq, "failed", "corosync did not take the "
+		answer_request(seq, "failed", "corosync did not take the "
 		    "request", "");
 		break;
 	default:
@@ -211,46 +203,23 @@ message_lost(const struct pending *p)
 	}
 }
 
-static void
-sendq_drop(void)
+/* sendq's way to corosync. */
+static int
+mcast(const void *buf, size_t len)
 {
-	struct pending	*p;
+	struct iovec	iov = { (void *)buf, len };
+	cs_error_t	err;
 
-	while ((p = sendq) != NULL) {
-		sendq = p->next;
-		wbuf_free(&p->w);
-		free(p);
+	if (!cpg_ok)
+		return -1;
+	err = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
+	if (err == CS_ERR_TRY_AGAIN)
+		return 1;
+	if (err != CS_OK) {
+		log_warnx("cpg_mcast_joined: error %d; message lost", err);
+		return -1;
 	}
-	sendq_tail = &sendq;
-	loop_timer_cancel(retry_timer);
-	retry_timer = NULL;
-}
-
-static void
-flush_cb(void *arg)
-{
-	retry_timer = NULL;
-	while (sendq && cpg_ok) {
-		struct pending	*p = sendq;
-		struct iovec	 iov = { p->w.data, p->w.len };
-		cs_error_t	 err;
-
-		err = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
-		if (err == CS_ERR_TRY_AGAIN) {
-			retry_timer = loop_timer_add(RETRY_MS, flush_cb, NULL);
-			return;
-		}
-		if (err != CS_OK) {
-			log_warnx("cpg_mcast_joined: error %d; message lost",
-			    err);
-			message_lost(p);
-		}
-		sendq = p->next;
-		if (sendq == NULL)
-			sendq_tail = &sendq;
-		wbuf_free(&p->w);
-		free(p);
-	}
+	return 0;
 }
 
 void
@@ -262,18 +231,13 @@ cluster_send_msg(struct msg *m)
 static void
 send_msg(struct msg *m)
 {
-	struct pending	*p = xcalloc(1, sizeof(*p));
+	struct wbuf	w;
 
-	p->type = m->type;
-	if (m->type == MSG_REQUEST)
-		p->seq = m->u.request.seq;
 	m->wall = wall_ms();
-	wbuf_init(&p->w);
-	msg_encode(&p->w, m);
-	*sendq_tail = p;
-	sendq_tail = &p->next;
-	if (retry_timer == NULL)
-		flush_cb(NULL);
+	wbuf_init(&w);
+	msg_encode(&w, m);
+	sendq_push(&w, m->type, m->type == MSG_REQUEST ?
+	    m->u.request.seq : 0);
 }
 
 void
@@ -1681,10 +1645,14 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 		return;
 	}
 	if (msg_decode(buf, len, &m) < 0) {
+		if (mine)	/* frees what it took of the query room */
+			sendq_delivered(MSG_CHECKED, len);
 		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
 		    "ignored", len, nodeid, pid);
 		return;
 	}
+	if (mine)
+		sendq_delivered(m.type, len);
 	switch (m.type) {
 	case MSG_CHECK:
 	case MSG_CHECKED:
@@ -2041,6 +2009,7 @@ cluster_init(const struct conf *c)
 
 	conf = c;
 	started_ms = now_ms();
+	sendq_init(mcast, message_lost);
 	for (tries = 0;; tries++) {
 		if (cpg_model_initialize(&cpg, CPG_MODEL_V1,
 		    (cpg_model_data_t *)&cpg_model, NULL) == CS_OK &&
@@ -2085,7 +2054,7 @@ cluster_leave(void)
 		memset(&gn, 0, sizeof(gn));
 		snprintf(gn.value, sizeof(gn.value), "%s", GROUP_NAME);
 		gn.length = (uint32_t)strlen(GROUP_NAME);
-		flush_cb(NULL);
+		sendq_flush();
 		cpg_leave(cpg, &gn);
 		cpg_finalize(cpg);
 		cpg_ok = false;
