@@ -42,6 +42,7 @@
 #include "conntrack.h"
 #include "decide.h"
 #include "events.h"
+#include "intruder.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
@@ -101,20 +102,6 @@ static char			 req_why[CAUSE_LEN], req_target[NAME_LEN];
 static const char		*req_code;
 
 static bool			 q_quorate;
-
-/*
- * Processes in our CPG group that are not the pghad a node registered
- * (the first of its node id to join while none was a member, or on our
- * own node, us): their messages are ignored and their comings and goings
- * change nothing.  Kept to log each one once.
- */
-#define MAX_INTRUDERS	16
-struct intruder {
-	uint32_t	nodeid, pid;
-	bool		msg_logged;
-};
-static struct intruder		 intruders[MAX_INTRUDERS];
-static int			 nintruders;
 
 static void	cpg_connect(void);
 static void	after_change(void);
@@ -1548,57 +1535,6 @@ registered(uint32_t nodeid, uint32_t pid)
 	return n >= 0 && cs->nodes[n].in_cpg && cs->nodes[n].cpg_pid == pid;
 }
 
-static struct intruder *
-intruder_find(uint32_t nodeid, uint32_t pid)
-{
-	int	i;
-
-	for (i = 0; i < nintruders; i++)
-		if (intruders[i].nodeid == nodeid && intruders[i].pid == pid)
-			return &intruders[i];
-	return NULL;
-}
-
-static void
-intruder_joined(uint32_t nodeid, uint32_t pid, const char *why)
-{
-	if (intruder_find(nodeid, pid) != NULL)
-		return;
-	log_warnx("intruder in CPG group %s: node %u pid %u joined, but %s: "
-	    "its messages are ignored", GROUP_NAME, nodeid, pid, why);
-	if (nintruders < MAX_INTRUDERS)
-		intruders[nintruders++] = (struct intruder){ nodeid, pid,
-		    false };
-}
-
-static void
-intruder_msg(uint32_t nodeid, uint32_t pid, size_t len)
-{
-	struct intruder	*x = intruder_find(nodeid, pid);
-
-	if (x != NULL && x->msg_logged)
-		return;
-	log_warnx("message (%zu bytes) from node %u pid %u, not the "
-	    "registered pghad of its node (an intruder): ignored", len,
-	    nodeid, pid);
-	if (x != NULL)
-		x->msg_logged = true;
-}
-
-/* True (and logged) if the process that left was an intruder. */
-static bool
-intruder_left(uint32_t nodeid, uint32_t pid)
-{
-	struct intruder	*x = intruder_find(nodeid, pid);
-
-	if (x == NULL)
-		return false;
-	log_warnx("intruder node %u pid %u left CPG group %s: nothing "
-	    "changes", nodeid, pid, GROUP_NAME);
-	*x = intruders[--nintruders];
-	return true;
-}
-
 /*
  * Whether a process of node n that is in the group now may be taken as
  * its pghad: on our own node only we are; elsewhere the first one wins,
@@ -1616,7 +1552,7 @@ may_register(int n, uint32_t pid, const struct cpg_address *mem,
 			return true;
 		snprintf(why, sizeof(why), "this node's pghad is pid %u",
 		    my_pid);
-		intruder_joined(conf->nodes[n].nodeid, pid, why);
+		intruder_joined(GROUP_NAME, conf->nodes[n].nodeid, pid, why);
 		return false;
 	}
 	if (!cs->nodes[n].in_cpg || cs->nodes[n].cpg_pid == pid)
@@ -1629,7 +1565,7 @@ may_register(int n, uint32_t pid, const struct cpg_address *mem,
 		return true;	/* the old one is gone: a restart */
 	snprintf(why, sizeof(why), "the pghad of node %s is pid %u",
 	    conf->nodes[n].name, cs->nodes[n].cpg_pid);
-	intruder_joined(conf->nodes[n].nodeid, pid, why);
+	intruder_joined(GROUP_NAME, conf->nodes[n].nodeid, pid, why);
 	return false;
 }
 
@@ -1749,7 +1685,7 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 	size_t	i, njoined = 0;
 
 	for (i = 0; i < nleft; i++)
-		if (!intruder_left(left[i].nodeid, left[i].pid))
+		if (!intruder_left(GROUP_NAME, left[i].nodeid, left[i].pid))
 			member_left(&left[i]);
 	for (i = 0; i < njoin; i++) {
 		int n = state_node_idx(cs, join[i].nodeid);
@@ -1857,6 +1793,7 @@ cpg_fd_cb(int fd, uint32_t events, void *arg)
 	cs->stable = false;
 	/* Rejoining, we are a joiner: nothing of the old view is current. */
 	sendq_drop();
+	intruder_clear();
 	elog_clear();
 	round_clear();
 	round_pending = false;
