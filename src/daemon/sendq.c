@@ -3,7 +3,6 @@
  * to queries, queries bounded.  No Corosync here: the caller's send
  * function hands a message over.
  */
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +109,18 @@ sendq_flush(void)
 	}
 }
 
+bool
+sendq_query_admit(size_t len)
+{
+	if (queryq.bytes + len <= SENDQ_QUERY_QUEUED)
+		return true;
+	if (dropped++ % 100 == 0)
+		log_warnx("reply to a query not sent: %zu bytes of replies "
+		    "already wait for corosync (%llu dropped so far)",
+		    queryq.bytes, (unsigned long long)dropped);
+	return false;
+}
+
 void
 sendq_push(struct wbuf *w, enum wire_type t, uint32_t seq)
 {
@@ -124,12 +135,7 @@ sendq_push(struct wbuf *w, enum wire_type t, uint32_t seq)
 		lost_fn(t, seq);
 		return;
 	}
-	if (q == &queryq && q->bytes + w->len > SENDQ_QUERY_QUEUED) {
-		if (dropped++ % 100 == 0)
-			log_warnx("reply to a query not sent: %zu bytes of "
-			    "replies already wait for corosync (%llu dropped "
-			    "so far)", q->bytes,
-			    (unsigned long long)dropped);
+	if (q == &queryq && !sendq_query_admit(w->len)) {
 		wbuf_free(w);
 		lost_fn(t, seq);
 		return;

@@ -14,6 +14,7 @@
 #ifndef PGHA_SENDQ_H
 #define PGHA_SENDQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ typedef void	(*sendq_lost_fn)(enum wire_type, uint32_t seq);
 void	sendq_init(sendq_send_fn, sendq_lost_fn);
 /* Queue an encoded message (w is taken over and left empty); send. */
 void	sendq_push(struct wbuf *w, enum wire_type, uint32_t seq);
+/*
+ * Would a query reply of up to len bytes be queued?  If not it counts as
+ * dropped: under a flood, a reply is not even built.
+ */
+bool	sendq_query_admit(size_t len);
 /* Send what may go now. */
 void	sendq_flush(void);
 /* A message of ours was delivered back (frees query in-flight room). */
