@@ -40,7 +40,7 @@ AGENT_SRC  = $(wildcard src/agents/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
-	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer
+	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer $(BUILD)/pgha-cpgintruder
 
 all: $(PROGS)
 
@@ -64,6 +64,9 @@ $(BUILD)/pgha-labinit: $(call obj,tests/lab/labinit.c)
 $(BUILD)/pgha-writer: $(call obj,tests/lab/writer.c $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(LAB_PKGS) libcrypto)
 
+$(BUILD)/pgha-cpgintruder: $(call obj,tests/lab/cpg_intruder.c src/daemon/wire.c $(COMMON_SRC))
+	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,libcpg libcrypto)
+
 # --- unit tests: one program per module, TAP output ----------------------
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Modules each unit test links (besides src/common).
@@ -71,6 +74,8 @@ UNIT_DEPS_test_conf   = src/daemon/conf.c
 UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_fence  = src/daemon/fence.c
+UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
+UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 

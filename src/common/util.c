@@ -273,3 +273,19 @@ admin_redact(const char *json)
 	strcpy(w, p);
 	return out;
 }
+
+bool
+env_entry_ok(const char *e, const char *prefix)
+{
+	size_t	n = strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	if (n == 0 || e[n] != '=')
+		return false;
+	if (prefix != NULL && strncmp(e, prefix, strlen(prefix)) != 0)
+		return false;
+	for (e += n + 1; *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			return false;
+	return true;
+}

@@ -5,6 +5,7 @@
 #ifndef PGHA_UTIL_H
 #define PGHA_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,10 @@ int	path_dirname(const char *path, char *out, size_t len);
  * PGHA_ADMIN_WITHHELD then stands: a new string, caller frees.
  */
 char	*admin_redact(const char *json);
+/*
+ * An environment entry for a child: NAME=VALUE, NAME of [A-Za-z0-9_]
+ * (starting with prefix unless NULL), VALUE without control characters.
+ */
+bool	env_entry_ok(const char *entry, const char *prefix);
 
 #endif

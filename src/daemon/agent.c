@@ -422,7 +422,7 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 	char		*env[MAX_ENV], what[160];
 	char		*argv[4] = { (char *)path, (char *)r->type_name,
 			    (char *)action, NULL };
-	int		 ne = 0, i;
+	int		 ne = 0, nfixed, i;
 
 	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	env[ne++] = xstrdup("LANG=C");
@@ -437,6 +437,7 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 		    r->params[i].value);
 	/* After the parameters: getenv() finds the first, so these can
 	 * never stand in for one. */
+	nfixed = ne;
 	while (extra_env && *extra_env && ne < MAX_ENV - 1) {
 		size_t l = strcspn(extra_env, "\n");
 
@@ -445,6 +446,21 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 	}
 	env[ne] = NULL;
 	snprintf(what, sizeof(what), "%s %s", r->name, action);
+	/*
+	 * The agent runs as root: a value with a control character (one a
+	 * peer smuggled in) or an extra that is not one of ours (a newline
+	 * turned into LD_PRELOAD=) must never reach it.
+	 */
+	for (i = 0; i < ne; i++)
+		if (!env_entry_ok(env[i], i >= nfixed ? "PGHA_" : NULL)) {
+			log_warnx("%s: not run: its environment entry "
+			    "\"%.*s\" holds a control character or is not "
+			    "a PGHA_ variable", what,
+			    (int)strcspn(env[i], "="), env[i]);
+			free_strv(env);
+			errno = EINVAL;
+			return NULL;
+		}
 	op = spawn(argv, env, NULL, timeout_ms, done, arg, what, capture);
 	free_strv(env);
 	return op;

@@ -25,6 +25,7 @@
 #include "keystore.h"
 #include "log.h"
 #include "loop.h"
+#include "sendq.h"
 #include "util.h"
 
 #define CHECK_WAIT_MS		60000
@@ -305,6 +306,9 @@ send_events(uint32_t from, const struct msg *m)
 	size_t			 i, n, total = 0, first = 0;
 	char			*text, *p;
 
+	/* No room to send it: do not spend the loop building it. */
+	if (!sendq_query_admit(WIRE_MAX_TEXT))
+		return;
 	arr = events_query(m->u.check.group[0] ? m->u.check.group : NULL,
 	    m->u.check.node[0] ? m->u.check.node : NULL, m->u.check.since,
 	    (int)m->u.check.limit);

@@ -43,14 +43,15 @@
 #include "decide.h"
 #include "events.h"
 #include "fence.h"
+#include "intruder.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
+#include "sendq.h"
 #include "util.h"
 
 #define GROUP_NAME	"pghad"
 #define MAX_MEMBERS	CONF_MAX_NODES
-#define RETRY_MS	10
 #define RECONNECT_MS	1000
 /*
  * At start-up, how long the decider waits for the pghad of every corosync
@@ -59,13 +60,6 @@
  * their preferred owners.
  */
 #define JOIN_WAIT_MS	10000
-
-struct pending {
-	struct wbuf	 w;
-	enum wire_type	 type;
-	uint32_t	 seq;		/* of a request */
-	struct pending	*next;
-};
 
 struct logged {
 	uint32_t	 nodeid;
@@ -80,8 +74,7 @@ static quorum_handle_t		 qh;
 static bool			 cpg_ok, q_ok, joined;
 static uint32_t			 my_nodeid;
 static uint32_t			 my_pid;
-static struct pending		*sendq, **sendq_tail = &sendq;
-static struct loop_timer	*retry_timer, *reconnect_timer;
+static struct loop_timer	*reconnect_timer;
 static int			 records_in_flight, decides_in_flight;
 static uint64_t			 started_ms;
 static uint64_t			 join_wall;	/* when we joined, wall */
@@ -177,9 +170,9 @@ static void	answer_request(uint32_t, const char *, const char *,
 
 /* A message that will never be delivered: undo what waits for it. */
 static void
-message_lost(const struct pending *p)
+message_lost(enum wire_type type, uint32_t seq)
 {
-	switch (p->type) {
+	switch (type) {
 	case MSG_RECORD:
 		if (records_in_flight > 0)
 			records_in_flight--;
@@ -190,7 +183,7 @@ message_lost(const struct pending *p)
 			decides_in_flight--;
 		break;
 	case MSG_REQUEST:
-		answer_request(p->seq, "failed", "corosync did not take the "
+		answer_request(seq, "failed", "corosync did not take the "
 		    "request", "");
 		break;
 	default:
@@ -198,46 +191,23 @@ message_lost(const struct pending *p)
 	}
 }
 
-static void
-sendq_drop(void)
+/* sendq's way to corosync. */
+static int
+mcast(const void *buf, size_t len)
 {
-	struct pending	*p;
+	struct iovec	iov = { (void *)buf, len };
+	cs_error_t	err;
 
-	while ((p = sendq) != NULL) {
-		sendq = p->next;
-		wbuf_free(&p->w);
-		free(p);
+	if (!cpg_ok)
+		return -1;
+	err = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
+	if (err == CS_ERR_TRY_AGAIN)
+		return 1;
+	if (err != CS_OK) {
+		log_warnx("cpg_mcast_joined: error %d; message lost", err);
+		return -1;
 	}
-	sendq_tail = &sendq;
-	loop_timer_cancel(retry_timer);
-	retry_timer = NULL;
-}
-
-static void
-flush_cb(void *arg)
-{
-	retry_timer = NULL;
-	while (sendq && cpg_ok) {
-		struct pending	*p = sendq;
-		struct iovec	 iov = { p->w.data, p->w.len };
-		cs_error_t	 err;
-
-		err = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
-		if (err == CS_ERR_TRY_AGAIN) {
-			retry_timer = loop_timer_add(RETRY_MS, flush_cb, NULL);
-			return;
-		}
-		if (err != CS_OK) {
-			log_warnx("cpg_mcast_joined: error %d; message lost",
-			    err);
-			message_lost(p);
-		}
-		sendq = p->next;
-		if (sendq == NULL)
-			sendq_tail = &sendq;
-		wbuf_free(&p->w);
-		free(p);
-	}
+	return 0;
 }
 
 void
@@ -249,18 +219,13 @@ cluster_send_msg(struct msg *m)
 static void
 send_msg(struct msg *m)
 {
-	struct pending	*p = xcalloc(1, sizeof(*p));
+	struct wbuf	w;
 
-	p->type = m->type;
-	if (m->type == MSG_REQUEST)
-		p->seq = m->u.request.seq;
 	m->wall = wall_ms();
-	wbuf_init(&p->w);
-	msg_encode(&p->w, m);
-	*sendq_tail = p;
-	sendq_tail = &p->next;
-	if (retry_timer == NULL)
-		flush_cb(NULL);
+	wbuf_init(&w);
+	msg_encode(&w, m);
+	sendq_push(&w, m->type, m->type == MSG_REQUEST ?
+	    m->u.request.seq : 0);
 }
 
 void
@@ -1667,6 +1632,51 @@ cluster_request_forget(void *arg)
 			pp = &p->next;
 }
 
+/* --- who may speak: the registered pghad of each node ---------------- */
+
+/* True if pid is the process node nodeid registered in the group. */
+static bool
+registered(uint32_t nodeid, uint32_t pid)
+{
+	int	n = state_node_idx(cs, nodeid);
+
+	return n >= 0 && cs->nodes[n].in_cpg && cs->nodes[n].cpg_pid == pid;
+}
+
+/*
+ * Whether a process of node n that is in the group now may be taken as
+ * its pghad: on our own node only we are; elsewhere the first one wins,
+ * and a second one while the first is still a member is an intruder.
+ */
+static bool
+may_register(int n, uint32_t pid, const struct cpg_address *mem,
+    size_t nmem)
+{
+	char	why[128];
+	size_t	k;
+
+	if (n == cs->local) {
+		if (pid == my_pid)
+			return true;
+		snprintf(why, sizeof(why), "this node's pghad is pid %u",
+		    my_pid);
+		intruder_joined(GROUP_NAME, conf->nodes[n].nodeid, pid, why);
+		return false;
+	}
+	if (!cs->nodes[n].in_cpg || cs->nodes[n].cpg_pid == pid)
+		return true;
+	for (k = 0; k < nmem; k++)
+		if (mem[k].nodeid == conf->nodes[n].nodeid &&
+		    mem[k].pid == cs->nodes[n].cpg_pid)
+			break;
+	if (k == nmem)
+		return true;	/* the old one is gone: a restart */
+	snprintf(why, sizeof(why), "the pghad of node %s is pid %u",
+	    conf->nodes[n].name, cs->nodes[n].cpg_pid);
+	intruder_joined(GROUP_NAME, conf->nodes[n].nodeid, pid, why);
+	return false;
+}
+
 static void
 deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
     uint32_t pid, void *buf, size_t len)
@@ -1674,11 +1684,19 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 	struct msg	m;
 	bool		mine = nodeid == my_nodeid && pid == my_pid;
 
+	if (!mine && !registered(nodeid, pid)) {
+		intruder_msg(nodeid, pid, len);
+		return;
+	}
 	if (msg_decode(buf, len, &m) < 0) {
+		if (mine)	/* frees what it took of the query room */
+			sendq_delivered(MSG_CHECKED, len);
 		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
 		    "ignored", len, nodeid, pid);
 		return;
 	}
+	if (mine)
+		sendq_delivered(m.type, len);
 	switch (m.type) {
 	case MSG_CHECK:
 	case MSG_CHECKED:
@@ -1752,21 +1770,31 @@ member_left(const struct cpg_address *a)
 	nd->refused = false;
 }
 
+/* The registered members, sorted: what SYNC messages name. */
+static void
+members_set(void)
+{
+	int	n;
+
+	nmembers = 0;
+	for (n = 0; n < conf->nnodes && nmembers < MAX_MEMBERS; n++)
+		if (cs->nodes[n].in_cpg)
+			members[nmembers++] = (uint64_t)conf->nodes[n].nodeid
+			    << 32 | cs->nodes[n].cpg_pid;
+	qsort(members, (size_t)nmembers, sizeof(uint64_t), cmp_u64);
+}
+
 static void
 confchg_cb(cpg_handle_t h, const struct cpg_name *name,
     const struct cpg_address *mem, size_t nmem,
     const struct cpg_address *left, size_t nleft,
     const struct cpg_address *join, size_t njoin)
 {
-	size_t	i;
+	size_t	i, njoined = 0;
 
-	nmembers = 0;
-	for (i = 0; i < nmem && nmembers < MAX_MEMBERS; i++)
-		members[nmembers++] = (uint64_t)mem[i].nodeid << 32 |
-		    mem[i].pid;
-	qsort(members, (size_t)nmembers, sizeof(uint64_t), cmp_u64);
 	for (i = 0; i < nleft; i++)
-		member_left(&left[i]);
+		if (!intruder_left(GROUP_NAME, left[i].nodeid, left[i].pid))
+			member_left(&left[i]);
 	for (i = 0; i < njoin; i++) {
 		int n = state_node_idx(cs, join[i].nodeid);
 
@@ -1775,6 +1803,9 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    "ignored", join[i].nodeid, conf->path);
 			continue;
 		}
+		if (!may_register(n, join[i].pid, mem, nmem))
+			continue;
+		njoined++;
 		if (join[i].nodeid == my_nodeid && join[i].pid == my_pid)
 			joined = true;
 		cs->nodes[n].in_cpg = true;
@@ -1789,14 +1820,15 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 			    "offline", "joining", "its pghad joined");
 	}
 	/* A joiner has none of our client lists: they go out again. */
-	if (njoin > 0)
+	if (njoined > 0)
 		conntrack_resend();
 	/* Members we joined alongside: known from the member list only. */
 	for (i = 0; i < nmem; i++) {
 		int n = state_node_idx(cs, mem[i].nodeid);
 
 		if (n < 0 || (cs->nodes[n].in_cpg &&
-		    cs->nodes[n].cpg_pid == mem[i].pid))
+		    cs->nodes[n].cpg_pid == mem[i].pid) ||
+		    !may_register(n, mem[i].pid, mem, nmem))
 			continue;
 		cs->nodes[n].in_cpg = true;
 		cs->nodes[n].cpg_pid = mem[i].pid;
@@ -1823,13 +1855,14 @@ confchg_cb(cpg_handle_t h, const struct cpg_name *name,
 		a.reason = CPG_REASON_PROCDOWN;
 		member_left(&a);
 	}
+	members_set();
 	log_info("membership: %d member(s), %zu left, %zu joined", nmembers,
 	    nleft, njoin);
 	/*
 	 * A join starts a sync round; so does any change while one is
 	 * pending, since the SYNCs of the old round name the old members.
 	 */
-	if (joined && (njoin > 0 || round_pending)) {
+	if (joined && (njoined > 0 || round_pending)) {
 		bool synced = cs->nodes[cs->local].synced;
 
 		elog_clear();
@@ -1868,6 +1901,7 @@ cpg_fd_cb(int fd, uint32_t events, void *arg)
 	cs->stable = false;
 	/* Rejoining, we are a joiner: nothing of the old view is current. */
 	sendq_drop();
+	intruder_clear();
 	elog_clear();
 	round_clear();
 	round_pending = false;
@@ -2020,6 +2054,7 @@ cluster_init(const struct conf *c)
 
 	conf = c;
 	started_ms = now_ms();
+	sendq_init(mcast, message_lost);
 	for (tries = 0;; tries++) {
 		if (cpg_model_initialize(&cpg, CPG_MODEL_V1,
 		    (cpg_model_data_t *)&cpg_model, NULL) == CS_OK &&
@@ -2064,7 +2099,7 @@ cluster_leave(void)
 		memset(&gn, 0, sizeof(gn));
 		snprintf(gn.value, sizeof(gn.value), "%s", GROUP_NAME);
 		gn.length = (uint32_t)strlen(GROUP_NAME);
-		flush_cb(NULL);
+		sendq_flush();
 		cpg_leave(cpg, &gn);
 		cpg_finalize(cpg);
 		cpg_ok = false;

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "conf_keys.h"
 #include "util.h"
+#include "wire.h"
 
 #define LINE_MAX_LEN	1024
 #define DUR_MAX_MS	86400000	/* 24h */
@@ -1679,6 +1680,59 @@ link_resources(struct parser *p)
 	free(placed);
 }
 
+/* --- the state must fit in one CPG message ----------------------------- */
+
+/*
+ * Worst-case encoded sizes, field by field as wire.c writes them: names
+ * as the file spells them, every cause, error and reason at its longest.
+ * test_msgsize encodes these worst cases and checks they decode.
+ */
+#define W_HDR		(16 + 8)	/* header, sender's wall clock */
+#define W_STR(s)	(4 + strlen(s))
+#define W_CAUSE		(4 + WIRE_CAUSE_LEN - 1)
+#define W_RES(name)	(W_STR(name) + 1 + 1 + 4 + 8 + 2 * W_CAUSE)
+#define W_FC(name)	(W_STR(name) + 4 + 4 + 4 + 8)
+
+/*
+ * A node's facts (MSG_RECORD) and the state a joiner is handed (MSG_SYNC:
+ * every group with its failure counts, every other node's facts) each go
+ * in one message; receivers drop one larger than WIRE_MAX_MSG or with
+ * more than WIRE_MAX_ITEMS in a list, which would leave the cluster
+ * unable to sync.  So a file whose worst case is larger is refused, at
+ * the resource that crosses the limit.  (A MSG_DECIDE holds one group:
+ * at most CONF_MAX_GROUP_RES x CONF_MAX_NODES failure counts, far below.)
+ */
+static void
+check_msg_size(struct parser *p)
+{
+	const struct conf	*c = p->conf;
+	size_t			 nn = (size_t)c->nnodes, sync, record, worst;
+	int			 i;
+
+	sync = W_HDR + 1 + 4 + (WIRE_HASH_LEN - 1) + 8 +
+	    4 + 8 * (size_t)CONF_MAX_NODES + 4 + 4 + (nn - 1) * (4 + 6 + 4);
+	for (i = 0; i < c->ngroups; i++)
+		sync += W_STR(c->groups[i].name) + 4 + 4 + 1 + 1 + 8 + 1 +
+		    1 + 1 + 4 + 8 * WIRE_MAX_FO + 4 + 12 * nn + W_CAUSE + 4;
+	record = W_HDR + 4 + 4;
+	for (i = 0; i < c->nresources; i++) {
+		const struct conf_resource *r = &c->resources[i];
+
+		sync += (nn - 1) * W_RES(r->name) + nn * W_FC(r->name);
+		record += W_RES(r->name);
+		worst = sync > record ? sync : record;
+		if (worst <= WIRE_MAX_MSG && i < WIRE_MAX_ITEMS)
+			continue;
+		perr(p, r->line, "[resource %s] makes the cluster too big "
+		    "for the messages nodes exchange: with %d nodes and %d "
+		    "resources the state handed to a joining node may take "
+		    "%zu bytes (at most %d, and %d resources); use fewer "
+		    "resources, fewer nodes or shorter names", r->name,
+		    c->nnodes, i + 1, worst, WIRE_MAX_MSG, WIRE_MAX_ITEMS);
+		return;
+	}
+}
+
 /* --- load, free -------------------------------------------------------- */
 
 static void
@@ -1736,6 +1790,8 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 	check_fencing(&p);
 	build_resources(&p);
 	link_resources(&p);
+	if (p.nerrs == 0 && c->nnodes > 0)
+		check_msg_size(&p);
 	parser_free(&p);
 	if (p.nerrs > 0) {
 		perr_flush(&p, errf);

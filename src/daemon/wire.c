@@ -529,6 +529,13 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 	case MSG_CONNS:
 		rbuf_str(&r, m->u.conns.res, sizeof(m->u.conns.res));
 		m->u.conns.text = rbuf_strdup(&r, WIRE_MAX_TEXT);
+		/*
+		 * "ip:port>port ..." goes into a root agent's environment:
+		 * nothing else may pass, above all no newline.
+		 */
+		if (m->u.conns.text[strspn(m->u.conns.text,
+		    "0123456789.:> ")] != '\0')
+			r.err = true;
 		break;
 	case MSG_CHECKED:
 		m->u.checked.seq = rbuf_u32(&r);

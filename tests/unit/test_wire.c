@@ -284,9 +284,80 @@ test_check(void)
 	wbuf_free(&w);
 }
 
+/*
+ * MSG_CONNS text becomes PGHA_TICKLE= in a root agent's environment: only
+ * what a connection list holds may pass, never a newline that would add
+ * a variable (LD_PRELOAD) or any other control character.
+ */
+static void
+test_conns_chars(void)
+{
+	static const char *const bad[] = {
+		"198.18.0.2:40000>5432\nLD_PRELOAD=/tmp/x.so",
+		"198.18.0.2:40000>5432\tx",
+		"198.18.0.2:40000>5432\r",
+		"LD_PRELOAD=/tmp/x.so",
+		"198.18.0.2:40000>5432;id",
+		"198.18.0.2:40000>5432\x7f",
+	};
+	struct msg	m, d;
+	struct wbuf	w;
+	size_t		i;
+
+	wbuf_init(&w);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_CONNS;
+		snprintf(m.u.conns.res, WIRE_NAME_LEN, "db1-ip");
+		m.u.conns.text = xstrdup(bad[i]);
+		msg_encode(&w, &m);
+		if (i == 0)
+			write_corpus("conns-newline", &w);
+		ok(msg_decode(w.data, w.len, &d) < 0,
+		    "conns with a character no connection list has is "
+		    "rejected (case %zu)", i);
+		msg_clear(&d);
+		msg_clear(&m);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_CONNS;
+	snprintf(m.u.conns.res, WIRE_NAME_LEN, "db1-ip");
+	m.u.conns.text = xstrdup("");
+	msg_encode(&w, &m);
+	ok(msg_decode(w.data, w.len, &d) == 0, "an empty conns list decodes");
+	msg_clear(&d);
+	msg_clear(&m);
+	wbuf_free(&w);
+}
+
+/* Every entry of an agent's environment: NAME=VALUE, nothing else. */
+static void
+test_env_entry(void)
+{
+	ok(env_entry_ok("PGHA_TICKLE=198.18.0.2:1>5432", "PGHA_"),
+	    "env: a PGHA_ variable passes");
+	ok(env_entry_ok("OCF_RESKEY_data=/srv/db1/data", NULL),
+	    "env: any name without a prefix asked");
+	ok(!env_entry_ok("LD_PRELOAD=/tmp/x.so", "PGHA_"),
+	    "env: an extra variable must start with PGHA_");
+	ok(!env_entry_ok("PGHA_X=a\tb", "PGHA_"), "env: a tab is refused");
+	ok(!env_entry_ok("PGHA_X=a\rb", NULL), "env: a CR is refused");
+	ok(!env_entry_ok("PGHA_X=a\nLD_PRELOAD=x", NULL),
+	    "env: a newline is refused");
+	ok(!env_entry_ok("PGHA_X=a\x7f", NULL), "env: DEL is refused");
+	ok(!env_entry_ok("=x", NULL), "env: an empty name is refused");
+	ok(!env_entry_ok("PGHA X=x", NULL), "env: a space in the name");
+	ok(!env_entry_ok("PGHA_X", NULL), "env: no '='");
+	ok(env_entry_ok("PGHA_X=", NULL), "env: an empty value passes");
+	ok(env_entry_ok("OCF_RESKEY_options=noatime,nodiratime  x=y", NULL),
+	    "env: '=' and blanks in a value pass");
+}
+
 int
 main(void)
 {
+	test_conns_chars();
+	test_env_entry();
 	test_check();
 	test_fenced();
 	test_record();

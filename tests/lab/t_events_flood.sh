@@ -1,0 +1,126 @@
+#!/bin/bash
+# Local users who are not admins send {"cmd":"events"} in a loop without
+# waiting for the answer (each makes every node multicast up to 128 KiB)
+# while the node running db1 loses power.
+# The state messages failover depends on go ahead of those replies and
+# the replies waiting are bounded: db1 fails over, nothing acknowledged
+# is lost, and the survivor's pghad stays small.  Prints the failover
+# (the client's longest gap) without and with the flood, and pghad's
+# resident size, for comparison with the unchanged code.
+set -uo pipefail
+. "$(dirname "$0")/scenario.sh"
+trap 'touch "$STOP"; on_fail_dump' EXIT
+
+FLOODERS=2
+FLOOD_MAX=3000	# requests per user, so that the unchanged code
+		# cannot eat the machine
+FLOOD_S=60
+STOP=$OUT_DIR/flood.stop
+
+rss_kb() {	# rss_kb NODE: resident KiB of NODE's pghad
+	awk '/^VmRSS:/ { print $2 }' \
+	    "/proc/$(cat "$LAB_DIR/$1/pghad.pid")/status" 2>/dev/null
+}
+
+# Every node's event log holds about 1,000 events, so that each node's
+# reply to `pgha events` is as large as a reply gets.
+seed_events() {	# seed_events NODE
+	local f=$LAB_DIR/$1/var-lib-pgha/events.jsonl line i
+	"$LAB" kill-pghad "$1" >/dev/null
+	line=$(tail -1 "$f")
+	# Distinct events (nodes drop the same event seen twice).
+	for (( i = 0; i < 1000; i++ )); do
+		echo "${line/\"cause\":\"/\"cause\":\"seeded $1 $i: }"
+	done >>"$f"
+	"$LAB" start-pghad "$1" >/dev/null
+}
+
+# flood_start NODE: FLOODERS users (nobody), each sending {"cmd":"events"}
+# on the control socket and leaving without reading, as fast as it can:
+# every request makes every node multicast its reply.
+flood_start() {
+	local i
+	rm -f "$STOP"
+	for (( i = 1; i <= FLOODERS; i++ )); do
+		"$LAB" exec "$1" setpriv --reuid=65534 --regid=65534 \
+		    --clear-groups /usr/bin/python3 -c "
+import os, socket
+for i in range($FLOOD_MAX):
+    if os.path.exists('$STOP'):
+        break
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect('\\0pgha.ctl')
+        s.sendall(b'{\"cmd\": \"events\"}\\n')
+        print(flush=True)
+    except OSError:
+        pass
+    s.close()
+" >"$OUT_DIR/flood$i.count" 2>/dev/null &
+	done
+}
+
+flood_count() { cat "$OUT_DIR"/flood*.count 2>/dev/null | wc -l; }
+flooding() { (( $(flood_count) >= FLOOD_MAX * FLOODERS / 3 )); }
+
+events_size() {	# events_size NODE: bytes a user gets from pgha events
+	"$LAB" exec "$1" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$PGHA_BUILD/pgha" events 2>/dev/null | wc -c
+}
+
+lab_fresh
+check "db1 online on node1" wait_online_on node1 node2
+seed_events node1
+seed_events node2
+check "both pghads back with the seeded logs" \
+    wait_until 60 node_is node1 node2 online
+check "db1 still online on node1" wait_online_on node1 node2
+size=$(events_size node2)
+echo "# pgha events prints $size bytes"
+check "pgha events gives a user a large answer" test "$size" -gt 100000
+
+# Without the flood: node1 loses power.
+sampler_start
+writer_start quiet
+writer_wait_more 50
+"$LAB" crash node1 >"$OUT_DIR/crash-quiet.lab" 2>&1
+check "quiet: db1 online on node2 after node1 lost power" \
+    wait_online_on node2 node2 60
+check "quiet: the client commits again" writer_wait_more 50 30
+assert_client_and_invariants quiet
+quiet_gap=$(kv "$OUT_DIR/quiet.verify" longest_gap_ms)
+"$LAB" restore node1 >"$OUT_DIR/restore.lab" 2>&1
+check "node1 rejoins" wait_until 60 node_is node2 node1 online
+
+# With the flood on node1, the survivor-to-be: node2 loses power once
+# the users have sent a third of their requests.
+rss0=$(rss_kb node1)
+sampler_start
+writer_start flood
+writer_wait_more 50
+t0=$(lab_ms)
+rm -f "$STOP" "$OUT_DIR"/flood*.count
+( while [[ ! -e $STOP ]]; do rss_kb node1; sleep 0.2; done ) \
+    >"$OUT_DIR/flood.rss" 2>/dev/null &
+flood_start node1
+check "the flood runs" wait_until 60 flooding
+"$LAB" crash node2 >"$OUT_DIR/crash-flood.lab" 2>&1
+check "flood: db1 online on node1 after node2 lost power" \
+    wait_online_on node1 node1 60
+check "flood: the client commits again" writer_wait_more 50 30
+# The flood goes on until the users are done or FLOOD_S has passed.
+wait_until "$FLOOD_S" test ! -e /proc/$(jobs -p | tail -1)
+touch "$STOP"
+queries=$(flood_count)
+rss_max=$(sort -n "$OUT_DIR/flood.rss" | tail -1)
+check "node1 still answers a user's pgha events" test "$(events_size node1)" -gt 0
+assert_client_and_invariants flood
+flood_gap=$(kv "$OUT_DIR/flood.verify" longest_gap_ms)
+check "db1 online on node1 after the flood" online_on node1
+echo "# figures: failover_quiet_ms=$quiet_gap failover_flood_ms=$flood_gap" \
+    "requests=$queries by $FLOODERS users in $(( ($(lab_ms) - t0) / 1000 ))s" \
+    "pghad_rss_kb_before=$rss0 pghad_rss_kb_max=$rss_max"
+grep -h "reply to a query not sent" "$LAB_DIR/node1/pghad.log" | tail -1 |
+    sed 's/^/#   log: /'
+cp "$LAB_DIR/node1/pghad.log" "$OUT_DIR/flood-node1-pghad.log"
+done_testing
