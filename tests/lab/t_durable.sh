@@ -181,6 +181,45 @@ check "the server reloaded its configuration" wait_until 10 conf_reloaded
 is "$(client_sql 'SHOW fsync')" on "the server runs with fsync on despite ALTER SYSTEM"
 is "$(client_sql 'SHOW full_page_writes')" on \
     "the server runs with full_page_writes on despite ALTER SYSTEM"
+
+# pgha validate: what the files say, with the fix.
+VJ=$BENCH_WORK/validate.json
+validate_json() { pgha_on "$(owner)" validate --json >"$VJ" 2>&1; }
+finding() {	# finding LEVEL SETTING: the owner's finding, compact JSON
+	jq -c --arg l "$1" --arg s "$2" --arg n "$(owner)" '[.nodes[] |
+	    select(.node == $n) | .findings[] |
+	    select(.level == $l and .setting == $s)] | .[0]' "$VJ"
+}
+has_finding() {	# has_finding LEVEL SETTING FIX-SUBSTRING
+	jq -e --arg f "$3" '.fix | contains($f)' <<<"$(finding "$1" "$2")" \
+	    >/dev/null
+}
+validate_json
+for s in fsync full_page_writes; do
+	echo "# validate: $(finding error "$s")"
+	check "validate: $s = off in postgresql.auto.conf is an error, with the fix" \
+	    has_finding error "$s" "set $s = on in $LAB_DATA/postgresql.auto.conf"
+done
+check "ALTER SYSTEM SET synchronous_commit = off" \
+    client_sql "ALTER SYSTEM SET synchronous_commit = off"
+check "ALTER SYSTEM SET wal_sync_method = open_datasync" \
+    client_sql "ALTER SYSTEM SET wal_sync_method = open_datasync"
+validate_json
+echo "# validate: $(finding error synchronous_commit)"
+check "validate: synchronous_commit = off is an error, with the fix" \
+    has_finding error synchronous_commit "set synchronous_commit = on"
+echo "# validate: $(finding warning wal_sync_method)"
+check "validate: wal_sync_method = open_datasync is a warning, with the fix" \
+    has_finding warning wal_sync_method "pg_test_fsync"
+echo "# validate: $(finding warning data_checksums)"
+check "validate: data checksums off (the lab's initdb) is a warning, with the fix" \
+    has_finding warning data_checksums "pg_checksums --enable"
+check "ALTER SYSTEM RESET synchronous_commit" \
+    client_sql "ALTER SYSTEM RESET synchronous_commit"
+check "ALTER SYSTEM RESET wal_sync_method" \
+    client_sql "ALTER SYSTEM RESET wal_sync_method"
+validate_json
+is "$(finding error synchronous_commit)" null "validate: reset, no synchronous_commit finding"
 check "pgbench -i -s $BENCH_SCALE" pgbench_ready "$BENCH_SCALE"
 pgbench_script >"$BENCH_WORK/pgbench.sql"
 total_acked=0 total_lost=0 total_dropped=0
