@@ -40,7 +40,8 @@ AGENT_SRC  = $(wildcard src/agents/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
-	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer $(BUILD)/pgha-cpgintruder
+	$(BUILD)/pgha-labinit $(BUILD)/pgha-writer $(BUILD)/pgha-cpgintruder \
+	$(BUILD)/pgha-vdisk
 
 all: $(PROGS)
 
@@ -66,6 +67,14 @@ $(BUILD)/pgha-writer: $(call obj,tests/lab/writer.c $(COMMON_SRC))
 
 $(BUILD)/pgha-cpgintruder: $(call obj,tests/lab/cpg_intruder.c src/daemon/wire.c $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,libcpg libcrypto)
+
+# The lab's volatile shared disk (lab up --volatile-disk): a FUSE daemon.
+$(BUILD)/tests/lab/vdisk.o: tests/lab/vdisk.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(call pkgcflags,fuse3) -MMD -MP -c $< -o $@
+
+$(BUILD)/pgha-vdisk: $(BUILD)/tests/lab/vdisk.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,fuse3)
 
 # --- unit tests: one program per module, TAP output ----------------------
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

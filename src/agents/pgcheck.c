@@ -1213,6 +1213,96 @@ check_restart_after_crash(struct chk *c, const struct conf *cf)
 	    s->line, s->value);
 }
 
+/*
+ * Durability: a commit acknowledged to a client must survive a power loss
+ * of its node.  fsync and full_page_writes off lose or tear what the next
+ * owner reads; pgha forces both on on the command line, a server started
+ * by hand would run without them.  synchronous_commit = off acknowledges
+ * a commit before its WAL is flushed, and pgha cannot force it (a client
+ * may SET it), so the file must not.
+ */
+static void
+check_flush_setting(struct chk *c, const struct conf *cf, const char *name,
+    bool forced)
+{
+	const struct setting	*s = conf_get(cf, name);
+	char			 fix[PATH_MAX + 64];
+
+	if (s == NULL || pg_bool(s->value) != 0)
+		return;
+	snprintf(fix, sizeof(fix), "set %s = on in %s (or remove it)", name,
+	    s->file);
+	if (forced)
+		finding(c, "error", name, s->file, fix, "%s:%d: %s = %s: "
+		    "after a power loss, commits acknowledged to clients "
+		    "are lost or the database is corrupted (pgha forces it "
+		    "on on the command line, pg_ctl by hand would not)",
+		    s->file, s->line, name, s->value);
+	else
+		finding(c, "error", name, s->file, fix, "%s:%d: %s = %s: "
+		    "a commit is acknowledged before its WAL is on disk, so "
+		    "a power loss or failover loses the last commits "
+		    "clients were told were done", s->file, s->line, name,
+		    s->value);
+}
+
+/* fdatasync, Linux's default, is what the lab's power-loss test checks. */
+static void
+check_wal_sync_method(struct chk *c, const struct conf *cf)
+{
+	const struct setting	*s = conf_get(cf, "wal_sync_method");
+	char			 fix[PATH_MAX + 128];
+
+	if (s == NULL || strcasecmp(s->value, "fdatasync") == 0)
+		return;
+	snprintf(fix, sizeof(fix), "remove wal_sync_method from %s (the "
+	    "default is fdatasync), or check %s with pg_test_fsync on the "
+	    "group's disk", s->file, s->value);
+	finding(c, "warning", "wal_sync_method", s->file, fix, "%s:%d: "
+	    "wal_sync_method = %s: not the default (fdatasync); a method "
+	    "the disk does not honour loses acknowledged commits on a "
+	    "power loss", s->file, s->line, s->value);
+}
+
+/* pg_controldata says whether initdb made the cluster with checksums. */
+static void
+check_data_checksums(struct chk *c, const char *data)
+{
+	char	 bin[PATH_MAX], out[4096], fix[2 * PATH_MAX + 96];
+	char	*argv[] = { bin, "-D", (char *)data, NULL }, *p;
+
+	snprintf(bin, sizeof(bin), "%s/pg_controldata", c->bindir);
+	if (run_capture(c, argv, out, sizeof(out)) == -1 ||
+	    (p = strstr(out, "Data page checksum version:")) == NULL)
+		return;		/* unreadable or translated: nothing to say */
+	p += strlen("Data page checksum version:");
+	p += strspn(p, " \t");
+	if (*p != '0') {
+		passed("data_checksums", "data checksums are on");
+		return;
+	}
+	snprintf(fix, sizeof(fix), "with the group offline and the disk "
+	    "mounted: %s/pg_checksums --enable -D %s", c->bindir, data);
+	finding(c, "warning", "data_checksums", data, fix, "data checksums "
+	    "are off in %s: a page the disk lost or tore is read back "
+	    "without an error", data);
+}
+
+static void
+check_durability(struct chk *c, const struct conf *cf, const char *data)
+{
+	int	before = c->nerrors;
+
+	check_flush_setting(c, cf, "fsync", true);
+	check_flush_setting(c, cf, "full_page_writes", true);
+	check_flush_setting(c, cf, "synchronous_commit", false);
+	if (c->nerrors == before)
+		passed("durability", "fsync, full_page_writes and "
+		    "synchronous_commit are not off");
+	check_wal_sync_method(c, cf);
+	check_data_checksums(c, data);
+}
+
 static void
 check_port_setting(struct chk *c, const struct conf *cf)
 {
@@ -1338,6 +1428,7 @@ check_conf(struct chk *c, const struct layout *l)
 		    l->data);
 		(void)conf_read(c, &cf, path, 0, true);
 		check_restart_after_crash(c, &cf);
+		check_durability(c, &cf, l->data);
 		check_port_setting(c, &cf);
 		check_conf_paths(c, &cf, l);
 	}
@@ -1799,6 +1890,8 @@ run_initdb(const struct chk *c)
 	argv[n++] = "UTF8";
 	argv[n++] = "--auth-local=peer";
 	argv[n++] = "--auth-host=scram-sha-256";
+	/* a page the disk lost or tore is an error, not wrong data */
+	argv[n++] = "--data-checksums";
 	argv[n++] = "--no-instructions";	/* they would say pg_ctl */
 	argv[n] = NULL;
 	if ((fd = mkstemp(log)) == -1) {

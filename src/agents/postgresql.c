@@ -4,7 +4,9 @@
  *
  * The postmaster is started directly (no pg_ctl, no shell) with
  * restart_after_crash=off on its command line, so that a crashed server is
- * a failure the cluster handles and no postgresql.conf can turn that off.
+ * a failure the cluster handles and no postgresql.conf can turn that off;
+ * fsync=on and full_page_writes=on too, so that a commit acknowledged to a
+ * client survives a power loss whatever postgresql.conf says.
  * A server is "ours" only if its process runs bindir/postgres with the data
  * directory as its working directory: a postmaster.pid left by a dead node
  * names a pid that may belong to anything in a fresh PID namespace.
@@ -388,6 +390,12 @@ pg_monitor(const struct pg *pg)
  * The child: own session, the server's user, log as stdout and stderr.
  *
  * restart_after_crash=off: a crashed server is pghad's to restart or move.
+ * fsync=on: without it a commit is acknowledged before its WAL is on disk,
+ * and the next owner of the disk starts without it after a power loss (or
+ * with a corrupted cluster).  full_page_writes=on: a page half written
+ * when the power went cannot be repaired from the WAL otherwise.  The
+ * command line wins over postgresql.conf, postgresql.auto.conf and ALTER
+ * SYSTEM, so only a server started by hand can run without them.
  * recovery_init_sync_method=syncfs (PostgreSQL 14 and later): after a
  * crash or power loss the server first makes sure everything in the data
  * directory is on disk; with the default (fsync) it opens and fsyncs every
@@ -400,18 +408,19 @@ static void
 server_exec(const struct pg *pg, int logfd, int major)
 {
 	char	*argv[] = { (char *)pg->postgres, "-D", (char *)pg->data, "-p",
-	    (char *)pg->port, "-c", "restart_after_crash=off", "-c", NULL,
-	    NULL, NULL, NULL };
+	    (char *)pg->port, "-c", "restart_after_crash=off", "-c",
+	    "fsync=on", "-c", "full_page_writes=on", "-c", NULL, NULL, NULL,
+	    NULL };
 	char	 sockopt[PATH_MAX + 32];
 	int	 null;
 
 	setsid();
 	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s",
 	    pg->socket_dir);
-	argv[8] = sockopt;
+	argv[12] = sockopt;
 	if (major >= 14) {
-		argv[9] = "-c";
-		argv[10] = "recovery_init_sync_method=syncfs";
+		argv[13] = "-c";
+		argv[14] = "recovery_init_sync_method=syncfs";
 	}
 	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
 	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
