@@ -1,6 +1,7 @@
 /*
  * disk.c - the "disk" agent: a block device's file system mounted on the
- * owning node only.  Keys: device, mountpoint, fstype, options.
+ * owning node only.  Keys: device, mountpoint, fstype, options (nosuid and
+ * nodev unless they say suid or dev).
  *
  * Never a lazy unmount: a detached file system is still in use, and
  * another node mounting the same device would corrupt it.  So stop kills
@@ -91,7 +92,12 @@ parse_options(struct disk *d, const char *opts)
 	char	*copy = xstrdup(opts), *p = copy, *w;
 	size_t	 i, used = 0;
 
-	d->flags = 0;
+	/*
+	 * nosuid,nodev unless the options say suid or dev: whoever can write
+	 * the shared LUN could otherwise plant a setuid binary or a device
+	 * node that goes live on every node that mounts it.
+	 */
+	d->flags = MS_NOSUID | MS_NODEV;
 	d->data[0] = '\0';
 	while ((w = strsep(&p, ",")) != NULL) {
 		if (*w == '\0')

@@ -135,7 +135,7 @@ in_node() {
 
 DISK_ENV=(OCF_RESOURCE_INSTANCE=t-disk OCF_RESKEY_device="$DIR/loopdev"
     OCF_RESKEY_mountpoint="$MP" OCF_RESKEY_fstype=ext4
-    OCF_RESKEY_options=noatime,nodev,nosuid)
+    OCF_RESKEY_options=noatime)
 ADDR_ENV=(OCF_RESOURCE_INSTANCE=t-ip OCF_RESKEY_address=$VIP/24
     OCF_RESKEY_interface= OCF_RESKEY_arp_count=5)
 PG_ENV=(OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$PGDATA"
@@ -231,6 +231,8 @@ test_disk() {
 	expect 7 disk monitor
 	expect 0 disk start
 	check "file system mounted in the node only" mounted_in_node_only
+	check "mounted nosuid,nodev by default (options: $(mount_opts))" \
+	    opts_have nosuid nodev noatime
 	expect 0 disk monitor
 	expect 0 disk start
 	# a process holding a file open under the mount point
