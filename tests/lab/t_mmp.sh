@@ -25,8 +25,9 @@ has_mmp() {	# has_mmp DEV: the file system has the mmp feature
 	dumpe2fs -h "$1" 2>/dev/null | grep -Eq '^Filesystem features:.* mmp( |$)'
 }
 
-# new_klog_has REGEX: a kernel log line since the mount attempt matches.
-new_klog_has() { dmesg | tail -n "+$(( klog0 + 1 ))" | grep "$1" >&2; }
+# klog_count REGEX: kernel log lines that match.
+klog_count() { dmesg | grep -c "$1"; }
+REFUSED='Device is already active on another node'
 answers() { client_sql "select 1" >/dev/null; }
 fsck_clean() { e2fsck -fn "$1" >&2; }
 
@@ -39,7 +40,7 @@ echo "# $(dumpe2fs -h "$dev" 2>/dev/null | grep -i 'mmp update interval')"
 # The standby's own path to the disk.
 L2=$(losetup -f --show "$LAB_DIR/shared.img")
 check "a second device over the disk for node2 ($L2)" test -b "$L2"
-klog0=$(dmesg | wc -l)
+klog0=$(klog_count "device ${L2#/dev/}).*$REFUSED")
 t0=$(lab_ms)
 out=$("$LAB" exec node2 sh -c \
     "mkdir -p $HAND_MP && mount -t ext4 $L2 $HAND_MP" 2>&1)
@@ -48,7 +49,7 @@ echo "# mount on node2: rc=$rc after $(( $(lab_ms) - t0 )) ms: $out"
 check "mounting the disk by hand on node2 while db1 runs on node1 fails" \
     test "$rc" -ne 0
 check "the kernel says why (dmesg: Device is already active on another node)" \
-    new_klog_has "device ${L2#/dev/}).*Device is already active on another node"
+    test "$(klog_count "device ${L2#/dev/}).*$REFUSED")" -gt "$klog0"
 cleanup_hand
 check "db1 still online on node1" online_on node1
 check "db1 still answers through the access point" answers
