@@ -660,8 +660,8 @@ fs_alive(dev_t dev, const char *device, char *why, size_t len)
 /*
  * After the unmount: end every other mount namespace that still has the
  * file system, then prove it gone.  0 once it is, -1 (said) when it cannot
- * be made so in time: the stop fails and the node is fenced rather than
- * let another node mount a file system that is still live here.
+ * be made so in time: the stop fails (the group stays here, stop-failed)
+ * rather than let another node mount a file system still live here.
  */
 static int
 release_fs(const struct disk *d, bool unmounted)
