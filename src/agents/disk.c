@@ -1,11 +1,14 @@
 /*
  * disk.c - the "disk" agent: a block device's file system mounted on the
- * owning node only.  Keys: device, mountpoint, fstype, options.
+ * owning node only.  Keys: device, mountpoint, fstype, options (nosuid and
+ * nodev unless they say suid or dev).
  *
  * Never a lazy unmount: a detached file system is still in use, and
  * another node mounting the same device would corrupt it.  So stop kills
  * whatever holds the mount (SIGTERM, then SIGKILL) and fails, naming the
- * holders, rather than pretend.
+ * holders, rather than pretend.  An unmount is not the end either: other
+ * mount namespaces may keep the file system alive, so stop ends them and
+ * proves it gone (release_fs()).
  *
  * With encrypt = yes (fscrypt.c) start adds the master key after the
  * mount and stop removes it before the unmount; a start that fails after
@@ -89,7 +92,12 @@ parse_options(struct disk *d, const char *opts)
 	char	*copy = xstrdup(opts), *p = copy, *w;
 	size_t	 i, used = 0;
 
-	d->flags = 0;
+	/*
+	 * nosuid,nodev unless the options say suid or dev: whoever can write
+	 * the shared LUN could otherwise plant a setuid binary or a device
+	 * node that goes live on every node that mounts it.
+	 */
+	d->flags = MS_NOSUID | MS_NODEV;
 	d->data[0] = '\0';
 	while ((w = strsep(&p, ",")) != NULL) {
 		if (*w == '\0')
@@ -524,6 +532,180 @@ kill_device_users(const struct disk *d)
 	}
 }
 
+/*
+ * Mount namespaces that still have the device's file system mounted after
+ * the unmount here: any local user can keep a copy of every mount with
+ * `unshare -Urm`, and the file system then lives on, writable, with no
+ * process using it by cwd, root or fd.  They are found through each
+ * process's mountinfo (by the device's major:minor), one read per mount
+ * namespace, and ended: the namespace goes with its last process.
+ */
+#define MAX_MNTNS	256
+
+struct nsholders {
+	unsigned	 major, minor;
+	ino_t		 self_ns;
+	ino_t		 ns[MAX_MNTNS];
+	bool		 ns_has[MAX_MNTNS];
+	int		 nns;
+	bool		 self_has;	/* our own namespace has it elsewhere */
+	pid_t		 pid[MAX_HOLDERS];
+	int		 n;
+};
+
+static bool
+mountinfo_has(pid_t pid, unsigned major, unsigned minor)
+{
+	char		 path[64], *line = NULL;
+	size_t		 cap = 0;
+	unsigned	 ma, mi;
+	FILE		*f;
+	bool		 hit = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	while (!hit && getline(&line, &cap, f) != -1) {
+		hit = sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 &&
+		    ma == major && mi == minor;
+	}
+	free(line);
+	fclose(f);
+	return hit;
+}
+
+static int
+nsholder_check(pid_t pid, void *arg)
+{
+	struct nsholders	*h = arg;
+	char			 path[64];
+	struct stat		 st;
+	int			 i;
+	bool			 has;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	if (stat(path, &st) == -1)
+		return 0;
+	for (i = 0; i < h->nns && h->ns[i] != st.st_ino; i++)
+		;
+	if (i < h->nns)
+		has = h->ns_has[i];
+	else {
+		has = mountinfo_has(pid, h->major, h->minor);
+		if (h->nns < MAX_MNTNS) {
+			h->ns[h->nns] = st.st_ino;
+			h->ns_has[h->nns++] = has;
+		}
+	}
+	if (!has)
+		return 0;
+	if (st.st_ino == h->self_ns)
+		h->self_has = true;
+	else if (pid != 1 && h->n < MAX_HOLDERS)
+		h->pid[h->n++] = pid;
+	return 0;
+}
+
+static int
+nsholders_find(struct nsholders *h, dev_t dev)
+{
+	struct stat	st;
+
+	memset(h, 0, sizeof(*h));
+	h->major = major(dev);
+	h->minor = minor(dev);
+	if (stat("/proc/self/ns/mnt", &st) == -1) {
+		agent_errno("/proc/self/ns/mnt");
+		return -1;
+	}
+	h->self_ns = st.st_ino;
+	agent_proc_foreach(nsholder_check, h);
+	return 0;
+}
+
+/*
+ * Is the device's file system still alive?  Each test is per kernel: an
+ * ext4 registers /proc/fs/ext4/<dev> for as long as its superblock lives,
+ * and a mounted device cannot be opened with O_EXCL.  On separate machines
+ * that is this node's kernel only; in the lab every node shares one kernel
+ * and one loop device, where it also sees another node's mount (which must
+ * not exist while this node releases the disk either).
+ */
+static bool
+fs_alive(dev_t dev, const char *device, char *why, size_t len)
+{
+	char	 link[64], name[PATH_MAX], path[PATH_MAX + 32], *base;
+	int	 fd;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev),
+	    minor(dev));
+	if (agent_readlink(link, name, sizeof(name)) == 0 &&
+	    (base = strrchr(name, '/')) != NULL) {
+		snprintf(path, sizeof(path), "/proc/fs/ext4/%s", base + 1);
+		if (access(path, F_OK) == 0) {
+			snprintf(why, len, "%s still exists", path);
+			return true;
+		}
+	}
+	if ((fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC)) == -1) {
+		if (errno != EBUSY)
+			return false;
+		snprintf(why, len, "open %s O_EXCL: busy", device);
+		return true;
+	}
+	close(fd);
+	return false;
+}
+
+/*
+ * After the unmount: end every other mount namespace that still has the
+ * file system, then prove it gone.  0 once it is, -1 (said) when it cannot
+ * be made so in time: the stop fails (the group stays here, stop-failed)
+ * rather than let another node mount a file system still live here.
+ */
+static int
+release_fs(const struct disk *d, bool unmounted)
+{
+	struct nsholders	h;
+	struct stat		st;
+	char			why[PATH_MAX + 64] = "";
+	bool			found = false;
+
+	if (kill_device_users(d) == -1)
+		return -1;
+	if (stat(d->device, &st) == -1 || !S_ISBLK(st.st_mode))
+		return 0;
+	for (;;) {
+		if (nsholders_find(&h, st.st_rdev) == -1)
+			return -1;
+		found = found || h.n > 0;
+		if (h.self_has) {
+			agent_err("%s is still mounted in this node's mount "
+			    "namespace (not on %s): unmount it there",
+			    d->device, d->mp);
+			return -1;
+		}
+		if (h.n == 0 && ((!unmounted && !found) ||
+		    !fs_alive(st.st_rdev, d->device, why, sizeof(why))))
+			return 0;
+		if (agent_remaining_ms() == 0)
+			break;
+		for (int i = 0; i < h.n; i++)
+			kill(h.pid[i], SIGKILL);
+		agent_sleep_ms(20);
+	}
+	if (h.n > 0) {
+		agent_err("%s: %d process(es) of other mount namespaces still "
+		    "have its file system mounted (first: pid %d)", d->device,
+		    h.n, (int)h.pid[0]);
+	} else {
+		agent_err("%s: its file system is still alive after the "
+		    "unmount (%s; a mount namespace held open?)", d->device,
+		    why);
+	}
+	return -1;
+}
+
 static int
 disk_stop(struct disk *d)
 {
@@ -533,7 +715,7 @@ disk_stop(struct disk *d)
 	int		r, sig = SIGTERM;
 
 	if (mount_lookup(d->mp, &m) == -1 || !mount_is_ours(d, &m))
-		return kill_device_users(d) == 0 ? OCF_SUCCESS :
+		return release_fs(d, false) == 0 ? OCF_SUCCESS :
 		    OCF_ERR_GENERIC;
 	/* A third of the budget (at most 3 s) for holders to exit cleanly. */
 	term_ms = agent_remaining_ms() / 3;
@@ -550,7 +732,7 @@ disk_stop(struct disk *d)
 		if ((r = try_umount(d->mp)) < 0)
 			return OCF_ERR_GENERIC;
 		if (r == 0)
-			return kill_device_users(d) == 0 ? OCF_SUCCESS :
+			return release_fs(d, true) == 0 ? OCF_SUCCESS :
 			    OCF_ERR_GENERIC;
 		holders_find(&h, d->mp);
 		if (agent_remaining_ms() == 0) {

@@ -16,6 +16,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -905,6 +906,70 @@ struct layout {
 	int	ntblspc;
 };
 
+/*
+ * The block device behind dev (from sysfs, which names it as the kernel
+ * does) into buf; -1 when it has none (not a block device's file system).
+ */
+static int
+dev_path(dev_t dev, char *buf, size_t len)
+{
+	char	path[64], line[256];
+	FILE	*f;
+	int	r = -1;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent",
+	    major(dev), minor(dev));
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (r == -1 && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "DEVNAME=", 8) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (snprintf(buf, len, "/dev/%s", line + 8) < (int)len)
+			r = 0;
+	}
+	fclose(f);
+	return r;
+}
+
+#define EXT4_SB_OFFSET		1024
+#define EXT4_SB_MAGIC		0xEF53
+#define EXT4_INCOMPAT_MMP	0x0100
+
+/*
+ * ext4 without multi-mount protection: nothing but pgha keeps a second
+ * host from mounting the disk (a mount by hand on the standby, a node
+ * that wakes from a freeze).  Other file systems are not looked at.
+ */
+static void
+check_mmp(struct chk *c, const char *mnt, dev_t dev)
+{
+	unsigned char	sb[0x64];
+	char		path[PATH_MAX], fix[PATH_MAX + 128];
+	int		fd;
+	ssize_t		n;
+
+	if (dev_path(dev, path, sizeof(path)) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = pread(fd, sb, sizeof(sb), EXT4_SB_OFFSET);
+	close(fd);
+	if (n != (ssize_t)sizeof(sb) ||
+	    (sb[0x38] | sb[0x39] << 8) != EXT4_SB_MAGIC)
+		return;
+	if ((sb[0x60] | sb[0x61] << 8) & EXT4_INCOMPAT_MMP) {
+		passed("mmp", "group disk %s (%s) has ext4 multi-mount "
+		    "protection", mnt, path);
+		return;
+	}
+	snprintf(fix, sizeof(fix), "with the group offline: tune2fs -O mmp "
+	    "-E mmp_update_interval=1 %s (see docs/deploy.md)", path);
+	finding(c, "warning", "mountpoint", mnt, fix, "group disk %s (%s) "
+	    "has no ext4 multi-mount protection: nothing but pgha keeps "
+	    "another host from mounting it while it is in use here", mnt,
+	    path);
+}
+
 static void
 check_mounted(struct chk *c)
 {
@@ -914,6 +979,7 @@ check_mounted(struct chk *c)
 		if (c->mounted[i]) {
 			passed("mount", "group disk %s is mounted",
 			    c->mnt[i]);
+			check_mmp(c, c->mnt[i], c->mdev[i]);
 			continue;
 		}
 		snprintf(fix, sizeof(fix), "pgha resource online for the "

@@ -183,6 +183,28 @@ group_cells(struct json_object *g, const char **cells)
 	cells[4] = out_jstr(g, "intent");
 }
 
+/* NODE, and the other nodes where it was started by hand: "node1 +node2
+ * by hand".  buf holds the text when there are such nodes. */
+static const char *
+node_cell(struct json_object *r, char *buf, size_t len)
+{
+	struct json_object	*a, *o;
+	size_t			 i, used;
+
+	if (!json_object_object_get_ex(r, "also_by_hand", &a) ||
+	    out_jlen(a) == 0)
+		return out_jstr(r, "node");
+	used = snprintf(buf, len, "%s", out_jstr(r, "node"));
+	for (i = 0; i < out_jlen(a) && used < len; i++) {
+		o = json_object_array_get_idx(a, i);
+		used += snprintf(buf + used, len - used, " +%s",
+		    json_object_get_string(o));
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, " by hand");
+	return buf;
+}
+
 static void
 res_cells(struct json_object *r, const char **cells, char *fc, size_t fclen)
 {
@@ -190,8 +212,9 @@ res_cells(struct json_object *r, const char **cells, char *fc, size_t fclen)
 	cells[1] = out_jstr(r, "type");
 	cells[2] = jtrue(r, "by_hand") ? "online, by hand" :
 	    out_jstr(r, "state");
-	cells[3] = out_jstr(r, "node");
-	fmt_failcount(r, fc, fclen);
+	/* fc holds the failcount first, the node cell after it */
+	fmt_failcount(r, fc, fclen / 2);
+	cells[3] = node_cell(r, fc + fclen / 2, fclen - fclen / 2);
 	cells[4] = fc;
 }
 
@@ -205,7 +228,7 @@ groups_fit(struct json_object *groups, struct cols *gc, struct cols *rc)
 	    "NODE", "FAILCOUNT" };
 	struct json_object	*g, *res;
 	const char		*cells[5];
-	char			 fc[256];
+	char			 fc[512];
 	size_t			 i, j;
 
 	cols_fit(gc, ghdr);
@@ -230,7 +253,7 @@ group_print(FILE *f, struct json_object *g, const struct cols *rc)
 	    "NODE", "FAILCOUNT" };
 	struct json_object	*res, *r, *le;
 	const char		*cells[5];
-	char			 fc[256];
+	char			 fc[512];
 	size_t			 j;
 
 	res = out_jarray(g, "resources");

@@ -2271,6 +2271,24 @@ jstr_or_null(const char *s)
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
+/* Other nodes where it runs, started by hand: a second writer. */
+static struct json_object *
+also_by_hand_json(const struct conf_resource *r, int where)
+{
+	struct json_object	*a = json_object_new_array();
+	int			 n;
+
+	for (n = 0; n < conf->nnodes; n++) {
+		const struct res_rt *rt = &cs->nodes[n].res[r->index];
+
+		if (n != where && rt->state != RS_OFFLINE &&
+		    (rt->flags & RF_BY_HAND))
+			json_object_array_add(a,
+			    json_object_new_string(conf->nodes[n].name));
+	}
+	return a;
+}
+
 static struct json_object *
 resource_json(const struct conf_resource *r)
 {
@@ -2311,6 +2329,7 @@ resource_json(const struct conf_resource *r)
 	json_object_object_add(o, "by_hand", json_object_new_boolean(
 	    where >= 0 && (cs->nodes[where].res[r->index].flags &
 	    RF_BY_HAND)));
+	json_object_object_add(o, "also_by_hand", also_by_hand_json(r, where));
 	json_object_object_add(o, "name", json_object_new_string(r->name));
 	json_object_object_add(o, "type",
 	    json_object_new_string(r->type_name));

@@ -346,6 +346,7 @@ describe(const struct agent_result *res, const char *what, char *buf,
 }
 
 static void	publish(void);
+static bool	owned_elsewhere(const struct conf_group *);
 
 /* Outcome of a probe asked for by `manage` or of a by-hand check. */
 static void
@@ -380,7 +381,12 @@ probe_result(int r, enum op_kind kind, const struct agent_result *res)
 		publish();
 	} else if (up && l->mine.state == RS_OFFLINE) {
 		l->mine.flags |= RF_BY_HAND;
-		set_state(r, RS_ONLINE, "found running, started outside pgha "
+		set_state(r, RS_ONLINE, owned_elsewhere(
+		    conf->resources[r].group) ?
+		    "found running on a node that does not own the group, "
+		    "started outside pgha (by hand): a second writer of the "
+		    "shared disk, stop it here" :
+		    "found running, started outside pgha "
 		    "(by hand): left alone while it is not brought online",
 		    false);
 		publish();
@@ -750,6 +756,30 @@ step_group(int gi)
  * operator), check the others now and then: a server started by hand on
  * the shared disk is noted, so that nothing is started over it.
  */
+/*
+ * The group runs on another node: its disk mounted here by hand (or the
+ * server started on it) is a second writer.  The disks are checked, and
+ * once one is found here, the rest of the group too.
+ */
+static bool
+owned_elsewhere(const struct conf_group *g)
+{
+	int	o = state_group_owner(cs, g);
+
+	return o >= 0 && o != cs->local;
+}
+
+static bool
+hand_in_group(const struct conf_group *g)
+{
+	int	k;
+
+	for (k = 0; k < g->nres; k++)
+		if (lr[g->res[k]->index].mine.flags & RF_BY_HAND)
+			return true;
+	return false;
+}
+
 static bool
 hand_check_due(const struct conf_group *g, int i)
 {
@@ -757,11 +787,15 @@ hand_check_due(const struct conf_group *g, int i)
 	const struct res_rt	*x = &lr[g->res[i]->index].mine;
 	int			 k;
 
-	if (gr->unmanaged || state_wanted(cs, g, i) || !cs->quorate ||
+	if (gr->unmanaged || !cs->quorate ||
 	    (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND)))
 		return false;
 	if (x->flags & RF_BY_HAND)
 		return true;	/* until it is seen stopped */
+	if (owned_elsewhere(g))
+		return g->res[i]->type == RT_DISK || hand_in_group(g);
+	if (state_wanted(cs, g, i))
+		return false;
 	for (k = 0; k < g->nres; k++)
 		if (state_wanted(cs, g, k) &&
 		    lr[g->res[k]->index].mine.state == RS_ONLINE)

@@ -180,6 +180,21 @@ state_group_owner(const struct cstate *cs, const struct conf_group *g)
 	return first;
 }
 
+/* Some resource of g runs on node n, not by hand. */
+static bool
+managed_on(const struct cstate *cs, const struct conf_group *g, int n)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++) {
+		const struct res_rt *x = &cs->nodes[n].res[g->res[i]->index];
+
+		if (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND))
+			return true;
+	}
+	return false;
+}
+
 static int
 count_on(const struct cstate *cs, const struct conf_group *g, int n, int st)
 {
@@ -234,8 +249,9 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	}
 	if (owner != tgt)
 		return tgt < 0 ? "stopping" : "moving";
+	/* (What runs by hand elsewhere is shown on its resources.) */
 	for (n = 0; n < cs->conf->nnodes; n++)
-		if (n != owner && state_group_active_on(cs, g, n))
+		if (n != owner && managed_on(cs, g, n))
 			return "moving";
 	if (count_on(cs, g, owner, RS_ONLINE) == g->nres)
 		return "online";

@@ -135,7 +135,7 @@ in_node() {
 
 DISK_ENV=(OCF_RESOURCE_INSTANCE=t-disk OCF_RESKEY_device="$DIR/loopdev"
     OCF_RESKEY_mountpoint="$MP" OCF_RESKEY_fstype=ext4
-    OCF_RESKEY_options=noatime,nodev,nosuid)
+    OCF_RESKEY_options=noatime)
 ADDR_ENV=(OCF_RESOURCE_INSTANCE=t-ip OCF_RESKEY_address=$VIP/24
     OCF_RESKEY_interface= OCF_RESKEY_arp_count=5)
 PG_ENV=(OCF_RESOURCE_INSTANCE=t-pg OCF_RESKEY_data="$PGDATA"
@@ -196,12 +196,43 @@ mounted_in_node_only() {
 	    ! grep -q " $MP " /proc/self/mountinfo
 }
 
+# The per-mount options of the disk's mount in the node (mountinfo field 6).
+mount_opts() {
+	in_node awk -v mp="$MP" '$5 == mp { print $6 }' /proc/self/mountinfo
+}
+
+opts_have() {	# opts_have WORD...: every word is one of the mount's options
+	local o w
+	o=,$(mount_opts),
+	for w; do [[ $o == *,$w,* ]] || return 1; done
+}
+
+# The loop device's major:minor, as mountinfo's third field shows it.
+loop_majmin() {
+	printf '%d:%d' "0x$(stat -L -c %t "$LOOP")" "0x$(stat -L -c %T "$LOOP")"
+}
+
+holds_dev() {	# holds_dev PID: the process's mount namespace has the disk
+	awk -v d="$(loop_majmin)" '$3 == d { f = 1 } END { exit !f }' \
+	    "/proc/$1/mountinfo" 2>/dev/null
+}
+
+# No ext4 of the loop device alive anywhere in the kernel, and nothing holds
+# the device: what another node's mount needs.
+fs_gone() {
+	[ ! -e "/proc/fs/ext4/$(basename "$LOOP")" ] &&
+	    /usr/bin/python3 -c 'import os, sys
+os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL))' "$LOOP" 2>/dev/null
+}
+
 test_disk() {
 	local hpid rc
 
 	expect 7 disk monitor
 	expect 0 disk start
 	check "file system mounted in the node only" mounted_in_node_only
+	check "mounted nosuid,nodev by default (options: $(mount_opts))" \
+	    opts_have nosuid nodev noatime
 	expect 0 disk monitor
 	expect 0 disk start
 	# a process holding a file open under the mount point
@@ -232,6 +263,34 @@ test_disk() {
 	    [ "$(cat "$DIR/victim-monitor")" = precious ]
 	check "no write-test file or link left on the mount point" \
 	    [ ! -e "$MP/.pgha-monitor" -a ! -L "$MP/.pgha-monitor" ]
+	test_disk_userns
+}
+
+dead_or_zombie() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat")" = Z ]
+}
+
+# A local user's own mount namespace (unprivileged user namespaces are on)
+# keeps a copy of the mount: the unmount in the node succeeds, yet the file
+# system stays alive.  stop must end the holder and prove the file system
+# gone.
+test_disk_userns() {
+	local upid rc
+
+	# nsenter, not in_node: $! must be the holder itself, not a subshell
+	nsenter -t "$HOLDER" -m -n -- setpriv --reuid=65534 --regid=65534 \
+	    --clear-groups unshare -Urm sleep 600 &
+	upid=$!
+	check "a user namespace of nobody holds a copy of the mount" \
+	    wait_until 5 holds_dev "$upid"
+	expect 0 disk stop
+	check "the file system is gone after stop (no /proc/fs/ext4/$(basename "$LOOP"), device opens O_EXCL)" \
+	    fs_gone
+	if dead_or_zombie "$upid"; then rc=0; else rc=1; kill -KILL "$upid"; fi
+	ok $rc "stop ended the user namespace's holder"
+	wait "$upid"
+	expect 0 disk start
+	check "and it mounts again" mounted_in_node_only
 }
 
 neigh_has_mac() {

@@ -106,7 +106,9 @@ make_disk() {
 	local dev
 	truncate -s 128M "$DIR/$1.img" || return 1
 	dev=$(losetup -f --show "$DIR/$1.img") || return 1
-	mkfs.ext4 -q -F "$dev" >/dev/null || return 1
+	# with multi-mount protection, as docs/deploy.md has it
+	mkfs.ext4 -q -F -O mmp -E mmp_update_interval=1 "$dev" >/dev/null ||
+	    return 1
 	echo "$dev"
 }
 
@@ -277,6 +279,26 @@ test_validate_same_disk() {
 	    '.kind == "finding" and .level == "warning" and
 	    .setting == "waldir" and (.message | test("same disk"))'
 	check "validate: ... and no error" no_errors
+}
+
+# Disk B's file system without ext4 multi-mount protection: a warning that
+# names the disk and the fix; with it, an ok.
+test_validate_mmp() {
+	pg validate 1
+	check "validate: ok for multi-mount protection" jq_any \
+	    ".kind == \"ok\" and .check == \"mmp\""
+	in_node umount "$MB" && tune2fs -O ^mmp "$LOOPB" >/dev/null &&
+	    in_node mount -t ext4 "$LOOPB" "$MB"
+	pg validate 1
+	check "validate: disk without MMP -> 0 (a warning only; got $RC)" \
+	    [ "$RC" = 0 ]
+	check "validate: disk without MMP -> warning naming it and the fix" \
+	    jq_any ".kind == \"finding\" and .level == \"warning\" and
+	    .path == \"$MB\" and (.message | test(\"multi-mount\")) and
+	    (.fix | test(\"tune2fs -O mmp .*$LOOPB\"))"
+	in_node umount "$MB" &&
+	    tune2fs -O mmp -E mmp_update_interval=1 "$LOOPB" >/dev/null &&
+	    in_node mount -t ext4 "$LOOPB" "$MB"
 }
 
 test_validate_conf() {
@@ -493,6 +515,7 @@ fi
 test_init_refuses
 test_init
 test_validate_good
+test_validate_mmp
 test_validate_same_disk
 test_validate_conf
 test_validate_hostile
