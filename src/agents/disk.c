@@ -13,6 +13,10 @@
  * With encrypt = yes (fscrypt.c) start adds the master key after the
  * mount and stop removes it before the unmount; a start that fails after
  * the mount removes the key and unmounts again.
+ *
+ * An ext4 with multi-mount protection left "in use" by an owner that died
+ * is checked and cleared before the mount (mmp.c), instead of the
+ * kernel's 22-45 s wait.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -32,6 +36,7 @@
 
 #include "agent_util.h"
 #include "fscrypt.h"
+#include "mmp.h"
 #include "util.h"
 
 #define MAX_HOLDERS	64
@@ -306,6 +311,8 @@ disk_start(struct disk *d)
 	}
 	/* Leftovers of a detached mount of ours go before we mount again. */
 	if (kill_device_users(d) == -1)
+		return OCF_ERR_GENERIC;
+	if (strncmp(d->fstype, "ext", 3) == 0 && mmp_prepare(d->device) == -1)
 		return OCF_ERR_GENERIC;
 	if (mount(d->device, d->mp, d->fstype, d->flags,
 	    d->data[0] ? d->data : NULL) == -1) {

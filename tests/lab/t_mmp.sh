@@ -50,6 +50,24 @@ check "mounting the disk by hand on node2 while db1 runs on node1 fails" \
     test "$rc" -ne 0
 check "the kernel says why (dmesg: Device is already active on another node)" \
     test "$(klog_count "device ${L2#/dev/}).*$REFUSED")" -gt "$klog0"
+
+# pgha's own disk agent does not wait 22 s as the kernel does: it watches
+# the MMP block for two update intervals (src/agents/mmp.c).  The owner's
+# block changes in that time: refused, naming the other host.
+out=$("$LAB" exec node2 env OCF_RESKEY_device="$L2" \
+    OCF_RESKEY_mountpoint="$HAND_MP" OCF_RESKEY_fstype=ext4 \
+    PGHA_TIMEOUT_MS=20000 "$PGHA_BUILD/pgha-agent" disk start 2>&1)
+rc=$?
+echo "# pgha-agent disk start on node2: rc=$rc: $out"
+check "the disk agent refuses to start it on node2 while node1 holds it" \
+    test "$rc" -eq 1
+# The block names the kernel's host name: the lab's nodes share one kernel,
+# so it is the machine's, not "node1".
+check "and says the disk is in use by another host, naming it" \
+    grep -q "is in use by another host.*written by host \"$(uname -n)\"" \
+    <<<"$out"
+check "nothing mounted on node2" \
+    bash -c "! '$LAB' exec node2 findmnt $HAND_MP >/dev/null"
 cleanup_hand
 check "db1 still online on node1" online_on node1
 check "db1 still answers through the access point" answers
