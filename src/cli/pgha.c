@@ -10,7 +10,7 @@
 #include "util.h"
 #include "cli.h"
 
-/* keystore.c: `pgha keystore ...`, local commands parsed there. */
+/* keystore_cmd.c: `pgha keystore ...`, parsed there. */
 int	keystore_cmd_index(int, char **);
 int	keystore_main(int, char **, int);
 void	keystore_usage(FILE *);

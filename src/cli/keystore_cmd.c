@@ -1,7 +1,9 @@
 /*
- * keystore.c - `pgha keystore create|passwd|fingerprint|auto-open|status`:
- * the node's keystore of encrypted shared storage (guide 3.3), handled
- * locally through src/common/keystore.c; pghad is not involved.
+ * keystore_cmd.c - `pgha keystore create|passwd|fingerprint|auto-open|
+ * copy|status`: the node's keystore of encrypted shared storage (guide
+ * 3.3), read and written through src/common/keystore.c.  All but copy run
+ * locally without pghad; copy asks the local pghad to send the file, still
+ * wrapped under its passphrase, to the same path on other nodes.
  *
  * A passphrase comes from the terminal (no echo; asked twice when it is
  * new) or from the first line of --passphrase-file, never from the
