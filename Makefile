@@ -24,7 +24,7 @@ WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 CPPFLAGS += -Isrc/common -Isrc/daemon
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 
-DAEMON_PKGS = libcpg libquorum libvotequorum libcmap json-c libcrypto
+DAEMON_PKGS = libcpg libquorum json-c libcrypto
 CLI_PKGS    = json-c libcrypto
 AGENT_PKGS  = libpq libcrypto json-c
 LAB_PKGS    = libpq
