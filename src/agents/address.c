@@ -322,7 +322,7 @@ announce:
 	if ((ifindex = if_nametoindex(ifname)) != 0)
 		garp_announce(a, ifname, ifindex);
 	/* Clients the last owner had: reset them now, not never. */
-	if ((r = tickle_clients(a->ip, getenv("PGHA_TICKLE"))) > 0)
+	if ((r = tickle_clients(a->ip, getenv(AGENT_ENV_TICKLE))) > 0)
 		printf("tickled %d client connection%s\n", r, r == 1 ? "" :
 		    "s");
 	return OCF_SUCCESS;

@@ -35,7 +35,7 @@ agent_param(const char *key)
 	char		 name[128];
 	const char	*v;
 
-	snprintf(name, sizeof(name), "OCF_RESKEY_%s", key);
+	snprintf(name, sizeof(name), AGENT_ENV_PARAM "%s", key);
 	v = getenv(name);
 	return v ? v : "";
 }
@@ -94,7 +94,7 @@ agent_errno(const char *fmt, ...)
 void
 agent_deadline_init(enum agent_action act)
 {
-	const char	*s = getenv("PGHA_TIMEOUT_MS");
+	const char	*s = getenv(AGENT_ENV_TIMEOUT_MS);
 	uint64_t	 ms, margin;
 	char		*end;
 
@@ -269,7 +269,7 @@ agent_tail_file(const char *path, int n, uid_t uid, gid_t gid)
 	for (char *l = buf + i + 1, *nl; l != NULL; l = nl) {
 		if ((nl = strchr(l, '\n')) != NULL)
 			*nl++ = '\0';
-		fprintf(stderr, "%s%s\n", PGHA_ADMIN_LINE, l);
+		fprintf(stderr, "%s%s\n", AGENT_ERR_ADMIN_LINE, l);
 	}
 }
 

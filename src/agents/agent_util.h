@@ -1,12 +1,11 @@
 /*
- * agent_util.h - what the built-in resource agents share: OCF exit codes,
- * parameters from the environment, the operation's deadline, failure lines
- * on stderr, /proc scanning and child process set-up.
+ * agent_util.h - what the built-in resource agents share: parameters from
+ * the environment, the operation's deadline, failure lines on stderr,
+ * /proc scanning and child process set-up.
  *
- * pghad runs "pgha-agent TYPE ACTION" with OCF_RESOURCE_INSTANCE,
- * OCF_RESKEY_<key> for every key and PGHA_TIMEOUT_MS in the environment.
- * It ignores stdout and keeps the last lines of stderr, so each failure
- * ends with its most useful line.
+ * What pghad passes and expects back (exit codes, environment, stdout
+ * keys) is agent_proto.h.  pghad keeps the last lines of stderr, so each
+ * failure ends with its most useful line.
  */
 #ifndef PGHA_AGENT_UTIL_H
 #define PGHA_AGENT_UTIL_H
@@ -16,14 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* OCF exit codes, plus our "transitional, not a failure". */
-#define OCF_SUCCESS		0
-#define OCF_ERR_GENERIC		1
-#define OCF_ERR_ARGS		2
-#define OCF_ERR_INSTALLED	5
-#define OCF_ERR_CONFIGURED	6
-#define OCF_NOT_RUNNING		7
-#define AGENT_TRANSITIONAL	100
+#include "agent_proto.h"
 
 enum agent_action {
 	ACT_START,
@@ -78,7 +70,7 @@ uint32_t	agent_csum_add(uint32_t sum, const void *p, size_t n);
 uint16_t	agent_csum_fold(uint32_t sum);
 
 /*
- * Copy the last n lines of a file to stderr, each after PGHA_ADMIN_LINE
+ * Copy the last n lines of a file to stderr, each after AGENT_ERR_ADMIN_LINE
  * (for administrators only), the file opened as agent_open_safe() does.
  */
 void	agent_tail_file(const char *path, int n, uid_t uid, gid_t gid);

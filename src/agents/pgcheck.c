@@ -220,19 +220,19 @@ is_mountpoint(const char *path, dev_t *dev)
 static int
 load_mounts(struct chk *c)
 {
-	const char	*env = getenv("PGHA_GROUP_MOUNTS");
+	const char	*env = getenv(AGENT_ENV_GROUP_MOUNTS);
 	char		*p, *save = NULL;
 
 	c->mounts_buf = xstrdup(env ? env : "");
 	for (p = strtok_r(c->mounts_buf, " \t", &save); p != NULL;
 	    p = strtok_r(NULL, " \t", &save)) {
 		if (p[0] != '/') {
-			agent_err("PGHA_GROUP_MOUNTS: \"%s\" is not an "
+			agent_err(AGENT_ENV_GROUP_MOUNTS ": \"%s\" is not an "
 			    "absolute path", p);
 			return -1;
 		}
 		if (c->nmounts == MAX_MOUNTS) {
-			agent_err("PGHA_GROUP_MOUNTS: more than %d "
+			agent_err(AGENT_ENV_GROUP_MOUNTS ": more than %d "
 			    "mountpoints", MAX_MOUNTS);
 			return -1;
 		}
@@ -247,8 +247,8 @@ load_mounts(struct chk *c)
 static int
 chk_load(struct chk *c)
 {
-	const char	*here = getenv("PGHA_GROUP_HERE");
-	const char	*res = getenv("OCF_RESOURCE_INSTANCE");
+	const char	*here = getenv(AGENT_ENV_GROUP_HERE);
+	const char	*res = getenv(AGENT_ENV_INSTANCE);
 	struct passwd	*pw;
 
 	memset(c, 0, sizeof(*c));
@@ -273,7 +273,7 @@ chk_load(struct chk *c)
 		return -1;
 	}
 	if (here == NULL || (strcmp(here, "1") != 0 && strcmp(here, "0"))) {
-		agent_err("PGHA_GROUP_HERE must be 1 or 0");
+		agent_err(AGENT_ENV_GROUP_HERE " must be 1 or 0");
 		return -1;
 	}
 	c->here = here[0] == '1';
@@ -765,7 +765,7 @@ check_keystore(struct chk *c, const char *ks)
 static void
 check_keystores(struct chk *c)
 {
-	const char	*env = getenv("PGHA_GROUP_KEYSTORES");
+	const char	*env = getenv(AGENT_ENV_GROUP_KEYSTORES);
 	char		*buf, *p, *save = NULL;
 
 	if (env == NULL || *env == '\0')
@@ -864,7 +864,7 @@ missing_fix(const struct chk *c, enum pkind kind, const char *path,
 static void
 check_env_paths(struct chk *c)
 {
-	const char	*env = getenv("PGHA_CHECK_PATHS");
+	const char	*env = getenv(AGENT_ENV_CHECK_PATHS);
 	char		*buf, *p, *eq, *save = NULL;
 	char		 need[PATH_MAX], fix[3 * PATH_MAX];
 	enum pkind	 kind;
@@ -873,7 +873,7 @@ check_env_paths(struct chk *c)
 	for (p = strtok_r(buf, " \t", &save); p != NULL;
 	    p = strtok_r(NULL, " \t", &save)) {
 		if ((eq = strchr(p, '=')) == NULL || eq[1] != '/') {
-			agent_err("PGHA_CHECK_PATHS: \"%s\" is not "
+			agent_err(AGENT_ENV_CHECK_PATHS ": \"%s\" is not "
 			    "setting=/path; ignored", p);
 			continue;
 		}

@@ -342,7 +342,7 @@ pg_ping(const struct pg *pg)
 static void
 watch(pid_t pid)
 {
-	printf("watch_pid=%d\n", (int)pid);
+	printf(AGENT_OUT_WATCH_PID "%d\n", (int)pid);
 	fflush(stdout);
 }
 
@@ -748,8 +748,8 @@ pg_stop(const struct pg *pg)
 		return kill_all_until(pg, SIGKILL, agent_deadline()) == 0 ?
 		    OCF_SUCCESS : OCF_ERR_GENERIC;
 	}
-	mode = getenv("PGHA_STOP_MODE");
-	if (mode && strcmp(mode, "immediate") == 0)
+	mode = getenv(AGENT_ENV_STOP_MODE);
+	if (mode && strcmp(mode, AGENT_STOP_IMMEDIATE) == 0)
 		return stop_immediate(pg, pid);
 	/* A stopped (SIGSTOP) postmaster would sit on every signal. */
 	if (process_stopped(pid)) {

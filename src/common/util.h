@@ -39,11 +39,10 @@ int	dir_trusted(const char *dir, char *why, size_t len);
 int	path_dirname(const char *path, char *out, size_t len);
 
 /*
- * A line an agent writes on stderr for administrators only (a server's
- * log): pghad keeps it after PGHA_ADMIN_MARK in the result, and the
- * control socket cuts the text from the mark on for anyone else.
+ * A line an agent marks for administrators only (AGENT_ERR_ADMIN_LINE,
+ * agent_proto.h): pghad keeps it after PGHA_ADMIN_MARK in the result, and
+ * the control socket cuts the text from the mark on for anyone else.
  */
-#define PGHA_ADMIN_LINE	"pgha-admin-only: "
 #define PGHA_ADMIN_MARK	" [admins only] "
 #define PGHA_ADMIN_WITHHELD	"(withheld: for administrators only)"
 

@@ -179,7 +179,7 @@ static void
 last_lines(const char *s, char *out, size_t len)
 {
 	const char	*pub[2][2], *adm[3][2], *b, *e, *t, *end = s + strlen(s);
-	size_t		 used = 0, al = strlen(PGHA_ADMIN_LINE);
+	size_t		 used = 0, al = strlen(AGENT_ERR_ADMIN_LINE);
 	int		 np = 0, na = 0, i;
 
 	for (b = s; b < end; b = e + 1) {
@@ -190,7 +190,7 @@ last_lines(const char *s, char *out, size_t len)
 			t--;
 		if (t == b)
 			continue;
-		if ((size_t)(t - b) >= al && strncmp(b, PGHA_ADMIN_LINE,
+		if ((size_t)(t - b) >= al && strncmp(b, AGENT_ERR_ADMIN_LINE,
 		    al) == 0) {
 			memmove(adm, adm[1], sizeof(adm[0]) * (na < 3 ? 0 :
 			    2));
@@ -426,14 +426,14 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 
 	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	env[ne++] = xstrdup("LANG=C");
-	env[ne++] = xstrdup("OCF_ROOT=/usr/lib/ocf");
-	env[ne++] = xstrdup("OCF_RA_VERSION_MAJOR=1");
-	env[ne++] = xstrdup("OCF_RA_VERSION_MINOR=1");
-	env[ne++] = xasprintf("OCF_RESOURCE_INSTANCE=%s", r->name);
-	env[ne++] = xasprintf("OCF_RESOURCE_TYPE=%s", r->type_name);
-	env[ne++] = xasprintf("PGHA_TIMEOUT_MS=%u", timeout_ms);
+	env[ne++] = xstrdup(AGENT_ENV_OCF_ROOT "=/usr/lib/ocf");
+	env[ne++] = xstrdup(AGENT_ENV_OCF_MAJOR "=1");
+	env[ne++] = xstrdup(AGENT_ENV_OCF_MINOR "=1");
+	env[ne++] = xasprintf(AGENT_ENV_INSTANCE "=%s", r->name);
+	env[ne++] = xasprintf(AGENT_ENV_TYPE "=%s", r->type_name);
+	env[ne++] = xasprintf(AGENT_ENV_TIMEOUT_MS "=%u", timeout_ms);
 	for (i = 0; i < r->nparams && ne < MAX_ENV / 2; i++)
-		env[ne++] = xasprintf("OCF_RESKEY_%s=%s", r->params[i].key,
+		env[ne++] = xasprintf(AGENT_ENV_PARAM "%s=%s", r->params[i].key,
 		    r->params[i].value);
 	/* After the parameters: getenv() finds the first, so these can
 	 * never stand in for one. */
@@ -452,7 +452,8 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 	 * turned into LD_PRELOAD=) must never reach it.
 	 */
 	for (i = 0; i < ne; i++)
-		if (!env_entry_ok(env[i], i >= nfixed ? "PGHA_" : NULL)) {
+		if (!env_entry_ok(env[i], i >= nfixed ?
+		    AGENT_ENV_PREFIX : NULL)) {
 			log_warnx("%s: not run: its environment entry "
 			    "\"%.*s\" holds a control character or is not "
 			    "a PGHA_ variable", what,

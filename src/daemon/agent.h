@@ -12,12 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent_proto.h"
 #include "conf.h"
-
-#define AGENT_OK		0
-#define AGENT_ERR_GENERIC	1
-#define AGENT_NOT_RUNNING	7
-#define AGENT_TRANSITIONAL	100
 
 struct agent_result {
 	int		exit_code;	/* -1 if killed by a signal */

@@ -276,8 +276,9 @@ job_step(struct job *j)
 		r = j->res[j->next++];
 		mounts = group_mounts(r->group);
 		ks = group_keystores(r->group);
-		env = xasprintf("%s\nPGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=%d"
-		    "\nPGHA_GROUP_KEYSTORES=%s", j->env, mounts,
+		env = xasprintf("%s\n" AGENT_ENV_GROUP_MOUNTS "=%s\n"
+		    AGENT_ENV_GROUP_HERE "=%d\n" AGENT_ENV_GROUP_KEYSTORES
+		    "=%s", j->env, mounts,
 		    disks_here(r->group, why, sizeof(why)), ks);
 		free(mounts);
 		free(ks);
@@ -473,7 +474,7 @@ job_start(uint32_t from, const struct msg *m)
 	j->text = xstrdup("");
 	/* One environment line: nothing else may ride along (a newline
 	 * would set another variable for the agent, run as root). */
-	snprintf(paths, sizeof(paths), "PGHA_CHECK_PATHS=%s",
+	snprintf(paths, sizeof(paths), AGENT_ENV_CHECK_PATHS "=%s",
 	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
 	/* Once: not again in the paths round. */
@@ -849,7 +850,8 @@ check_db_init(const char *group, check_done_cb done, void *arg,
 	d->done = done;
 	d->arg = arg;
 	mounts = group_mounts(g);
-	env = xasprintf("PGHA_GROUP_MOUNTS=%s\nPGHA_GROUP_HERE=1", mounts);
+	env = xasprintf(AGENT_ENV_GROUP_MOUNTS "=%s\n" AGENT_ENV_GROUP_HERE
+	    "=1", mounts);
 	free(mounts);
 	if (agent_run_capture(pg, agent_path, "init", pg->start_timeout_ms,
 	    env, dbinit_done, d) == NULL) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_proto.h"
 #include "cluster.h"
 #include "conntrack.h"
 #include "log.h"
@@ -207,7 +208,7 @@ conntrack_env(const struct conf_resource *r)
 		while (len > 0 && k[len] != ' ')
 			len--;
 	}
-	return xasprintf("PGHA_TICKLE=%.*s", (int)len, k);
+	return xasprintf(AGENT_ENV_TICKLE "=%.*s", (int)len, k);
 }
 
 int

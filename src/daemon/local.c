@@ -148,10 +148,11 @@ watch_pid_of(const char *out)
 	for (p = out; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
 		if (*p == '\n')
 			p++;
-		if (strncmp(p, "watch_pid=", 10) != 0)
+		if (strncmp(p, AGENT_OUT_WATCH_PID,
+		    strlen(AGENT_OUT_WATCH_PID)) != 0)
 			continue;
 		errno = 0;
-		v = strtol(p + 10, &end, 10);
+		v = strtol(p + strlen(AGENT_OUT_WATCH_PID), &end, 10);
 		if (errno == 0 && v > 1 && v < (1L << 22) &&
 		    (*end == '\n' || *end == '\0'))
 			return (pid_t)v;
@@ -354,10 +355,10 @@ probe_result(int r, enum op_kind kind, const struct agent_result *res)
 {
 	struct lres	*l = &lr[r];
 	bool		 up = !res->timed_out && !res->cancelled &&
-			    (res->exit_code == AGENT_OK ||
+			    (res->exit_code == OCF_SUCCESS ||
 			    res->exit_code == AGENT_TRANSITIONAL);
 	bool		 down = !res->timed_out && !res->cancelled &&
-			    res->exit_code == AGENT_NOT_RUNNING;
+			    res->exit_code == OCF_NOT_RUNNING;
 	char		 cause[CAUSE_LEN];
 
 	l->cancelling = false;
@@ -408,7 +409,7 @@ op_done(const struct agent_result *res, void *arg)
 	enum op_kind			 kind = l->kind;
 	char				 cause[CAUSE_LEN];
 	bool				 ok = !res->timed_out &&
-					    res->exit_code == AGENT_OK;
+					    res->exit_code == OCF_SUCCESS;
 
 	l->op = NULL;
 	l->kind = OK_NONE;
@@ -434,7 +435,7 @@ op_done(const struct agent_result *res, void *arg)
 			    "pghad started", false);
 			lr[c->res].mine.flags |= RF_FOUND;
 		} else if (!res->timed_out &&
-		    res->exit_code == AGENT_NOT_RUNNING)
+		    res->exit_code == OCF_NOT_RUNNING)
 			set_state(c->res, RS_OFFLINE, "not running when "
 			    "pghad started", false);
 		else {
@@ -528,7 +529,7 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 	 * shutdown waiting on it, and its crash recovery is the next start's.
 	 */
 	if (kind == OK_STOP && (!cs->quorate || l->stop_failed))
-		extra = "PGHA_STOP_MODE=immediate";
+		extra = AGENT_ENV_STOP_MODE "=" AGENT_STOP_IMMEDIATE;
 	/* Clients of the address's last owner: make them fail at once. */
 	if (kind == OK_START && conf->resources[r].type == RT_ADDRESS)
 		extra = tickle = conntrack_env(&conf->resources[r]);
