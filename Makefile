@@ -21,9 +21,14 @@ CFLAGS	?= -O2 -g
 WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-truncation \
 	  -D_GNU_SOURCE $(CCWARN)
-CPPFLAGS += -Isrc/common -Isrc/daemon
+# Each program sees only its own headers and src/common: the daemon's are
+# not the agents' or the CLI's business (what they share is in src/common).
+# Tests and lab helpers may reach into src/daemon.
+CPPFLAGS += -Isrc/common
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
+TEST_CPPFLAGS = -Isrc/daemon
 
+COMMON_PKGS = json-c libcrypto
 DAEMON_PKGS = libcpg libquorum json-c libcrypto
 CLI_PKGS    = json-c libcrypto
 AGENT_PKGS  = libpq libcrypto json-c
@@ -45,10 +50,19 @@ PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
 
 all: $(PROGS)
 
+# Per-directory include paths and package flags (pattern-specific).
+$(BUILD)/src/common/%.o: OBJ_CFLAGS = $(call pkgcflags,$(COMMON_PKGS))
+$(BUILD)/src/daemon/%.o: OBJ_CFLAGS = -Isrc/daemon \
+	$(call pkgcflags,$(DAEMON_PKGS))
+$(BUILD)/src/cli/%.o: OBJ_CFLAGS = -Isrc/cli $(call pkgcflags,$(CLI_PKGS))
+$(BUILD)/src/agents/%.o: OBJ_CFLAGS = -Isrc/agents \
+	$(call pkgcflags,$(AGENT_PKGS))
+$(BUILD)/tests/%.o: OBJ_CFLAGS = $(TEST_CPPFLAGS) \
+	$(call pkgcflags,$(DAEMON_PKGS) $(AGENT_PKGS))
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(DAEMON_PKGS) $(AGENT_PKGS)) \
-	    -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(DAEMON_PKGS))
@@ -71,7 +85,7 @@ $(BUILD)/pgha-cpgintruder: $(call obj,tests/lab/cpg_intruder.c src/daemon/wire.c
 # The lab's volatile shared disk (lab up --volatile-disk): a FUSE daemon.
 $(BUILD)/tests/lab/vdisk.o: tests/lab/vdisk.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(call pkgcflags,fuse3) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) $(call pkgcflags,fuse3) -MMD -MP -c $< -o $@
 
 $(BUILD)/pgha-vdisk: $(BUILD)/tests/lab/vdisk.o
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,fuse3)
@@ -91,7 +105,7 @@ UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(UNIT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
 # --- fuzz harnesses (libFuzzer with clang; a corpus replayer otherwise) ---
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -100,13 +114,13 @@ FUZZ_DEPS_wire = src/daemon/wire.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(FUZZ_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(UNIT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
 $(BUILD)/fuzz/libfuzzer_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
 	clang $(WFLAGS) -Wno-unknown-warning-option -O1 -g \
 	    -fsanitize=fuzzer,address,undefined \
-	    $(CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
+	    $(CPPFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
 check: all $(UNIT_TESTS) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
 	tests/run-check.sh $(BUILD)
