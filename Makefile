@@ -93,11 +93,12 @@ $(BUILD)/pgha-vdisk: $(BUILD)/tests/lab/vdisk.o
 # --- unit tests: one program per module, TAP output ----------------------
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Modules each unit test links (besides src/common).
-UNIT_DEPS_test_conf   = src/daemon/conf.c
-UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
+CONF_SRC = src/daemon/conf.c src/daemon/conf_keys.c src/daemon/conf_print.c
+UNIT_DEPS_test_conf   = $(CONF_SRC)
+UNIT_DEPS_test_decide = $(CONF_SRC) src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_fence  = src/daemon/fence.c
-UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
+UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
@@ -109,7 +110,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COM
 
 # --- fuzz harnesses (libFuzzer with clang; a corpus replayer otherwise) ---
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_DEPS_conf = src/daemon/conf.c
+FUZZ_DEPS_conf = $(CONF_SRC)
 FUZZ_DEPS_wire = src/daemon/wire.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(FUZZ_DEPS_$$*)) $(call obj,$(COMMON_SRC))

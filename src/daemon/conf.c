@@ -1,12 +1,13 @@
 /*
  * conf.c - reads the cluster definition (see conf.h, pgha.conf(5)).
  *
- * Owns the key table (conf_keys[]), the line lexer, the checks, the
- * canonical printer and the hash.  Parsing is two passes: the lexer turns
- * the text into raw sections of key/value lines, then the builder checks
- * every value against the table and resolves names.  Every error is kept
- * and they are written sorted by line at the end; one error rejects the
- * whole file, as a half-understood HA configuration is worse than none.
+ * Owns the line lexer, the checks and the hash; the key table is
+ * conf_keys.c and the canonical printer conf_print.c.  Parsing is two
+ * passes: the lexer turns the text into raw sections of key/value lines,
+ * then the builder checks every value against the table and resolves
+ * names.  Every error is kept and they are written sorted by line at the
+ * end; one error rejects the whole file, as a half-understood HA
+ * configuration is worse than none.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,150 +27,10 @@
 #include "wire.h"
 
 #define LINE_MAX_LEN	1024
-#define DUR_MAX_MS	86400000	/* 24h */
 #define SUN_PATH_MAX	107		/* sizeof(sun_path) - 1 */
 #define IFNAME_MAX	15		/* IFNAMSIZ - 1 */
 #define NAME_RULE	"is not a valid name (letters, digits, \"_\", \".\", " \
 			"\"-\", at most 63, starting with a letter or digit)"
-
-#define RES(f)	offsetof(struct conf_resource, f)
-/* KS_DEFAULT_PATH of keystore.h, which the daemon does not link */
-#define KEYSTORE_DEFAULT	"/etc/pgha/keystore"
-
-const struct conf_key conf_keys[] = {
-	{ "name", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
-	    offsetof(struct conf, cluster_name), "pgha", { 0 }, 0, 0,
-	    "cluster name, the same on every node" },
-	{ "socket", CS_CLUSTER, CK_ANY_TYPE, CV_SOCKET, 0,
-	    offsetof(struct conf, socket), "/run/pgha/pgha.sock", { 0 }, 0, 0,
-	    "control socket: an absolute path in a root-only directory" },
-	{ "admin_group", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
-	    offsetof(struct conf, admin_group), NULL, { 0 }, 0, 0,
-	    "unix group allowed to change the cluster (unset: root only)" },
-	{ "state_dir", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
-	    offsetof(struct conf, state_dir), "/var/lib/pgha", { 0 }, 0, 0,
-	    "directory for the daemon's state and event log" },
-	{ "agent_path", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
-	    offsetof(struct conf, agent_path), NULL, { 0 }, 0, 0,
-	    "pgha-agent binary (unset: the one next to pghad)" },
-	{ "fencing", CS_CLUSTER, CK_ANY_TYPE, CV_BOOL, 0,
-	    offsetof(struct conf, fencing), "yes", { 0 }, 0, 0,
-	    "fence a node lost while it may run a group before moving it" },
-
-	{ "nodeid", CS_NODE, CK_ANY_TYPE, CV_INT, CK_REQUIRED,
-	    offsetof(struct conf_node, nodeid), NULL, { 0 }, 1,
-	    CONF_MAX_NODEID, "corosync node id, unique" },
-	{ "fence_agent", CS_NODE, CK_ANY_TYPE, CV_PATH, 0,
-	    offsetof(struct conf_node, fence_agent), NULL, { 0 }, 0, 0,
-	    "fence-agent program that powers this node off (unset: none)" },
-	{ "fence_options", CS_NODE, CK_ANY_TYPE, CV_KVLIST, 0,
-	    offsetof(struct conf_node, fence_options), NULL, { 0 }, 0, 0,
-	    "key=value pairs for the fence agent, besides action and plug" },
-	{ "fence_timeout", CS_NODE, CK_ANY_TYPE, CV_DUR, 0,
-	    offsetof(struct conf_node, fence_timeout_ms), "1m", { 0 }, 1000,
-	    86400000, "how long one fencing attempt may take" },
-
-	{ "preferred_owners", CS_GROUP, CK_ANY_TYPE, CV_NODES, 0, 0, NULL,
-	    { 0 }, 0, 0, "nodes to run the group on, best first (any)" },
-	{ "autostart", CS_GROUP, CK_ANY_TYPE, CV_BOOL, 0,
-	    offsetof(struct conf_group, autostart), "yes", { 0 }, 0, 0,
-	    "bring the group online when the cluster forms" },
-	{ "ban_timeout", CS_GROUP, CK_ANY_TYPE, CV_DUR, 0,
-	    offsetof(struct conf_group, ban_timeout_ms), "10m", { 0 }, 0,
-	    604800000, "how long a node that failed the group is passed over "
-	    "(0: until an operator clears it)" },
-	{ "failover_threshold", CS_GROUP, CK_ANY_TYPE, CV_INT, CK_AUTO,
-	    offsetof(struct conf_group, failover_threshold), "auto", { 0 },
-	    0, CONF_MAX_THRESHOLD, "failovers allowed in failover_period before the group "
-	    "stays failed (auto: nodes less one)" },
-	{ "failover_period", CS_GROUP, CK_ANY_TYPE, CV_DUR, 0,
-	    offsetof(struct conf_group, failover_period_ms), "6h", { 0 },
-	    60000, 604800000, "window in which failovers are counted" },
-	{ "failback", CS_GROUP, CK_ANY_TYPE, CV_FAILBACK, 0,
-	    offsetof(struct conf_group, failback_text), "no", { 0 }, 0, 0,
-	    "move back to a returning preferred owner: no, immediate, or "
-	    "HH:MM-HH:MM (daily window, local time)" },
-
-	{ "group", CS_RESOURCE, CK_ANY_TYPE, CV_GROUPREF, CK_REQUIRED, 0,
-	    NULL, { 0 }, 0, 0, "the group the resource belongs to" },
-	{ "type", CS_RESOURCE, CK_ANY_TYPE, CV_RTYPE, CK_REQUIRED, 0, NULL,
-	    { 0 }, 0, 0, "disk, address or postgresql" },
-	{ "requires", CS_RESOURCE, CK_ANY_TYPE, CV_RESLIST, 0, 0, NULL,
-	    { 0 }, 0, 0, "resources of the same group started before it" },
-	{ "monitor_interval", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(monitor_interval_ms), NULL, { "5s", "2s", "500ms" }, 100,
-	    DUR_MAX_MS, "time between two monitor operations" },
-	{ "monitor_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(monitor_timeout_ms), NULL, { "10s", "5s", "2s" }, 1000,
-	    DUR_MAX_MS, "time a monitor operation may take" },
-	{ "start_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(start_timeout_ms), NULL, { "60s", "10s", "120s" }, 1000,
-	    DUR_MAX_MS, "time a start operation may take" },
-	{ "stop_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(stop_timeout_ms), NULL, { "60s", "10s", "60s" }, 1000,
-	    DUR_MAX_MS, "time a stop operation may take" },
-	{ "restarts", CS_RESOURCE, CK_ANY_TYPE, CV_INT, 0, RES(restarts),
-	    "0", { 0 }, 0, 100, "local restarts before failing over" },
-	{ "restart_period", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(restart_period_ms), "15m", { 0 }, 0, 604800000,
-	    "a failure is forgotten this long after the last one "
-	    "(0: never)" },
-
-	{ "device", CS_RESOURCE, RT_DISK, CV_PATH, CK_REQUIRED | CK_PARAM,
-	    0, NULL, { 0 }, 0, 0, "block device to mount" },
-	{ "mountpoint", CS_RESOURCE, RT_DISK, CV_PATH,
-	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
-	    "where to mount it" },
-	{ "fstype", CS_RESOURCE, RT_DISK, CV_WORD, CK_REQUIRED | CK_PARAM,
-	    0, NULL, { 0 }, 0, 0, "file system type, e.g. ext4" },
-	{ "options", CS_RESOURCE, RT_DISK, CV_STR, CK_PARAM, 0, "", { 0 },
-	    0, 0, "mount options, e.g. noatime" },
-	{ "encrypt", CS_RESOURCE, RT_DISK, CV_BOOL, CK_PARAM, 0, "no", { 0 },
-	    0, 0, "encrypt encrypted_dirs with the keystore's master key "
-	    "(fscrypt v2; ext4 with the encrypt feature, or f2fs)" },
-	{ "keystore", CS_RESOURCE, RT_DISK, CV_PATH, CK_PARAM, 0,
-	    KEYSTORE_DEFAULT, { 0 }, 0, 0, "keystore holding the master "
-	    "key, on a local disk, the same path on every node" },
-	{ "encrypted_dirs", CS_RESOURCE, RT_DISK, CV_STR, CK_PARAM, 0,
-	    "data", { 0 }, 0, 0, "directories encrypted when encrypt = yes, "
-	    "relative to the mount point" },
-
-	{ "address", CS_RESOURCE, RT_ADDRESS, CV_CIDR,
-	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
-	    "IPv4 address and prefix length, a.b.c.d/len" },
-	{ "interface", CS_RESOURCE, RT_ADDRESS, CV_IFNAME, CK_PARAM, 0, "",
-	    { 0 }, 0, 0, "interface to add it to (unset: found by subnet)" },
-	{ "arp_count", CS_RESOURCE, RT_ADDRESS, CV_INT, CK_PARAM, 0, "3",
-	    { 0 }, 0, 20, "gratuitous ARP replies sent when it is added" },
-
-	{ "data", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
-	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
-	    "data directory" },
-	{ "port", CS_RESOURCE, RT_POSTGRESQL, CV_PORT, CK_PARAM, 0, "5432",
-	    { 0 }, 1, 65535, "TCP port" },
-	{ "user", CS_RESOURCE, RT_POSTGRESQL, CV_NAME, CK_PARAM, 0,
-	    "postgres", { 0 }, 0, 0, "system user that runs the server" },
-	{ "bindir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
-	    "/usr/lib/postgresql/15/bin", { 0 }, 0, 0,
-	    "directory of pg_ctl and postgres" },
-	{ "socket_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
-	    "/run/postgresql", { 0 }, 0, 0, "unix socket directory" },
-	{ "waldir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0, "",
-	    { 0 }, 0, 0, "WAL directory on a shared disk of the group "
-	    "(unset: DATA/pg_wal)" },
-	{ "backup_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
-	    "", { 0 }, 0, 0, "backup directory on a shared disk of the "
-	    "group (unset: none)" },
-	{ "logfile", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
-	    CK_PARAM | CK_DATALOG, 0, NULL, { 0 }, 0, 0,
-	    "server log (default: DATA/pgha-server.log)" },
-};
-const size_t	conf_nkeys = nitems(conf_keys);
-
-static const char *const sect_names[] = {
-	"cluster", "node", "group", "resource"
-};
-static const char *const rtype_names[] = { "disk", "address", "postgresql" };
 
 /* One "key = value" line as read. */
 struct raw_kv {
@@ -352,8 +213,8 @@ sect_kind(const char *kind)
 {
 	size_t	i;
 
-	for (i = 0; i < nitems(sect_names); i++)
-		if (strcmp(kind, sect_names[i]) == 0)
+	for (i = 0; i < conf_nsect_names; i++)
+		if (strcmp(kind, conf_sect_names[i]) == 0)
 			return (int)i;
 	return -1;
 }
@@ -575,19 +436,6 @@ valid_socket(const char *s)
 	    s[strlen(s) - 1] != '/';
 }
 
-/* Print a duration in its largest exact unit. */
-static void
-fmt_dur(char *buf, size_t len, uint32_t ms)
-{
-	if (ms != 0 && ms % 3600000 == 0)
-		snprintf(buf, len, "%uh", ms / 3600000);
-	else if (ms != 0 && ms % 60000 == 0)
-		snprintf(buf, len, "%um", ms / 60000);
-	else if (ms != 0 && ms % 1000 == 0)
-		snprintf(buf, len, "%us", ms / 1000);
-	else
-		snprintf(buf, len, "%ums", ms);
-}
 
 static int
 check_num(struct parser *p, const char *label, const struct conf_key *k,
@@ -597,8 +445,8 @@ check_num(struct parser *p, const char *label, const struct conf_key *k,
 	char		lo[32], hi[32];
 
 	if (k->vtype == CV_DUR) {
-		fmt_dur(lo, sizeof(lo), (uint32_t)k->min);
-		fmt_dur(hi, sizeof(hi), (uint32_t)k->max);
+		conf_fmt_dur(lo, sizeof(lo), (uint32_t)k->min);
+		conf_fmt_dur(hi, sizeof(hi), (uint32_t)k->max);
 		if (parse_duration_ms(v, &ms) == -1) {
 			perr(p, line, "%s %s: \"%s\" is not a duration (e.g. "
 			    "500ms, 2s, 1m)", label, k->name, v);
@@ -905,8 +753,8 @@ check_unknown(struct parser *p, const struct raw_sect *s, int rtype)
 		    k->rtype != rtype)
 			perr(p, s->kv[i].line, "%s key \"%s\" is not valid "
 			    "for type %s (it belongs to type %s)", s->label,
-			    k->name, rtype_names[rtype],
-			    rtype_names[k->rtype]);
+			    k->name, conf_rtype_names[rtype],
+			    conf_rtype_names[k->rtype]);
 	}
 }
 
@@ -1171,8 +1019,8 @@ res_type(struct parser *p, const struct raw_sect *s)
 		perr(p, s->line, "%s lacks required key \"type\"", s->label);
 		return -1;
 	}
-	for (i = 0; i < nitems(rtype_names); i++)
-		if (strcmp(kv->val, rtype_names[i]) == 0)
+	for (i = 0; i < conf_nrtype_names; i++)
+		if (strcmp(kv->val, conf_rtype_names[i]) == 0)
 			return (int)i;
 	if (*kv->val == '\0')
 		perr(p, kv->line, "%s type: empty value", s->label);
@@ -1271,7 +1119,7 @@ build_resources(struct parser *p)
 		if (t < 0)
 			continue;
 		r->type = (enum res_type)t;
-		r->type_name = rtype_names[t];
+		r->type_name = conf_rtype_names[t];
 		set_params(p, s, r);
 	}
 }
@@ -1973,104 +1821,6 @@ conf_free(struct conf *c)
 	free(c);
 }
 
-/* --- printing ---------------------------------------------------------- */
-
-/* Print one key of obj (of section k->sect); unset values are left out. */
-static void
-print_key(FILE *f, const struct conf_key *k, const void *obj)
-{
-	const char			*fld = (const char *)obj + k->off;
-	const struct conf_group		*g = obj;
-	const struct conf_resource	*r = obj;
-	char				 dur[32];
-	int				 i;
-
-	switch (k->vtype) {
-	case CV_NODES:
-		if (g->npreferred == 0)
-			return;
-		fprintf(f, "%s =", k->name);
-		for (i = 0; i < g->npreferred; i++)
-			fprintf(f, " %s", g->preferred[i]->name);
-		fputc('\n', f);
-		return;
-	case CV_RESLIST:
-		if (r->nrequires == 0)
-			return;
-		fprintf(f, "%s =", k->name);
-		for (i = 0; i < r->nrequires; i++)
-			fprintf(f, " %s", r->requires[i]->name);
-		fputc('\n', f);
-		return;
-	case CV_GROUPREF:
-		fprintf(f, "%s = %s\n", k->name, r->group->name);
-		return;
-	case CV_RTYPE:
-		fprintf(f, "%s = %s\n", k->name, r->type_name);
-		return;
-	case CV_BOOL:
-		fprintf(f, "%s = %s\n", k->name, *(const bool *)fld ? "yes" :
-		    "no");
-		return;
-	case CV_DUR:
-		fmt_dur(dur, sizeof(dur), *(const uint32_t *)fld);
-		fprintf(f, "%s = %s\n", k->name, dur);
-		return;
-	case CV_INT:
-		if (k->sect == CS_NODE)
-			fprintf(f, "%s = %u\n", k->name,
-			    *(const uint32_t *)fld);
-		else if ((k->flags & CK_AUTO) && *(const int *)fld < 0)
-			fprintf(f, "%s = auto\n", k->name);
-		else
-			fprintf(f, "%s = %d\n", k->name, *(const int *)fld);
-		return;
-	default:
-		if (*(char *const *)fld != NULL)
-			fprintf(f, "%s = %s\n", k->name,
-			    *(char *const *)fld);
-		return;
-	}
-}
-
-static void
-print_section(FILE *f, int sect, const char *name, const void *obj)
-{
-	const struct conf_resource	*r = obj;
-	size_t				 i;
-	int				 j;
-
-	if (name != NULL)
-		fprintf(f, "\n[%s %s]\n", sect_names[sect], name);
-	else
-		fprintf(f, "[%s]\n", sect_names[sect]);
-	for (i = 0; i < conf_nkeys; i++)
-		if ((int)conf_keys[i].sect == sect &&
-		    conf_keys[i].rtype == CK_ANY_TYPE)
-			print_key(f, &conf_keys[i], obj);
-	if (sect != CS_RESOURCE)
-		return;
-	/* params are in table order already; empty ones cannot be written */
-	for (j = 0; j < r->nparams; j++)
-		if (r->params[j].value != NULL && *r->params[j].value != '\0')
-			fprintf(f, "%s = %s\n", r->params[j].key,
-			    r->params[j].value);
-}
-
-void
-conf_print(FILE *f, const struct conf *c)
-{
-	int	i;
-
-	print_section(f, CS_CLUSTER, NULL, c);
-	for (i = 0; i < c->nnodes; i++)
-		print_section(f, CS_NODE, c->nodes[i].name, &c->nodes[i]);
-	for (i = 0; i < c->ngroups; i++)
-		print_section(f, CS_GROUP, c->groups[i].name, &c->groups[i]);
-	for (i = 0; i < c->nresources; i++)
-		print_section(f, CS_RESOURCE, c->resources[i].name,
-		    &c->resources[i]);
-}
 
 /* --- lookups ----------------------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /*
  * conf_keys.h - the one table that declares every configuration key
  * (Redis config.c style): its section, value type, default, bounds and a
- * one-line doc.  conf.c parses, fills defaults and prints from it; the
- * unit test checks that man/pgha.conf.5 documents every entry.
+ * one-line doc.  The table is conf_keys.c; conf.c parses and fills
+ * defaults from it, conf_print.c prints from it; the unit test checks
+ * that man/pgha.conf.5 documents every entry.
  */
 #ifndef PGHA_CONF_KEYS_H
 #define PGHA_CONF_KEYS_H
@@ -59,5 +60,13 @@ struct conf_key {
 
 extern const struct conf_key	conf_keys[];
 extern const size_t		conf_nkeys;
+/* "cluster", "node", ... by enum conf_sect; "disk", ... by RT_* */
+extern const char *const	conf_sect_names[];
+extern const size_t		conf_nsect_names;
+extern const char *const	conf_rtype_names[];
+extern const size_t		conf_nrtype_names;
+
+/* A duration in its largest exact unit ("90s", "15m", "250ms"). */
+void	conf_fmt_dur(char *buf, size_t len, uint32_t ms);
 
 #endif
