@@ -1,7 +1,8 @@
 /*
  * pgcheck.h - the postgresql agent's "validate" and "init" actions: is
- * this node fit to run the resource, and the creation of its database
- * cluster on the group's shared disks (operation guide 3.2.2, 3.2.3).
+ * this node fit to run the resource (pgvalidate.c), and the creation of
+ * its database cluster on the group's shared disks (pginit.c); operation
+ * guide 3.2.2, 3.2.3.
  *
  * Besides the resource's OCF_RESKEY_* parameters both read
  * PGHA_GROUP_MOUNTS (the group's disk mountpoints, space-separated) and

@@ -1,0 +1,389 @@
+/*
+ * pginit.c - the postgresql agent's "init" action: create the database
+ * cluster on the group's shared disks with initdb, run as the server's
+ * user under the operation's deadline, after checking that every path is
+ * on a group disk and empty; then append the settings pgha needs to its
+ * postgresql.conf.  Nothing is changed when a check fails.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_util.h"
+#include "pgcheck.h"
+#include "pgcheck_int.h"
+#include "util.h"
+
+/* ---- init -------------------------------------------------------------- */
+
+/* The disk path is (or will be) created on: its nearest existing part's. */
+static int
+init_on_disk(const struct chk *c, const char *key, const char *path)
+{
+	char		buf[PATH_MAX], mounts[1024], *slash;
+	struct stat	st;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (stat(buf, &st) == -1) {
+		if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL) {
+			agent_errno("parameter %s: %s", key, buf);
+			return -1;
+		}
+		slash[slash == buf ? 1 : 0] = '\0';
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		agent_err("parameter %s: %s is not a directory; nothing "
+		    "changed", key, buf);
+		return -1;
+	}
+	for (int i = 0; i < c->nmounts; i++) {
+		if (c->mounted[i] && c->mdev[i] == st.st_dev) {
+			printf("check: %s %s is on group disk %s\n", key,
+			    path, c->mnt[i]);
+			return 0;
+		}
+	}
+	pgc_mount_list(c, mounts, sizeof(mounts));
+	agent_err("parameter %s: %s is not on any of the group's disks "
+	    "(%s); nothing changed", key, path, mounts);
+	return -1;
+}
+
+/* Entries of a directory besides . and ..; -1 if unreadable. */
+static int
+dir_count(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+refuse_nonempty(const char *key, const char *path)
+{
+	int	n;
+
+	if ((n = dir_count(path)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		agent_errno("parameter %s: %s", key, path);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	agent_err("parameter %s: %s exists and is not empty: pgha db init "
+	    "does not overwrite a database cluster; nothing changed", key,
+	    path);
+	return -1;
+}
+
+static int
+init_check(const struct chk *c)
+{
+	char	initdb[PATH_MAX];
+
+	if (!c->here) {
+		agent_err("the group's disks are not mounted here by the "
+		    "cluster: init runs on the node where the group is "
+		    "active; nothing changed");
+		return OCF_ERR_GENERIC;
+	}
+	if (c->nmounts == 0) {
+		agent_err("the group has no disk resource: nothing to "
+		    "create the database cluster on");
+		return OCF_ERR_CONFIGURED;
+	}
+	for (int i = 0; i < c->nmounts; i++) {
+		if (!c->mounted[i]) {
+			agent_err("group disk %s is not mounted; nothing "
+			    "changed", c->mnt[i]);
+			return OCF_ERR_GENERIC;
+		}
+	}
+	if (!c->user_ok || c->uid == 0) {
+		agent_err("parameter user: \"%s\" %s", c->user, c->user_ok ?
+		    "is root, and initdb does not run as root" :
+		    "does not exist");
+		return OCF_ERR_CONFIGURED;
+	}
+	snprintf(initdb, sizeof(initdb), "%s/initdb", c->bindir);
+	if (access(initdb, X_OK) == -1) {
+		agent_errno("%s", initdb);
+		return OCF_ERR_INSTALLED;
+	}
+	if (init_on_disk(c, "data", c->data) == -1 ||
+	    (c->waldir[0] && init_on_disk(c, "waldir", c->waldir) == -1) ||
+	    (c->backup_dir[0] &&
+	    init_on_disk(c, "backup_dir", c->backup_dir) == -1))
+		return OCF_ERR_CONFIGURED;
+	if (refuse_nonempty("data", c->data) == -1 ||
+	    (c->waldir[0] && refuse_nonempty("waldir", c->waldir) == -1))
+		return OCF_ERR_GENERIC;
+	return OCF_SUCCESS;
+}
+
+/* mkdir -p: parents root's (0755), path itself the user's with mode. */
+static int
+make_dir(const struct chk *c, const char *path, mode_t mode)
+{
+	char	buf[PATH_MAX], *p;
+	int	fd;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == 0)
+			printf("mkdir: created %s (root, 0755)\n", buf);
+		else if (errno != EEXIST) {
+			agent_errno("mkdir %s", buf);
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+		agent_errno("mkdir %s", buf);
+		return -1;
+	}
+	/* Never through a link planted where the directory should be. */
+	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			agent_err("%s is a symbolic link or not a directory: "
+			    "refused (remove it)", buf);
+		else
+			agent_errno("%s", buf);
+		return -1;
+	}
+	if (fchown(fd, c->uid, c->gid) == -1 || fchmod(fd, mode) == -1) {
+		agent_errno("%s", buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	printf("mkdir: %s owned by %s, mode %04o\n", buf, c->user,
+	    (unsigned)mode);
+	return 0;
+}
+
+/* The child: own process group (so a timeout kills its postgres too). */
+static void
+initdb_exec(const struct chk *c, char *const argv[], int logfd)
+{
+	int	null;
+
+	setpgid(0, 0);
+	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
+	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
+		_exit(127);
+	agent_child_reset();
+	if (initgroups(c->user, c->gid) == -1 || setgid(c->gid) == -1 ||
+	    setuid(c->uid) == -1) {
+		dprintf(2, "pgha-agent: cannot become %s: %s\n", c->user,
+		    strerror(errno));
+		_exit(127);
+	}
+	if (chdir("/") == -1)
+		_exit(127);
+	execv(argv[0], argv);
+	dprintf(2, "pgha-agent: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Wait for initdb until the deadline less a grace in which SIGTERM lets
+ * it remove what it created; then SIGKILL.  0 exited, -1 timed out.
+ */
+static int
+initdb_wait(pid_t pid, int *status)
+{
+	uint64_t	grace = agent_remaining_ms() / 5;
+
+	if (grace > 2000)
+		grace = 2000;
+	(void)setpgid(pid, pid);	/* the child may not have yet */
+	if (agent_wait_child(pid, agent_deadline() - grace, status) == 0)
+		return 0;
+	kill(-pid, SIGTERM);
+	if (agent_wait_child(pid, agent_deadline(), status) == -1) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, status, 0);
+	}
+	kill(-pid, SIGKILL);	/* whatever initdb left running */
+	return -1;
+}
+
+static int
+run_initdb(const struct chk *c)
+{
+	char		 initdb[PATH_MAX], log[] = "/tmp/pgha-initdb.XXXXXX";
+	char		*argv[16];
+	int		 n = 0, fd, status, r = -1;
+	uint64_t	 t0 = now_ms();
+	pid_t		 pid;
+
+	snprintf(initdb, sizeof(initdb), "%s/initdb", c->bindir);
+	argv[n++] = initdb;
+	argv[n++] = "-D";
+	argv[n++] = (char *)c->data;
+	if (c->waldir[0] != '\0') {
+		argv[n++] = "--waldir";
+		argv[n++] = (char *)c->waldir;
+	}
+	argv[n++] = "-E";
+	argv[n++] = "UTF8";
+	argv[n++] = "--auth-local=peer";
+	argv[n++] = "--auth-host=scram-sha-256";
+	/* a page the disk lost or tore is an error, not wrong data */
+	argv[n++] = "--data-checksums";
+	argv[n++] = "--no-instructions";	/* they would say pg_ctl */
+	argv[n] = NULL;
+	if ((fd = mkstemp(log)) == -1) {
+		agent_errno("mkstemp %s", log);
+		return -1;
+	}
+	printf("initdb: running %s -D %s%s%s as %s\n", initdb, c->data,
+	    c->waldir[0] ? " --waldir " : "", c->waldir, c->user);
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		agent_errno("fork");
+	else if (pid == 0)
+		initdb_exec(c, argv, fd);
+	else if (initdb_wait(pid, &status) == -1)
+		agent_err("initdb did not finish within the timeout (%llu "
+		    "ms) and was stopped; empty %s%s%s before trying again; "
+		    "its last lines:", (unsigned long long)(now_ms() - t0),
+		    c->data, c->waldir[0] ? " and " : "", c->waldir);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		agent_err("initdb failed (%s %d); its last lines:",
+		    WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+	else {
+		printf("initdb: done in %llu ms\n",
+		    (unsigned long long)(now_ms() - t0));
+		r = 0;
+	}
+	if (r == -1 && pid > 0)
+		agent_tail_file(log, 5, 0, 0);
+	close(fd);
+	unlink(log);
+	return r;
+}
+
+/* A value as a quoted postgresql.conf string. */
+static void
+conf_quote(const char *in, char *out, size_t len)
+{
+	size_t	n = 0;
+
+	out[n++] = '\'';
+	for (; *in != '\0' && n < len - 3; in++) {
+		if (*in == '\'' || *in == '\\')
+			out[n++] = *in;
+		out[n++] = *in;
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
+/* initdb in PG 15 has no -c: the settings cluster operation needs. */
+static int
+append_conf(const struct chk *c)
+{
+	char	 path[PATH_MAX + 32], sock[2 * PATH_MAX + 4];
+	FILE	*f;
+	int	 fd, r;
+
+	snprintf(path, sizeof(path), "%s/postgresql.conf", c->data);
+	conf_quote(c->socket_dir, sock, sizeof(sock));
+	/* initdb ran as the user, who owns the directory and the file. */
+	if ((fd = agent_open_safe(path, O_WRONLY | O_APPEND, 0, c->uid,
+	    c->gid, NULL)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "a")) == NULL) {
+		agent_errno("open %s", path);
+		close(fd);
+		return -1;
+	}
+	fprintf(f, "\n# written by pgha db init: settings for cluster "
+	    "operation\n"
+	    "# A crashed server is a failure the cluster handles, never an "
+	    "in-place\n# restart (pgha also passes it on the command "
+	    "line).\n"
+	    "restart_after_crash = off\n"
+	    "port = %ld\n"
+	    "listen_addresses = '*'\n"
+	    "unix_socket_directories = %s\n", c->port, sock);
+	if (c->backup_dir[0] != '\0')
+		fprintf(f, "# base backups and archived WAL go to %s "
+		    "(pgha backup_dir), on a group disk\n", c->backup_dir);
+	r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+	if (fclose(f) != 0 || r == -1) {
+		agent_errno("write %s", path);
+		return -1;
+	}
+	printf("wrote %s: restart_after_crash = off, port = %ld, "
+	    "listen_addresses = '*', unix_socket_directories = %s\n", path,
+	    c->port, sock);
+	return 0;
+}
+
+static int
+init_make(const struct chk *c)
+{
+	struct stat	st;
+
+	if (make_dir(c, c->data, 0700) == -1 ||
+	    (c->waldir[0] && make_dir(c, c->waldir, 0700) == -1))
+		return OCF_ERR_GENERIC;
+	fflush(stdout);
+	if (run_initdb(c) == -1 || append_conf(c) == -1)
+		return OCF_ERR_GENERIC;
+	if (c->backup_dir[0] == '\0')
+		return OCF_SUCCESS;
+	if (stat(c->backup_dir, &st) == 0 && (st.st_uid != 0 ||
+	    !S_ISDIR(st.st_mode) || dir_count(c->backup_dir) != 0)) {
+		printf("backup_dir: %s exists, left as it is\n",
+		    c->backup_dir);
+		return OCF_SUCCESS;
+	}
+	/* Empty and root's: as the disk agent makes an encrypted dir. */
+	return make_dir(c, c->backup_dir, 0700) == 0 ? OCF_SUCCESS :
+	    OCF_ERR_GENERIC;
+}
+
+int
+pgcheck_init(void)
+{
+	struct chk	c;
+	int		r = OCF_ERR_CONFIGURED;
+
+	if (pgc_load(&c) == 0 && (r = init_check(&c)) == OCF_SUCCESS)
+		r = init_make(&c);
+	fflush(stdout);
+	pgc_free(&c);
+	return r;
+}
