@@ -101,6 +101,7 @@ UNIT_DEPS_test_fence  = src/daemon/fence.c
 UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
+UNIT_DEPS_test_spawn  = src/agents/spawn.c src/agents/agent_util.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto)
 
 .SECONDEXPANSION:

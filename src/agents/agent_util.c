@@ -209,22 +209,6 @@ agent_proc_comm(pid_t pid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-void
-agent_child_reset(void)
-{
-	struct sigaction	sa;
-	sigset_t		set;
-	int			sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigprocmask(SIG_SETMASK, &set, NULL);
-	closefrom(3);
-}
-
 int
 agent_wait_child(pid_t pid, uint64_t until, int *status)
 {

@@ -1,7 +1,7 @@
 /*
  * agent_util.h - what the built-in resource agents share: parameters from
  * the environment, the operation's deadline, failure lines on stderr,
- * /proc scanning and child process set-up.
+ * /proc scanning, and running other programs (spawn.c).
  *
  * What pghad passes and expects back (exit codes, environment, stdout
  * keys) is agent_proto.h.  pghad keeps the last lines of stderr, so each
@@ -60,10 +60,48 @@ int	agent_proc_foreach(int (*fn)(pid_t, void *), void *arg);
 /* /proc/PID/comm into buf ("?" if gone). */
 void	agent_proc_comm(pid_t, char *buf, size_t len);
 
-/* In a forked child: default signal dispositions, empty mask, fds >2 shut. */
-void	agent_child_reset(void);
 /* Wait for child pid until deadline; 0 and *status, or -1 on timeout. */
 int	agent_wait_child(pid_t, uint64_t deadline, int *status);
+
+/*
+ * Another program run by an agent (spawn.c): argv[0] an absolute path,
+ * no shell.  The child gets default signal dispositions, an empty mask,
+ * descriptors 0-2 as asked and no others, the ids of the user asked, and
+ * the directory asked; what it cannot set up it says on its stderr, and
+ * it exits 127.
+ */
+enum agent_spawn_pgrp {
+	AGENT_SPAWN_SAME_GROUP,		/* ours */
+	AGENT_SPAWN_OWN_GROUP,		/* killed with its children */
+	AGENT_SPAWN_OWN_SESSION,	/* it outlives us (a server) */
+};
+#define AGENT_SPAWN_KEEP	(-1)	/* the descriptor stays ours */
+#define AGENT_SPAWN_NULL	(-2)	/* /dev/null */
+
+struct agent_spawn {
+	char *const		*argv;
+	enum agent_spawn_pgrp	 pgrp;
+	int			 in, out, err;	/* fd, KEEP or NULL */
+	/*
+	 * as_user: become uid/gid, with user's groups (initgroups) when user
+	 * is not NULL, else with gid alone.
+	 */
+	bool			 as_user;
+	const char		*user;
+	uid_t			 uid;
+	gid_t			 gid;
+	const char		*dir;		/* NULL: stay */
+};
+
+/* Start it: its pid, or -1 (errno set) if fork failed. */
+pid_t	agent_spawn(const struct agent_spawn *);
+/*
+ * Wait for a child of agent_spawn() until the operation's deadline less
+ * grace_ms; then SIGTERM (its group's, if group) and wait out the grace;
+ * then SIGKILL and reap.  With group, whatever is left of its group is
+ * killed too.  0 and *status if it exited in time, -1 if stopped.
+ */
+int	agent_spawn_wait(pid_t, bool group, uint64_t grace_ms, int *status);
 
 /* The Internet checksum (RFC 1071): add bytes (big-endian words), fold. */
 uint32_t	agent_csum_add(uint32_t sum, const void *p, size_t n);

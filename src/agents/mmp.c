@@ -116,23 +116,19 @@ mmp_clear(const char *device)
 {
 	char	*argv[] = { TUNE2FS, "-f", "-E", "clear_mmp",
 			    (char *)device, NULL };
+	struct agent_spawn	 sp = { .argv = argv,
+				    .pgrp = AGENT_SPAWN_SAME_GROUP,
+				    .in = AGENT_SPAWN_KEEP,
+				    .out = STDERR_FILENO,
+				    .err = AGENT_SPAWN_KEEP };
 	int	 status;
 	pid_t	 pid;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = agent_spawn(&sp)) == -1) {
 		agent_errno("fork");
 		return -1;
 	}
-	if (pid == 0) {
-		agent_child_reset();
-		if (dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
-			_exit(127);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (agent_wait_child(pid, agent_deadline(), &status) == -1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (agent_spawn_wait(pid, false, 0, &status) == -1) {
 		agent_err("%s: %s did not finish in time", device, TUNE2FS);
 		return -1;
 	}

@@ -188,33 +188,10 @@ make_dir(const struct chk *c, const char *path, mode_t mode)
 	return 0;
 }
 
-/* The child: own process group (so a timeout kills its postgres too). */
-static void
-initdb_exec(const struct chk *c, char *const argv[], int logfd)
-{
-	int	null;
-
-	setpgid(0, 0);
-	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
-	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
-		_exit(127);
-	agent_child_reset();
-	if (initgroups(c->user, c->gid) == -1 || setgid(c->gid) == -1 ||
-	    setuid(c->uid) == -1) {
-		dprintf(2, "pgha-agent: cannot become %s: %s\n", c->user,
-		    strerror(errno));
-		_exit(127);
-	}
-	if (chdir("/") == -1)
-		_exit(127);
-	execv(argv[0], argv);
-	dprintf(2, "pgha-agent: exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
 /*
  * Wait for initdb until the deadline less a grace in which SIGTERM lets
- * it remove what it created; then SIGKILL.  0 exited, -1 timed out.
+ * it remove what it created; then SIGKILL.  0 exited, -1 timed out.  Its
+ * own process group: a timeout kills its postgres too.
  */
 static int
 initdb_wait(pid_t pid, int *status)
@@ -223,16 +200,7 @@ initdb_wait(pid_t pid, int *status)
 
 	if (grace > 2000)
 		grace = 2000;
-	(void)setpgid(pid, pid);	/* the child may not have yet */
-	if (agent_wait_child(pid, agent_deadline() - grace, status) == 0)
-		return 0;
-	kill(-pid, SIGTERM);
-	if (agent_wait_child(pid, agent_deadline(), status) == -1) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, status, 0);
-	}
-	kill(-pid, SIGKILL);	/* whatever initdb left running */
-	return -1;
+	return agent_spawn_wait(pid, true, grace, status);
 }
 
 static int
@@ -240,6 +208,10 @@ run_initdb(const struct chk *c)
 {
 	char		 initdb[PATH_MAX], log[] = "/tmp/pgha-initdb.XXXXXX";
 	char		*argv[16];
+	struct agent_spawn sp = { .argv = argv, .pgrp = AGENT_SPAWN_OWN_GROUP,
+			    .in = AGENT_SPAWN_NULL, .as_user = true,
+			    .user = c->user, .uid = c->uid, .gid = c->gid,
+			    .dir = "/" };
 	int		 n = 0, fd, status, r = -1;
 	uint64_t	 t0 = now_ms();
 	pid_t		 pid;
@@ -267,10 +239,9 @@ run_initdb(const struct chk *c)
 	printf("initdb: running %s -D %s%s%s as %s\n", initdb, c->data,
 	    c->waldir[0] ? " --waldir " : "", c->waldir, c->user);
 	fflush(stdout);
-	if ((pid = fork()) == -1)
+	sp.out = sp.err = fd;
+	if ((pid = agent_spawn(&sp)) == -1)
 		agent_errno("fork");
-	else if (pid == 0)
-		initdb_exec(c, argv, fd);
 	else if (initdb_wait(pid, &status) == -1)
 		agent_err("initdb did not finish within the timeout (%llu "
 		    "ms) and was stopped; empty %s%s%s before trying again; "

@@ -429,29 +429,24 @@ read_first_line(const struct chk *c, const char *path, char *buf,
 static int
 run_capture(const struct chk *c, char *const argv[], char *out, size_t len)
 {
-	uid_t	 uid = c->user_ok ? c->uid : NOBODY_ID;
-	gid_t	 gid = c->user_ok ? c->gid : NOBODY_ID;
+	struct agent_spawn	 sp = { .argv = argv,
+				    .pgrp = AGENT_SPAWN_SAME_GROUP,
+				    .in = AGENT_SPAWN_KEEP, .err = AGENT_SPAWN_KEEP,
+				    .uid = c->user_ok ? c->uid : NOBODY_ID,
+				    .gid = c->user_ok ? c->gid : NOBODY_ID };
 	int	 pfd[2], status;
 	size_t	 n = 0;
 	ssize_t	 r;
 	pid_t	 pid;
 
+	sp.as_user = getuid() == 0 && sp.uid != 0;
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return -1;
-	if ((pid = fork()) == -1) {
+	sp.out = pfd[1];
+	if ((pid = agent_spawn(&sp)) == -1) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
-	}
-	if (pid == 0) {
-		if (dup2(pfd[1], 1) == -1)
-			_exit(127);
-		agent_child_reset();
-		if (getuid() == 0 && uid != 0 && (setgroups(1, &gid) == -1 ||
-		    setgid(gid) == -1 || setuid(uid) == -1))
-			_exit(127);
-		execv(argv[0], argv);
-		_exit(127);
 	}
 	close(pfd[1]);
 	for (;;) {
@@ -465,11 +460,8 @@ run_capture(const struct chk *c, char *const argv[], char *out, size_t len)
 	}
 	out[n] = '\0';
 	close(pfd[0]);
-	if (agent_wait_child(pid, agent_deadline(), &status) == -1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	if (agent_spawn_wait(pid, false, 0, &status) == -1)
 		return -1;
-	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 

@@ -387,7 +387,8 @@ pg_monitor(const struct pg *pg)
 }
 
 /*
- * The child: own session, the server's user, log as stdout and stderr.
+ * Start the postmaster: its own session, the server's user, the log as
+ * stdout and stderr, in the data directory.  Its pid, or -1 if fork failed.
  *
  * restart_after_crash=off: a crashed server is pghad's to restart or move.
  * fsync=on: without it a commit is acknowledged before its WAL is on disk,
@@ -404,17 +405,20 @@ pg_monitor(const struct pg *pg)
  * same once per file system; the group's disks hold the server's files
  * (and perhaps its backups, whose dirty pages it then flushes too).
  */
-static void
-server_exec(const struct pg *pg, int logfd, int major)
+static pid_t
+server_spawn(const struct pg *pg, int logfd, int major)
 {
 	char	*argv[] = { (char *)pg->postgres, "-D", (char *)pg->data, "-p",
 	    (char *)pg->port, "-c", "restart_after_crash=off", "-c",
 	    "fsync=on", "-c", "full_page_writes=on", "-c", NULL, NULL, NULL,
 	    NULL };
 	char	 sockopt[PATH_MAX + 32];
-	int	 null;
+	struct agent_spawn sp = { .argv = argv,
+			    .pgrp = AGENT_SPAWN_OWN_SESSION,
+			    .in = AGENT_SPAWN_NULL, .out = logfd, .err = logfd,
+			    .as_user = true, .user = pg->user, .uid = pg->uid,
+			    .gid = pg->gid, .dir = pg->data };
 
-	setsid();
 	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s",
 	    pg->socket_dir);
 	argv[12] = sockopt;
@@ -422,24 +426,7 @@ server_exec(const struct pg *pg, int logfd, int major)
 		argv[13] = "-c";
 		argv[14] = "recovery_init_sync_method=syncfs";
 	}
-	if ((null = open("/dev/null", O_RDONLY)) == -1 || dup2(null, 0) == -1 ||
-	    dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
-		_exit(127);
-	agent_child_reset();
-	if (initgroups(pg->user, pg->gid) == -1 || setgid(pg->gid) == -1 ||
-	    setuid(pg->uid) == -1) {
-		dprintf(2, "pgha-agent: cannot become %s: %s\n", pg->user,
-		    strerror(errno));
-		_exit(127);
-	}
-	if (chdir(pg->data) == -1) {
-		dprintf(2, "pgha-agent: chdir %s: %s\n", pg->data,
-		    strerror(errno));
-		_exit(127);
-	}
-	execv(pg->postgres, argv);
-	dprintf(2, "pgha-agent: exec %s: %s\n", pg->postgres, strerror(errno));
-	_exit(127);
+	return agent_spawn(&sp);
 }
 
 /* Leftovers a dead server (or node) can leave that would stop a start. */
@@ -638,13 +625,11 @@ pg_start(const struct pg *pg)
 		return wait_ready(pg, pid, false);
 	if (clear_stale(pg, stale) == -1 || prepare_dirs(pg, &logfd) == -1)
 		return OCF_ERR_GENERIC;
-	if ((pid = fork()) == -1) {
+	if ((pid = server_spawn(pg, logfd, major)) == -1) {
 		agent_errno("fork");
 		close(logfd);
 		return OCF_ERR_GENERIC;
 	}
-	if (pid == 0)
-		server_exec(pg, logfd, major);
 	close(logfd);
 	return wait_ready(pg, pid, true);
 }
