@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "tickle.h"
 #include "rstguard.h"
 #include "util.h"
@@ -72,7 +73,7 @@ addr_load(struct addr *a)
 	a->plen = (int)plen;
 	ifn = agent_param("interface");
 	if (strlen(ifn) >= sizeof(a->ifname)) {
-		agent_err("parameter interface: \"%s\" is too long", ifn);
+		log_warnx("parameter interface: \"%s\" is too long", ifn);
 		return OCF_ERR_CONFIGURED;
 	}
 	snprintf(a->ifname, sizeof(a->ifname), "%s", ifn);
@@ -80,7 +81,7 @@ addr_load(struct addr *a)
 		return OCF_ERR_CONFIGURED;
 	return OCF_SUCCESS;
 bad:
-	agent_err("parameter address: \"%s\" is not a.b.c.d/len", s);
+	log_warnx("parameter address: \"%s\" is not a.b.c.d/len", s);
 	return OCF_ERR_CONFIGURED;
 }
 
@@ -118,7 +119,7 @@ iface_by_subnet(const struct addr *a, char *ifname)
 	int		 n = 0;
 
 	if (getifaddrs(&ifs) == -1) {
-		agent_errno("getifaddrs");
+		log_warn("getifaddrs");
 		return -1;
 	}
 	for (i = ifs; i != NULL; i = i->ifa_next) {
@@ -132,7 +133,7 @@ iface_by_subnet(const struct addr *a, char *ifname)
 		if (n > 0 && strcmp(ifname, i->ifa_name) == 0)
 			continue;
 		if (n++ > 0) {
-			agent_err("%s: both %s and %s hold its subnet; set "
+			log_warnx("%s: both %s and %s hold its subnet; set "
 			    "interface", a->cidr, ifname, i->ifa_name);
 			break;
 		}
@@ -140,7 +141,7 @@ iface_by_subnet(const struct addr *a, char *ifname)
 	}
 	freeifaddrs(ifs);
 	if (n == 0)
-		agent_err("%s: no interface holds an address in its subnet; "
+		log_warnx("%s: no interface holds an address in its subnet; "
 		    "set interface", a->cidr);
 	return n == 1 ? 0 : -1;
 }
@@ -208,7 +209,7 @@ garp_open(const char *ifname, struct in_addr ip, struct garp *g)
 
 	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC,
 	    htons(ETH_P_ARP))) == -1) {
-		agent_errno("gratuitous ARP: socket");
+		log_warn("gratuitous ARP: socket");
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -283,7 +284,7 @@ garp_announce(const struct addr *a, const char *ifname, unsigned ifindex)
 	if (a->arp_count == 0 || (fd = garp_open(ifname, a->ip, &g)) == -1)
 		return;
 	if (garp_send(fd, ifindex, &g) == -1)
-		agent_errno("gratuitous ARP for %s on %s", a->cidr, ifname);
+		log_warn("gratuitous ARP for %s on %s", a->cidr, ifname);
 	if (a->arp_count > 1 && (pid = fork()) == 0) {
 		setsid();
 		if (fork() == 0)
@@ -309,13 +310,13 @@ address_start(const struct addr *a)
 	else if (iface_by_subnet(a, ifname) == -1)
 		return OCF_ERR_GENERIC;
 	if ((ifindex = if_nametoindex(ifname)) == 0) {
-		agent_errno("interface %s", ifname);
+		log_warn("interface %s", ifname);
 		return OCF_ERR_GENERIC;
 	}
 	r = nl_addr(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a->ip,
 	    a->plen);
 	if (r < 0 && r != -EEXIST) {
-		agent_err("add %s to %s: %s", a->cidr, ifname, strerror(-r));
+		log_warnx("add %s to %s: %s", a->cidr, ifname, strerror(-r));
 		return OCF_ERR_GENERIC;
 	}
 announce:
@@ -342,7 +343,7 @@ address_stop(const struct addr *a)
 	rst_guard_start(a->ip, ifname, ifindex, RST_WINDOW_MS);
 	r = nl_addr(RTM_DELADDR, 0, ifindex, a->ip, plen);
 	if (r < 0 && r != -EADDRNOTAVAIL && r != -ENODEV) {
-		agent_err("delete %s from %s: %s", a->cidr, ifname,
+		log_warnx("delete %s from %s: %s", a->cidr, ifname,
 		    strerror(-r));
 		return OCF_ERR_GENERIC;
 	}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "util.h"
 
 /* Defaults when pghad did not pass PGHA_TIMEOUT_MS (a hand run). */
@@ -50,45 +51,12 @@ agent_param_int(const char *key, long min, long max, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-		agent_err("parameter %s: \"%s\" is not a number in %ld..%ld",
+		log_warnx("parameter %s: \"%s\" is not a number in %ld..%ld",
 		    key, s, min, max);
 		return -1;
 	}
 	*out = v;
 	return 0;
-}
-
-void
-agent_err(const char *fmt, ...)
-{
-	char	buf[2048];
-	size_t	n;
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* libpq messages end in a newline of their own */
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	fprintf(stderr, "%s\n", buf);
-	fflush(stderr);
-}
-
-void
-agent_errno(const char *fmt, ...)
-{
-	char	buf[1024];
-	int	saved = errno;
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", buf, strerror(saved));
-	fflush(stderr);
-	errno = saved;
 }
 
 void
@@ -253,7 +221,7 @@ agent_tail_file(const char *path, int n, uid_t uid, gid_t gid)
 	for (char *l = buf + i + 1, *nl; l != NULL; l = nl) {
 		if ((nl = strchr(l, '\n')) != NULL)
 			*nl++ = '\0';
-		fprintf(stderr, "%s%s\n", AGENT_ERR_ADMIN_LINE, l);
+		log_warnx("%s%s", AGENT_ERR_ADMIN_LINE, l);
 	}
 }
 
@@ -354,13 +322,13 @@ agent_open_safe(const char *path, int flags, mode_t mode, uid_t uid,
 	int		 dfd, fd, e;
 
 	if ((dfd = open_parent(path, base, sizeof(base), &trusted)) == -1) {
-		agent_errno("%s: cannot open its directory (no link followed "
+		log_warn("%s: cannot open its directory (no link followed "
 		    "on the way)", path);
 		return -1;
 	}
 	drop = !trusted && geteuid() == 0 && uid != 0;
 	if (drop && become(true, uid, gid) == -1) {
-		agent_errno("%s: cannot become uid %d", path, (int)uid);
+		log_warn("%s: cannot become uid %d", path, (int)uid);
 		close(dfd);
 		return -1;
 	}
@@ -373,16 +341,16 @@ agent_open_safe(const char *path, int flags, mode_t mode, uid_t uid,
 	if (fd == -1) {
 		errno = e;
 		if (e == ELOOP)
-			agent_err("%s is a symbolic link: refused (remove it; "
+			log_warnx("%s is a symbolic link: refused (remove it; "
 			    "pgha opens this file itself)", path);
 		else
-			agent_errno("open %s%s", path, drop ?
+			log_warn("open %s%s", path, drop ?
 			    " (as the server's user)" : "");
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1) {
-		agent_err("%s is not a regular file with a single link: "
+		log_warnx("%s is not a regular file with a single link: "
 		    "refused (remove it; pgha opens this file itself)", path);
 		close(fd);
 		errno = EINVAL;

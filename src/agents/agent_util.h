@@ -33,9 +33,10 @@ const char	*agent_param(const char *key);
 int		 agent_param_int(const char *key, long min, long max,
 		    long *out);
 
-/* One line on stderr; agent_errno() appends strerror(errno). */
-void	agent_err(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	agent_errno(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Failures are said with log.c's log_warnx() (log_warn() appends
+ * strerror(errno)): one line each on stderr, the message alone.
+ */
 
 /*
  * The operation's own deadline: PGHA_TIMEOUT_MS (or a default per action)

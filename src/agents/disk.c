@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "fscrypt.h"
 #include "mmp.h"
 #include "util.h"
@@ -119,7 +120,7 @@ parse_options(struct disk *d, const char *opts)
 		used += snprintf(d->data + used, sizeof(d->data) - used,
 		    "%s%s", used ? "," : "", w);
 		if (used >= sizeof(d->data)) {
-			agent_err("parameter options: too long");
+			log_warnx("parameter options: too long");
 			free(copy);
 			return -1;
 		}
@@ -136,13 +137,13 @@ disk_load(struct disk *d)
 	d->device = agent_param("device");
 	d->fstype = agent_param("fstype");
 	if (*d->device == '\0' || mp[0] != '/') {
-		agent_err("parameters device and mountpoint (absolute) "
+		log_warnx("parameters device and mountpoint (absolute) "
 		    "are required");
 		return OCF_ERR_CONFIGURED;
 	}
 	if (realpath(mp, d->mp) == NULL &&
 	    snprintf(d->mp, sizeof(d->mp), "%s", mp) >= (int)sizeof(d->mp)) {
-		agent_err("parameter mountpoint: too long");
+		log_warnx("parameter mountpoint: too long");
 		return OCF_ERR_CONFIGURED;
 	}
 	if (parse_options(d, agent_param("options")) == -1)
@@ -283,7 +284,7 @@ disk_start_enc(struct disk *d)
 	/* fsc_start removed the key: the reason stays the last line. */
 	d->enc.on = false;
 	if (disk_stop(d) != OCF_SUCCESS)
-		agent_err("... and %s could not be unmounted again", d->mp);
+		log_warnx("... and %s could not be unmounted again", d->mp);
 	return r;
 }
 
@@ -294,7 +295,7 @@ disk_start(struct disk *d)
 	char		real[PATH_MAX];
 
 	if (mkdir_p(d->mp) == -1) {
-		agent_errno("mkdir %s", d->mp);
+		log_warn("mkdir %s", d->mp);
 		return OCF_ERR_GENERIC;
 	}
 	if (realpath(d->mp, real) != NULL)
@@ -302,11 +303,11 @@ disk_start(struct disk *d)
 	if (mount_lookup(d->mp, &m) == 0) {
 		if (mount_is_ours(d, &m))
 			return disk_start_enc(d);
-		agent_err("%s: %s is already mounted there", d->mp, m.source);
+		log_warnx("%s: %s is already mounted there", d->mp, m.source);
 		return OCF_ERR_GENERIC;
 	}
 	if (*d->fstype == '\0') {
-		agent_err("parameter fstype is required");
+		log_warnx("parameter fstype is required");
 		return OCF_ERR_CONFIGURED;
 	}
 	/* Leftovers of a detached mount of ours go before we mount again. */
@@ -316,7 +317,7 @@ disk_start(struct disk *d)
 		return OCF_ERR_GENERIC;
 	if (mount(d->device, d->mp, d->fstype, d->flags,
 	    d->data[0] ? d->data : NULL) == -1) {
-		agent_errno("mount %s on %s", d->device, d->mp);
+		log_warn("mount %s on %s", d->device, d->mp);
 		return errno == ENODEV ? OCF_ERR_INSTALLED : OCF_ERR_GENERIC;
 	}
 	return disk_start_enc(d);
@@ -435,7 +436,7 @@ holders_report(const struct holders *h, const char *mp)
 	if (h->n == 0)
 		snprintf(line + used, sizeof(line) - used, " no process "
 		    "(a mount below it?)");
-	agent_err("%s", line);
+	log_warnx("%s", line);
 }
 
 /* 0 unmounted (or no longer a mount point), 1 busy, -1 other error. */
@@ -446,7 +447,7 @@ try_umount(const char *mp)
 		return 0;
 	if (errno == EBUSY)
 		return 1;
-	agent_errno("umount %s", mp);
+	log_warn("umount %s", mp);
 	return -1;
 }
 
@@ -529,7 +530,7 @@ kill_device_users(const struct disk *d)
 		if (u.n == 0)
 			return 0;
 		if (agent_remaining_ms() == 0) {
-			agent_err("%s: %d process(es) still use its file "
+			log_warnx("%s: %d process(es) still use its file "
 			    "system (detached from %s)", d->device, u.n, d->mp);
 			return -1;
 		}
@@ -622,7 +623,7 @@ nsholders_find(struct nsholders *h, dev_t dev)
 	h->major = major(dev);
 	h->minor = minor(dev);
 	if (stat("/proc/self/ns/mnt", &st) == -1) {
-		agent_errno("/proc/self/ns/mnt");
+		log_warn("/proc/self/ns/mnt");
 		return -1;
 	}
 	h->self_ns = st.st_ino;
@@ -687,7 +688,7 @@ release_fs(const struct disk *d, bool unmounted)
 			return -1;
 		found = found || h.n > 0;
 		if (h.self_has) {
-			agent_err("%s is still mounted in this node's mount "
+			log_warnx("%s is still mounted in this node's mount "
 			    "namespace (not on %s): unmount it there",
 			    d->device, d->mp);
 			return -1;
@@ -702,11 +703,11 @@ release_fs(const struct disk *d, bool unmounted)
 		agent_sleep_ms(20);
 	}
 	if (h.n > 0) {
-		agent_err("%s: %d process(es) of other mount namespaces still "
+		log_warnx("%s: %d process(es) of other mount namespaces still "
 		    "have its file system mounted (first: pid %d)", d->device,
 		    h.n, (int)h.pid[0]);
 	} else {
-		agent_err("%s: its file system is still alive after the "
+		log_warnx("%s: its file system is still alive after the "
 		    "unmount (%s; a mount namespace held open?)", d->device,
 		    why);
 	}
@@ -767,21 +768,21 @@ write_test_child(const char *mp)
 
 	snprintf(path, sizeof(path), "%s/%s", mp, MONITOR_FILE);
 	if ((dfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		agent_errno("write test %s", mp);
+		log_warn("write test %s", mp);
 		_exit(1);
 	}
 	if (unlinkat(dfd, MONITOR_FILE, 0) == -1 && errno != ENOENT) {
-		agent_errno("write test: remove %s", path);
+		log_warn("write test: remove %s", path);
 		_exit(1);
 	}
 	fd = openat(dfd, MONITOR_FILE, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, "pgha\n", 5) != 5 || fsync(fd) == -1) {
-		agent_errno("write test %s", path);
+		log_warn("write test %s", path);
 		_exit(1);
 	}
 	if (close(fd) == -1 || unlinkat(dfd, MONITOR_FILE, 0) == -1) {
-		agent_errno("write test %s", path);
+		log_warn("write test %s", path);
 		_exit(1);
 	}
 	_exit(0);
@@ -794,14 +795,14 @@ write_test(const char *mp)
 	int	status;
 
 	if ((pid = fork()) == -1) {
-		agent_errno("fork");
+		log_warn("fork");
 		return OCF_ERR_GENERIC;
 	}
 	if (pid == 0)
 		write_test_child(mp);
 	if (agent_wait_child(pid, agent_deadline(), &status) == -1) {
 		kill(pid, SIGKILL);
-		agent_err("write test on %s did not finish in time (hung "
+		log_warnx("write test on %s did not finish in time (hung "
 		    "device?)", mp);
 		return OCF_ERR_GENERIC;
 	}
@@ -818,7 +819,7 @@ disk_monitor(struct disk *d)
 	if (mount_lookup(d->mp, &m) == -1) {
 		/* Not mounted, yet in use: detached, still written to. */
 		if ((users = count_device_users(d)) > 0) {
-			agent_err("%s is not mounted on %s but %d process(es) "
+			log_warnx("%s is not mounted on %s but %d process(es) "
 			    "still use its file system (a lazy unmount?)",
 			    d->device, d->mp, users);
 			return OCF_ERR_GENERIC;
@@ -826,12 +827,12 @@ disk_monitor(struct disk *d)
 		return OCF_NOT_RUNNING;
 	}
 	if (!mount_is_ours(d, &m)) {
-		agent_err("%s: %s is mounted there, not %s", d->mp, m.source,
+		log_warnx("%s: %s is mounted there, not %s", d->mp, m.source,
 		    d->device);
 		return OCF_ERR_GENERIC;
 	}
 	if (m.ro) {
-		agent_err("%s: mounted read-only (file system errors?)",
+		log_warnx("%s: mounted read-only (file system errors?)",
 		    d->mp);
 		return OCF_ERR_GENERIC;
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "fscrypt.h"
 #include "keystore.h"
 #include "util.h"
@@ -48,7 +49,7 @@ fsc_load(struct fsc *f)
 	if (*enc == '\0' || strcmp(enc, "no") == 0)
 		return OCF_SUCCESS;
 	if (strcmp(enc, "yes") != 0) {
-		agent_err("parameter encrypt: \"%s\" is not yes or no", enc);
+		log_warnx("parameter encrypt: \"%s\" is not yes or no", enc);
 		return OCF_ERR_CONFIGURED;
 	}
 	f->on = true;
@@ -59,7 +60,7 @@ fsc_load(struct fsc *f)
 	if (*f->dirs == '\0')
 		f->dirs = "data";
 	if (f->keystore[0] != '/') {
-		agent_err("parameter keystore: \"%s\" is not an absolute path",
+		log_warnx("parameter keystore: \"%s\" is not an absolute path",
 		    f->keystore);
 		return OCF_ERR_CONFIGURED;
 	}
@@ -105,7 +106,7 @@ fs_open(const char *mp)
 	int	fd;
 
 	if ((fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		agent_errno("open %s", mp);
+		log_warn("open %s", mp);
 	return fd;
 }
 
@@ -132,12 +133,12 @@ key_add(int fd, const struct ks_key *key, struct fsc_key *out,
 	memcpy(a->raw, key->k, KS_KEY_LEN);
 	if (ioctl(fd, FS_IOC_ADD_ENCRYPTION_KEY, a) == -1) {
 		if (errno == EOPNOTSUPP || errno == ENOTTY)
-			agent_err("%s: its file system has no encryption "
+			log_warnx("%s: its file system has no encryption "
 			    "support (make it with mkfs.ext4 -O encrypt, or "
 			    "run tune2fs -O encrypt %s while unmounted)",
 			    device, device);
 		else
-			agent_errno("%s: adding the master key to the file "
+			log_warn("%s: adding the master key to the file "
 			    "system", device);
 		r = -1;
 	} else
@@ -218,7 +219,7 @@ key_remove(int fd, const struct fsc_key *k)
 	if (ioctl(fd, FS_IOC_REMOVE_ENCRYPTION_KEY_ALL_USERS, &a) == -1) {
 		if (errno == ENOKEY)
 			return 0;
-		agent_errno("removing the master key from the file system");
+		log_warn("removing the master key from the file system");
 		return -1;
 	}
 	return (a.removal_status_flags &
@@ -234,7 +235,7 @@ policy_get(const char *path, struct fscrypt_policy_v2 *pol)
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
-		agent_errno("open %s", path);
+		log_warn("open %s", path);
 		return -1;
 	}
 	memset(&a, 0, sizeof(a));
@@ -244,11 +245,11 @@ policy_get(const char *path, struct fscrypt_policy_v2 *pol)
 	if (r == -1 && errno == ENODATA)
 		return 1;
 	if (r == -1) {
-		agent_errno("%s: reading its encryption policy", path);
+		log_warn("%s: reading its encryption policy", path);
 		return -1;
 	}
 	if (a.policy.version != FSCRYPT_POLICY_V2) {
-		agent_err("%s is encrypted with an fscrypt v1 policy, which "
+		log_warnx("%s is encrypted with an fscrypt v1 policy, which "
 		    "pgha does not use: copy its files to a new directory",
 		    path);
 		return -1;
@@ -271,13 +272,13 @@ policy_set(const char *path, const struct fsc_key *k)
 	memcpy(pol.master_key_identifier, k->id, sizeof(k->id));
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
-		agent_errno("open %s", path);
+		log_warn("open %s", path);
 		return -1;
 	}
 	r = ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY, &pol);
 	close(fd);
 	if (r == -1) {
-		agent_errno("%s: setting its encryption policy", path);
+		log_warn("%s: setting its encryption policy", path);
 		return -1;
 	}
 	printf("fscrypt: %s encrypted (v2, AES-256-XTS)\n", path);
@@ -312,13 +313,13 @@ dir_make(const char *path, const char *mp)
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
-			agent_errno("mkdir %s", buf);
+			log_warn("mkdir %s", buf);
 			return -1;
 		}
 		*p = '/';
 	}
 	if (mkdir(buf, 0700) == -1) {
-		agent_errno("mkdir %s", buf);
+		log_warn("mkdir %s", buf);
 		return -1;
 	}
 	return 0;
@@ -342,7 +343,7 @@ parents_safe(const char *path, const char *mp)
 		*p = '\0';
 		if (lstat(buf, &st) == 0 && (!S_ISDIR(st.st_mode) ||
 		    st.st_uid != 0 || (st.st_mode & 022))) {
-			agent_err("encrypted_dirs: %s must be a directory that "
+			log_warnx("encrypted_dirs: %s must be a directory that "
 			    "only root can change (owner root, not group- or "
 			    "world-writable, no symbolic link)", buf);
 			return -1;
@@ -368,11 +369,11 @@ dir_setup(const struct fsc *f, const char *mp, const char *path,
 		if (errno == ENOENT)
 			return dir_make(path, mp) == 0 ?
 			    policy_set(path, k) : -1;
-		agent_errno("%s", path);
+		log_warn("%s", path);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		agent_err("encrypted_dirs: %s is not a directory", path);
+		log_warnx("encrypted_dirs: %s is not a directory", path);
 		return -1;
 	}
 	if ((r = policy_get(path, &pol)) == -1)
@@ -382,7 +383,7 @@ dir_setup(const struct fsc *f, const char *mp, const char *path,
 		    sizeof(k->id)) == 0)
 			return 0;
 		id_hex(pol.master_key_identifier, have);
-		agent_err("%s is encrypted with another master key "
+		log_warnx("%s is encrypted with another master key "
 		    "(identifier %s); this node's keystore %s has "
 		    "fingerprint %s: copy the cluster's keystore here",
 		    path, have, f->keystore, fpr);
@@ -390,9 +391,9 @@ dir_setup(const struct fsc *f, const char *mp, const char *path,
 	}
 	if ((n = dir_entries(path)) != 0) {
 		if (n < 0)
-			agent_errno("%s", path);
+			log_warn("%s", path);
 		else
-			agent_err("%s exists with unencrypted files in it: "
+			log_warnx("%s exists with unencrypted files in it: "
 			    "move them out (fscrypt encrypts only an empty "
 			    "directory), start the disk, and copy them back "
 			    "in", path);
@@ -410,7 +411,7 @@ dirs_setup(const struct fsc *f, const char *mp, const struct fsc_key *k,
 
 	while (next_dir(&p, mp, path, sizeof(path))) {
 		if (!dir_ok(path, mp)) {
-			agent_err("parameter encrypted_dirs: \"%s\" is not "
+			log_warnx("parameter encrypted_dirs: \"%s\" is not "
 			    "below the mount point", path + strlen(mp) + 1);
 			return OCF_ERR_CONFIGURED;
 		}
@@ -431,7 +432,7 @@ key_open(const struct fsc *f, struct ks_key *key)
 	char	err[512];
 
 	if (ks_auto_open(f->keystore, key, err, sizeof(err)) == -1) {
-		agent_err("%s", err);
+		log_warnx("%s", err);
 		/* a fault of this node's, not of the configuration */
 		return OCF_ERR_GENERIC;
 	}
@@ -488,7 +489,7 @@ dir_ids(const struct fsc *f, const char *mp, struct fsc_key *ids, int max,
 		if (r == 1) {
 			if (!strict)
 				continue;
-			agent_err("%s is not encrypted", path);
+			log_warnx("%s is not encrypted", path);
 			return -1;
 		}
 		for (i = 0; i < n; i++)
@@ -547,12 +548,12 @@ fsc_monitor(const struct fsc *f, const char *mp)
 		memset(&a, 0, sizeof(a));
 		spec_id(&a.key_spec, &ids[i]);
 		if (ioctl(fd, FS_IOC_GET_ENCRYPTION_KEY_STATUS, &a) == -1) {
-			agent_errno("%s: master key status", mp);
+			log_warn("%s: master key status", mp);
 			break;
 		}
 		if (a.status != FSCRYPT_KEY_STATUS_PRESENT) {
 			id_hex(ids[i].id, hex);
-			agent_err("%s: the master key (identifier %s) is %s "
+			log_warnx("%s: the master key (identifier %s) is %s "
 			    "in the file system", mp, hex,
 			    a.status == FSCRYPT_KEY_STATUS_ABSENT ? "absent" :
 			    "being removed");

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "pgcheck.h"
 
 static const struct {
@@ -27,7 +28,7 @@ static const struct {
 static int
 usage(void)
 {
-	agent_err("usage: pgha-agent disk|address|postgresql "
+	log_warnx("usage: pgha-agent disk|address|postgresql "
 	    "start|stop|monitor, or pgha-agent postgresql validate|init");
 	return OCF_ERR_ARGS;
 }
@@ -52,6 +53,8 @@ main(int argc, char *argv[])
 	enum agent_action	act;
 	size_t			i;
 
+	/* pghad shows the last lines of our stderr as they are */
+	log_init("pgha-agent", LOG_BARE, 0);
 	if (argc != 3)
 		return usage();
 	if (strcmp(argv[2], "validate") == 0 || strcmp(argv[2], "init") == 0)

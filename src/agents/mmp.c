@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "mmp.h"
 #include "util.h"
 
@@ -125,15 +126,15 @@ mmp_clear(const char *device)
 	pid_t	 pid;
 
 	if ((pid = agent_spawn(&sp)) == -1) {
-		agent_errno("fork");
+		log_warn("fork");
 		return -1;
 	}
 	if (agent_spawn_wait(pid, false, 0, &status) == -1) {
-		agent_err("%s: %s did not finish in time", device, TUNE2FS);
+		log_warnx("%s: %s did not finish in time", device, TUNE2FS);
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		agent_err("%s: %s -f -E clear_mmp failed (status %d)", device,
+		log_warnx("%s: %s -f -E clear_mmp failed (status %d)", device,
 		    TUNE2FS, status);
 		return -1;
 	}
@@ -153,18 +154,18 @@ mmp_takeover(int fd, const char *device, off_t at, unsigned interval,
 
 	while (now_ms() - t0 < window) {
 		if (agent_remaining_ms() < POLL_MS) {
-			agent_err("%s: no time left to check its multi-mount "
+			log_warnx("%s: no time left to check its multi-mount "
 			    "protection block", device);
 			return -1;
 		}
 		agent_sleep_ms(POLL_MS);
 		if (mmp_read(fd, at, &m, buf) == -1) {
-			agent_errno("%s: reading its multi-mount protection "
+			log_warn("%s: reading its multi-mount protection "
 			    "block", device);
 			return -1;
 		}
 		if (m.seq != first->seq) {
-			agent_err("%s is in use by another host: its ext4 "
+			log_warnx("%s is in use by another host: its ext4 "
 			    "multi-mount protection block changed within %u "
 			    "ms (written by host \"%s\", device %s): unmount "
 			    "it there first", device,
@@ -190,7 +191,7 @@ mmp_prepare(const char *device)
 	if ((fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC)) == -1)
 		return 0;	/* mount(2) will say what is wrong */
 	if (posix_memalign((void **)&buf, IO_ALIGN, IO_ALIGN) != 0) {
-		agent_err("out of memory");
+		log_warnx("out of memory");
 		goto out;
 	}
 	if (read_direct(fd, SB_OFFSET, buf) == -1 ||
@@ -211,7 +212,7 @@ mmp_prepare(const char *device)
 	if (m.seq == MMP_SEQ_CLEAN)
 		r = 0;
 	else if (m.seq == MMP_SEQ_FSCK)
-		agent_err("%s is being checked (e2fsck or tune2fs on host "
+		log_warnx("%s is being checked (e2fsck or tune2fs on host "
 		    "\"%s\"): wait until it is done", device, m.node);
 	else
 		r = mmp_takeover(fd, device, (off_t)(blk * bs), interval, &m,

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "pgcheck_int.h"
 #include "util.h"
 
@@ -117,7 +118,7 @@ need_abs(const char *key, const char *v, bool optional)
 {
 	if ((optional && v[0] == '\0') || v[0] == '/')
 		return 0;
-	agent_err("parameter %s: \"%s\" is not an absolute path", key, v);
+	log_warnx("parameter %s: \"%s\" is not an absolute path", key, v);
 	return -1;
 }
 
@@ -147,12 +148,12 @@ load_mounts(struct chk *c)
 	for (p = strtok_r(c->mounts_buf, " \t", &save); p != NULL;
 	    p = strtok_r(NULL, " \t", &save)) {
 		if (p[0] != '/') {
-			agent_err(AGENT_ENV_GROUP_MOUNTS ": \"%s\" is not an "
+			log_warnx(AGENT_ENV_GROUP_MOUNTS ": \"%s\" is not an "
 			    "absolute path", p);
 			return -1;
 		}
 		if (c->nmounts == MAX_MOUNTS) {
-			agent_err(AGENT_ENV_GROUP_MOUNTS ": more than %d "
+			log_warnx(AGENT_ENV_GROUP_MOUNTS ": more than %d "
 			    "mountpoints", MAX_MOUNTS);
 			return -1;
 		}
@@ -189,11 +190,11 @@ pgc_load(struct chk *c)
 	    agent_param_int("port", 1, 65535, &c->port) == -1)
 		return -1;
 	if (c->user[0] == '\0') {
-		agent_err("parameter user is empty");
+		log_warnx("parameter user is empty");
 		return -1;
 	}
 	if (here == NULL || (strcmp(here, "1") != 0 && strcmp(here, "0"))) {
-		agent_err(AGENT_ENV_GROUP_HERE " must be 1 or 0");
+		log_warnx(AGENT_ENV_GROUP_HERE " must be 1 or 0");
 		return -1;
 	}
 	c->here = here[0] == '1';

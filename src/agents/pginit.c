@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "pgcheck.h"
 #include "pgcheck_int.h"
 #include "util.h"
@@ -37,13 +38,13 @@ init_on_disk(const struct chk *c, const char *key, const char *path)
 	snprintf(buf, sizeof(buf), "%s", path);
 	while (stat(buf, &st) == -1) {
 		if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL) {
-			agent_errno("parameter %s: %s", key, buf);
+			log_warn("parameter %s: %s", key, buf);
 			return -1;
 		}
 		slash[slash == buf ? 1 : 0] = '\0';
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		agent_err("parameter %s: %s is not a directory; nothing "
+		log_warnx("parameter %s: %s is not a directory; nothing "
 		    "changed", key, buf);
 		return -1;
 	}
@@ -55,7 +56,7 @@ init_on_disk(const struct chk *c, const char *key, const char *path)
 		}
 	}
 	pgc_mount_list(c, mounts, sizeof(mounts));
-	agent_err("parameter %s: %s is not on any of the group's disks "
+	log_warnx("parameter %s: %s is not on any of the group's disks "
 	    "(%s); nothing changed", key, path, mounts);
 	return -1;
 }
@@ -87,12 +88,12 @@ refuse_nonempty(const char *key, const char *path)
 	if ((n = dir_count(path)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		agent_errno("parameter %s: %s", key, path);
+		log_warn("parameter %s: %s", key, path);
 		return -1;
 	}
 	if (n == 0)
 		return 0;
-	agent_err("parameter %s: %s exists and is not empty: pgha db init "
+	log_warnx("parameter %s: %s exists and is not empty: pgha db init "
 	    "does not overwrite a database cluster; nothing changed", key,
 	    path);
 	return -1;
@@ -104,32 +105,32 @@ init_check(const struct chk *c)
 	char	initdb[PATH_MAX];
 
 	if (!c->here) {
-		agent_err("the group's disks are not mounted here by the "
+		log_warnx("the group's disks are not mounted here by the "
 		    "cluster: init runs on the node where the group is "
 		    "active; nothing changed");
 		return OCF_ERR_GENERIC;
 	}
 	if (c->nmounts == 0) {
-		agent_err("the group has no disk resource: nothing to "
+		log_warnx("the group has no disk resource: nothing to "
 		    "create the database cluster on");
 		return OCF_ERR_CONFIGURED;
 	}
 	for (int i = 0; i < c->nmounts; i++) {
 		if (!c->mounted[i]) {
-			agent_err("group disk %s is not mounted; nothing "
+			log_warnx("group disk %s is not mounted; nothing "
 			    "changed", c->mnt[i]);
 			return OCF_ERR_GENERIC;
 		}
 	}
 	if (!c->user_ok || c->uid == 0) {
-		agent_err("parameter user: \"%s\" %s", c->user, c->user_ok ?
+		log_warnx("parameter user: \"%s\" %s", c->user, c->user_ok ?
 		    "is root, and initdb does not run as root" :
 		    "does not exist");
 		return OCF_ERR_CONFIGURED;
 	}
 	snprintf(initdb, sizeof(initdb), "%s/initdb", c->bindir);
 	if (access(initdb, X_OK) == -1) {
-		agent_errno("%s", initdb);
+		log_warn("%s", initdb);
 		return OCF_ERR_INSTALLED;
 	}
 	if (init_on_disk(c, "data", c->data) == -1 ||
@@ -158,27 +159,27 @@ make_dir(const struct chk *c, const char *path, mode_t mode)
 		if (mkdir(buf, 0755) == 0)
 			printf("mkdir: created %s (root, 0755)\n", buf);
 		else if (errno != EEXIST) {
-			agent_errno("mkdir %s", buf);
+			log_warn("mkdir %s", buf);
 			return -1;
 		}
 		*p = '/';
 	}
 	if (mkdir(buf, mode) == -1 && errno != EEXIST) {
-		agent_errno("mkdir %s", buf);
+		log_warn("mkdir %s", buf);
 		return -1;
 	}
 	/* Never through a link planted where the directory should be. */
 	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		if (errno == ENOTDIR || errno == ELOOP)
-			agent_err("%s is a symbolic link or not a directory: "
+			log_warnx("%s is a symbolic link or not a directory: "
 			    "refused (remove it)", buf);
 		else
-			agent_errno("%s", buf);
+			log_warn("%s", buf);
 		return -1;
 	}
 	if (fchown(fd, c->uid, c->gid) == -1 || fchmod(fd, mode) == -1) {
-		agent_errno("%s", buf);
+		log_warn("%s", buf);
 		close(fd);
 		return -1;
 	}
@@ -233,7 +234,7 @@ run_initdb(const struct chk *c)
 	argv[n++] = "--no-instructions";	/* they would say pg_ctl */
 	argv[n] = NULL;
 	if ((fd = mkstemp(log)) == -1) {
-		agent_errno("mkstemp %s", log);
+		log_warn("mkstemp %s", log);
 		return -1;
 	}
 	printf("initdb: running %s -D %s%s%s as %s\n", initdb, c->data,
@@ -241,14 +242,14 @@ run_initdb(const struct chk *c)
 	fflush(stdout);
 	sp.out = sp.err = fd;
 	if ((pid = agent_spawn(&sp)) == -1)
-		agent_errno("fork");
+		log_warn("fork");
 	else if (initdb_wait(pid, &status) == -1)
-		agent_err("initdb did not finish within the timeout (%llu "
+		log_warnx("initdb did not finish within the timeout (%llu "
 		    "ms) and was stopped; empty %s%s%s before trying again; "
 		    "its last lines:", (unsigned long long)(now_ms() - t0),
 		    c->data, c->waldir[0] ? " and " : "", c->waldir);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		agent_err("initdb failed (%s %d); its last lines:",
+		log_warnx("initdb failed (%s %d); its last lines:",
 		    WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) :
 		    WTERMSIG(status));
@@ -295,7 +296,7 @@ append_conf(const struct chk *c)
 	    c->gid, NULL)) == -1)
 		return -1;
 	if ((f = fdopen(fd, "a")) == NULL) {
-		agent_errno("open %s", path);
+		log_warn("open %s", path);
 		close(fd);
 		return -1;
 	}
@@ -313,7 +314,7 @@ append_conf(const struct chk *c)
 		    "(pgha backup_dir), on a group disk\n", c->backup_dir);
 	r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
 	if (fclose(f) != 0 || r == -1) {
-		agent_errno("write %s", path);
+		log_warn("write %s", path);
 		return -1;
 	}
 	printf("wrote %s: restart_after_crash = off, port = %ld, "

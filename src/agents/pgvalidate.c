@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "keystore.h"
 #include "pgcheck.h"
 #include "pgcheck_int.h"
@@ -251,7 +252,7 @@ check_env_paths(struct chk *c)
 	for (p = strtok_r(buf, " \t", &save); p != NULL;
 	    p = strtok_r(NULL, " \t", &save)) {
 		if ((eq = strchr(p, '=')) == NULL || eq[1] != '/') {
-			agent_err(AGENT_ENV_CHECK_PATHS ": \"%s\" is not "
+			log_warnx(AGENT_ENV_CHECK_PATHS ": \"%s\" is not "
 			    "setting=/path; ignored", p);
 			continue;
 		}

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "util.h"
 
 #define POLL_MS		10
@@ -70,7 +71,7 @@ pg_load(struct pg *pg)
 	pg->logfile = agent_param("logfile");
 	if (data[0] != '/' || pg->socket_dir[0] != '/' ||
 	    pg->logfile[0] != '/' || bindir[0] != '/') {
-		agent_err("parameters data, bindir, socket_dir and logfile "
+		log_warnx("parameters data, bindir, socket_dir and logfile "
 		    "must be absolute paths");
 		return OCF_ERR_CONFIGURED;
 	}
@@ -78,7 +79,7 @@ pg_load(struct pg *pg)
 		return OCF_ERR_CONFIGURED;
 	snprintf(pg->port, sizeof(pg->port), "%ld", port);
 	if ((pw = getpwnam(pg->user)) == NULL) {
-		agent_err("parameter user: no such user \"%s\"", pg->user);
+		log_warnx("parameter user: no such user \"%s\"", pg->user);
 		return OCF_ERR_CONFIGURED;
 	}
 	pg->uid = pw->pw_uid;
@@ -86,7 +87,7 @@ pg_load(struct pg *pg)
 	snprintf(bin, sizeof(bin), "%s/postgres", bindir);
 	if (realpath(bin, pg->postgres) == NULL ||
 	    access(pg->postgres, X_OK) == -1) {
-		agent_errno("%s", bin);
+		log_warn("%s", bin);
 		return OCF_ERR_INSTALLED;
 	}
 	pg->data_exists = realpath(data, pg->data) != NULL;
@@ -184,7 +185,7 @@ procs_report(const struct procs *p, const char *what)
 	for (int i = 0; i < p->n && used < sizeof(line); i++)
 		used += snprintf(line + used, sizeof(line) - used, " %d",
 		    (int)p->pid[i]);
-	agent_err("%s", line);
+	log_warnx("%s", line);
 }
 
 /* Effective ids of the server's user around connect (peer auth). */
@@ -309,7 +310,7 @@ pg_query(PGconn *conn, const char *sql, uint64_t until, char state[6],
 			s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			snprintf(state, 6, "%s", s ? s : "");
 			if (!quiet)
-				agent_err("%s: %s", sql,
+				log_warnx("%s: %s", sql,
 				    PQresultErrorMessage(res));
 		}
 		PQclear(res);
@@ -317,7 +318,7 @@ pg_query(PGconn *conn, const char *sql, uint64_t until, char state[6],
 	return r;
 fail:
 	if (!quiet)
-		agent_err("%s: %s", sql, PQerrorMessage(conn));
+		log_warnx("%s: %s", sql, PQerrorMessage(conn));
 	return -1;
 }
 
@@ -361,11 +362,11 @@ pg_monitor(const struct pg *pg)
 	if (r == -1) {
 		/* libpq keeps the SQLSTATE of a refused connection to itself;
 		 * PQping maps 57P03 (cannot connect now) to REJECT. */
-		agent_err("connect: %s", conn ? PQerrorMessage(conn) : "OOM");
+		log_warnx("connect: %s", conn ? PQerrorMessage(conn) : "OOM");
 		PQfinish(conn);
 		if (pg_ping(pg) != PQPING_REJECT)
 			return OCF_ERR_GENERIC;
-		agent_err("postgres is starting up, shutting down or in "
+		log_warnx("postgres is starting up, shutting down or in "
 		    "recovery (SQLSTATE 57P03)");
 		return AGENT_TRANSITIONAL;
 	}
@@ -373,7 +374,7 @@ pg_monitor(const struct pg *pg)
 		r = pg_query(conn, "SELECT 1", agent_deadline(), state, false);
 	PQfinish(conn);
 	if (r == -2) {
-		agent_err("postgres on %s port %s did not answer in time",
+		log_warnx("postgres on %s port %s did not answer in time",
 		    pg->socket_dir, pg->port);
 		return OCF_ERR_GENERIC;
 	}
@@ -439,7 +440,7 @@ clear_stale(const struct pg *pg, bool stale)
 
 	snprintf(path, sizeof(path), "%s/postmaster.pid", pg->data);
 	if (stale && unlink(path) == -1 && errno != ENOENT) {
-		agent_errno("remove stale %s", path);
+		log_warn("remove stale %s", path);
 		return -1;
 	}
 	/* The socket lock: stale unless a live postgres holds it. */
@@ -485,29 +486,29 @@ socket_dir_ready(const struct pg *pg)
 
 	made = mkdir(d, 02775) == 0;
 	if (!made && errno != EEXIST) {
-		agent_errno("mkdir %s", d);
+		log_warn("mkdir %s", d);
 		return -1;
 	}
 	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		if (errno == ELOOP || errno == ENOTDIR)
-			agent_err("socket_dir %s is a symbolic link or not a "
+			log_warnx("socket_dir %s is a symbolic link or not a "
 			    "directory: refused, nothing changed (make it a "
 			    "directory, or set socket_dir to one)", d);
 		else
-			agent_errno("socket_dir %s", d);
+			log_warn("socket_dir %s", d);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1)
-		agent_errno("socket_dir %s", d);
+		log_warn("socket_dir %s", d);
 	else if (made && st.st_uid == 0) {
 		if (fchown(fd, pg->uid, pg->gid) == -1 ||
 		    fchmod(fd, 02775) == -1)
-			agent_errno("socket_dir %s", d);
+			log_warn("socket_dir %s", d);
 		else
 			r = 0;
 	} else if (!user_can_write(pg, &st))
-		agent_err("socket_dir %s (owner uid %d, mode %04o) is not "
+		log_warnx("socket_dir %s (owner uid %d, mode %04o) is not "
 		    "writable by %s, and pgha changes only a directory it "
 		    "creates: chown %s: %s && chmod 2775 %s, or set socket_dir "
 		    "to another directory", d, (int)st.st_uid,
@@ -543,11 +544,11 @@ static void
 report_exit(const struct pg *pg, pid_t pid, int status)
 {
 	if (WIFEXITED(status))
-		agent_err("postgres (pid %d) exited with status %d during "
+		log_warnx("postgres (pid %d) exited with status %d during "
 		    "start; last lines of %s:", (int)pid, WEXITSTATUS(status),
 		    pg->logfile);
 	else
-		agent_err("postgres (pid %d) died of signal %d during start; "
+		log_warnx("postgres (pid %d) died of signal %d during start; "
 		    "last lines of %s:", (int)pid, WTERMSIG(status),
 		    pg->logfile);
 	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
@@ -570,7 +571,7 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 			return OCF_ERR_GENERIC;
 		}
 		if (!child && !pid_is_server(pg, pid)) {
-			agent_err("postgres (pid %d) exited during start; last "
+			log_warnx("postgres (pid %d) exited during start; last "
 			    "lines of %s:", (int)pid, pg->logfile);
 			agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
 			return OCF_ERR_GENERIC;
@@ -581,14 +582,14 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 			return OCF_SUCCESS;
 		}
 		if (ping == PQPING_NO_ATTEMPT) {
-			agent_err("postgres: bad connection parameters");
+			log_warnx("postgres: bad connection parameters");
 			return OCF_ERR_CONFIGURED;
 		}
 		if (agent_remaining_ms() == 0)
 			break;
 		agent_sleep_ms(POLL_MS);
 	}
-	agent_err("postgres (pid %d) did not accept connections within %llu "
+	log_warnx("postgres (pid %d) did not accept connections within %llu "
 	    "ms; last lines of %s:", (int)pid,
 	    (unsigned long long)(now_ms() - t0), pg->logfile);
 	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
@@ -606,14 +607,14 @@ pg_start(const struct pg *pg)
 
 	if (!pg->data_exists) {
 		errno = ENOENT;
-		agent_errno("data directory %s", pg->data);
+		log_warn("data directory %s", pg->data);
 		return OCF_ERR_GENERIC;
 	}
 	snprintf(path, sizeof(path), "%s/PG_VERSION", pg->data);
 	/* The server's user's file: no link followed, no FIFO waited on. */
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1 || (f = fdopen(fd, "r")) == NULL) {
-		agent_errno("%s: not a data directory", path);
+		log_warn("%s: not a data directory", path);
 		if (fd != -1)
 			close(fd);
 		return OCF_ERR_GENERIC;
@@ -626,7 +627,7 @@ pg_start(const struct pg *pg)
 	if (clear_stale(pg, stale) == -1 || prepare_dirs(pg, &logfd) == -1)
 		return OCF_ERR_GENERIC;
 	if ((pid = server_spawn(pg, logfd, major)) == -1) {
-		agent_errno("fork");
+		log_warn("fork");
 		close(logfd);
 		return OCF_ERR_GENERIC;
 	}
@@ -738,7 +739,7 @@ pg_stop(const struct pg *pg)
 		return stop_immediate(pg, pid);
 	/* A stopped (SIGSTOP) postmaster would sit on every signal. */
 	if (process_stopped(pid)) {
-		agent_err("postgres (pid %d) is stopped (SIGSTOP): "
+		log_warnx("postgres (pid %d) is stopped (SIGSTOP): "
 		    "immediate shutdown", (int)pid);
 		return stop_immediate(pg, pid);
 	}
@@ -748,7 +749,7 @@ pg_stop(const struct pg *pg)
 	rest = agent_remaining_ms();
 	kill(pid, SIGINT);
 	if (!wait_gone(pg, pid, now_ms() + rest / 2)) {
-		agent_err("postgres (pid %d) ignored a fast shutdown; "
+		log_warnx("postgres (pid %d) ignored a fast shutdown; "
 		    "immediate shutdown", (int)pid);
 		kill(pid, SIGQUIT);
 		(void)wait_gone(pg, pid, now_ms() + rest / 4);

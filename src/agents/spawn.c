@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 
 /* Default signal dispositions, empty mask, descriptors above 2 shut. */
 static void
@@ -56,11 +57,10 @@ child_ids(const struct agent_spawn *sp)
 	    setgroups(1, &sp->gid)) == -1 || setgid(sp->gid) == -1 ||
 	    setuid(sp->uid) == -1) {
 		if (sp->user != NULL)
-			dprintf(2, "pgha-agent: cannot become %s: %s\n",
-			    sp->user, strerror(errno));
+			log_warn("pgha-agent: cannot become %s", sp->user);
 		else
-			dprintf(2, "pgha-agent: cannot become uid %d: %s\n",
-			    (int)sp->uid, strerror(errno));
+			log_warn("pgha-agent: cannot become uid %d",
+			    (int)sp->uid);
 		return -1;
 	}
 	return 0;
@@ -87,12 +87,11 @@ child(const struct agent_spawn *sp)
 	if (child_ids(sp) == -1)
 		_exit(127);
 	if (sp->dir != NULL && chdir(sp->dir) == -1) {
-		dprintf(2, "pgha-agent: chdir %s: %s\n", sp->dir,
-		    strerror(errno));
+		log_warn("pgha-agent: chdir %s", sp->dir);
 		_exit(127);
 	}
 	execv(sp->argv[0], sp->argv);
-	dprintf(2, "pgha-agent: exec %s: %s\n", sp->argv[0], strerror(errno));
+	log_warn("pgha-agent: exec %s", sp->argv[0]);
 	_exit(127);
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "agent_util.h"
+#include "log.h"
 #include "tickle.h"
 
 #define TICKLE_ROUNDS	3	/* a lost packet must not leave a client */
@@ -93,14 +94,14 @@ tickle_clients(struct in_addr ip, const char *list)
 		return 0;
 	if ((fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC,
 	    IPPROTO_TCP)) == -1) {
-		agent_errno("tickle: raw socket");
+		log_warn("tickle: raw socket");
 		return -1;
 	}
 	memset(&me, 0, sizeof(me));
 	me.sin_family = AF_INET;
 	me.sin_addr = ip;
 	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
-		agent_errno("tickle: bind to %s", inet_ntoa(ip));
+		log_warn("tickle: bind to %s", inet_ntoa(ip));
 		close(fd);
 		return -1;
 	}
@@ -117,6 +118,6 @@ tickle_clients(struct in_addr ip, const char *list)
 		}
 	close(fd);
 	if (bad)
-		agent_err("tickle: %d malformed entries ignored", bad);
+		log_warnx("tickle: %d malformed entries ignored", bad);
 	return n;
 }

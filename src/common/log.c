@@ -68,8 +68,13 @@ vlog(int pri, const char *fmt, va_list ap)
 	char		 msg[1024], stamp[32];
 	struct timespec	 ts;
 	struct tm	 tm;
+	size_t		 n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one line each: libpq's messages end in a newline of their own */
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
@@ -78,7 +83,10 @@ vlog(int pri, const char *fmt, va_list ap)
 	    prio_name(pri), msg);
 	if (pri == LOG_DEBUG && !log_verbose)
 		return;
-	if (log_fg) {
+	if (log_fg == LOG_BARE) {
+		fprintf(stderr, "%s\n", msg);
+		fflush(stderr);
+	} else if (log_fg) {
 		fprintf(stderr, "%s.%03ld %s[%s] %s: %s\n", stamp,
 		    ts.tv_nsec / 1000000, log_ident, log_tag,
 		    prio_name(pri), msg);

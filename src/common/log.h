@@ -12,6 +12,12 @@
 
 #define LOG_RING_LINES	512
 
+/*
+ * foreground: 0 syslog, 1 stderr with time, ident, tag and level, or
+ * LOG_BARE: stderr, the message alone (pgha-agent: pghad shows the last
+ * lines of its stderr to the user as they are).
+ */
+#define LOG_BARE	2
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_set_verbose(int);
 void	log_set_tag(const char *);	/* borrows; subsystem of next lines */
