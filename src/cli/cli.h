@@ -15,11 +15,13 @@
 
 #include <json-c/json.h>
 
+#include "util.h"
+
 #ifndef PGHA_VERSION
 #define PGHA_VERSION	"0.1"
 #endif
 
-#define CLI_DEFAULT_SOCKET	"/run/pgha/pgha.sock"
+#define CLI_DEFAULT_SOCKET	PGHA_DEFAULT_SOCKET
 #define CLI_SOCKET_ENV		"PGHA_SOCKET"
 #define CLI_WAIT_DEFAULT_MS	60000
 #define CLI_WAIT_MAX_MS		(7 * 86400 * 1000U)

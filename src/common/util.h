@@ -38,6 +38,9 @@ int	dir_trusted(const char *dir, char *why, size_t len);
 /* The directory part of path into out ("/" for "/x"); -1 if too long. */
 int	path_dirname(const char *path, char *out, size_t len);
 
+/* The control socket when the cluster file names none (pghad and pgha). */
+#define PGHA_DEFAULT_SOCKET	"/run/pgha/pgha.sock"
+
 /*
  * A line an agent marks for administrators only (AGENT_ERR_ADMIN_LINE,
  * agent_proto.h): pghad keeps it after PGHA_ADMIN_MARK in the result, and

@@ -22,7 +22,7 @@ const struct conf_key conf_keys[] = {
 	    offsetof(struct conf, cluster_name), "pgha", { 0 }, 0, 0,
 	    "cluster name, the same on every node" },
 	{ "socket", CS_CLUSTER, CK_ANY_TYPE, CV_SOCKET, 0,
-	    offsetof(struct conf, socket), "/run/pgha/pgha.sock", { 0 }, 0, 0,
+	    offsetof(struct conf, socket), PGHA_DEFAULT_SOCKET, { 0 }, 0, 0,
 	    "control socket: an absolute path in a root-only directory" },
 	{ "admin_group", CS_CLUSTER, CK_ANY_TYPE, CV_NAME, 0,
 	    offsetof(struct conf, admin_group), NULL, { 0 }, 0, 0,
