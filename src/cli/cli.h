@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #ifndef PGHA_VERSION
-#define PGHA_VERSION	"0.1"
+#error "PGHA_VERSION is set by the Makefile (VERSION)"
 #endif
 
 #define CLI_DEFAULT_SOCKET	"/run/pgha/pgha.sock"
