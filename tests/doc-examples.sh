@@ -1,6 +1,7 @@
 #!/bin/sh
 # doc-examples.sh BUILD - every cluster-file example in README.md,
-# docs/*.md and man/*.5, man/*.8 is checked with `BUILD/pghad -n`.
+# docs/*.md and man/*.5, man/*.8, and every shipped example file
+# docs/*.conf, is checked with `BUILD/pghad -n`.
 #
 # An example is a block of text: in Markdown a fenced block (```) or an
 # indented one (four spaces or a tab, after a blank line); in a man page a
@@ -227,6 +228,14 @@ for f in README.md docs/*.md man/*.5 man/*.8; do
 			flush("")
 		print k
 	}' "$f")
+done
+
+# A shipped example file (docs/*.conf) is a whole example.
+for f in docs/*.conf; do
+	[ -f "$f" ] || continue
+	k=$((k + 1))
+	cp "$f" "$tmp/ex/$k.conf"
+	echo "$k $f 1 full" >>"$tmp/list"
 done
 
 # merge FRAGMENT SECTION: BASE with the fragment's keys, on stdout.
