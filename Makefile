@@ -21,10 +21,14 @@ CFLAGS	?= -O2 -g
 WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-truncation \
 	  -D_GNU_SOURCE $(CCWARN)
+# The one place the version is set; a package build overrides it
+# (make VERSION=...).  pghad, pgha, pgha-agent and `pgha status --json`
+# all say this string.
+VERSION	?= 0.1
 # Each program sees only its own headers and src/common: the daemon's are
 # not the agents' or the CLI's business (what they share is in src/common).
 # Tests and lab helpers may reach into src/daemon.
-CPPFLAGS += -Isrc/common
+CPPFLAGS += -Isrc/common -DPGHA_VERSION='"$(VERSION)"'
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 TEST_CPPFLAGS = -Isrc/daemon
 
@@ -125,7 +129,7 @@ $(BUILD)/fuzz/libfuzzer_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(COMMON_SRC)
 	    $(CPPFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
 check: all $(UNIT_TESTS) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
-	tests/run-check.sh $(BUILD)
+	PGHA_VERSION='$(VERSION)' tests/run-check.sh $(BUILD)
 
 lab-check: all
 	tests/lab/run-all.sh $(BUILD)
@@ -139,6 +143,7 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/libfuzzer_%,$(FUZZ_TARGETS))
 
 golden-update: all
 	tests/golden/run.sh $(BUILD) -update
+	PGHA_VERSION='$(VERSION)' tests/golden/cli-run.sh $(BUILD) -update
 
 clean:
 	rm -rf build build-san

@@ -4,8 +4,10 @@
 # ASan+UBSan, a short libFuzzer run of each harness, and the lab
 # (integration) tests with real corosync, PostgreSQL and pghad.
 #
-#	sudo ./test.sh            everything
-#	sudo ./test.sh --no-lab   without the lab
+#	./test.sh            everything		as root (or with sudo)
+#	./test.sh --no-lab   without the lab
+#
+# Nothing here calls sudo: a fresh Debian image used as root has none.
 #
 # Ends with "N passed, N failed" over all of it; exits 1 on any failure.
 set -uo pipefail
@@ -19,6 +21,11 @@ for a in "$@"; do
 	esac
 done
 
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test.sh: installing packages and the lab need root: run it as" \
+	    "root (or: sudo $0)" >&2
+	exit 1
+fi
 scripts/setup-deps.sh || exit 1
 
 total_pass=0 total_fail=0

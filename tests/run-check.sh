@@ -3,6 +3,11 @@
 #   - BUILD/tests/test_X for each tests/unit/test_X.c (TAP: every
 #     assertion counts),
 #   - tests/golden/run.sh BUILD (TAP: every golden file counts),
+#   - tests/golden/cli-run.sh BUILD (TAP: what the programs print with no
+#     daemon: --help, --version, usage and connect errors),
+#   - tests/doc-examples.sh BUILD (TAP: every cluster-file example of the
+#     README, docs/ and man/ passes pghad -n),
+#   - tests/completion.sh BUILD (TAP: bash completion of pgha),
 #   - BUILD/fuzz/replay_X for each tests/fuzz/fuzz_X.c, over
 #     tests/fuzz/corpus/X/ (one count per program).
 # A program that was not built counts as a failure.
@@ -83,6 +88,9 @@ for src in tests/unit/test_*.c; do
 done
 
 run_tap golden tests/golden/run.sh "$build"
+run_tap golden-cli tests/golden/cli-run.sh "$build"
+run_tap doc-examples tests/doc-examples.sh "$build"
+run_tap completion tests/completion.sh "$build"
 
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue

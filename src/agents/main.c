@@ -7,6 +7,7 @@
  * enum agent_action: the start/stop/monitor switches of the other agents
  * need not know them.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,31 @@ static const struct {
 	{ "address",	address_main },
 	{ "postgresql",	postgresql_main },
 };
+
+#ifndef PGHA_VERSION
+#error "PGHA_VERSION is set by the Makefile (VERSION)"
+#endif
+
+static const struct option long_opts[] = {
+	{ "help",	no_argument,	NULL, 'h' },
+	{ "version",	no_argument,	NULL, 'V' },
+	{ NULL,		0,		NULL, 0 },
+};
+
+static int
+help(void)
+{
+	printf("usage: pgha-agent TYPE ACTION\n"
+	    "       pgha-agent postgresql validate|init\n"
+	    "       pgha-agent --help | --version\n"
+	    "Runs one operation of a built-in resource agent, as pghad does;\n"
+	    "its parameters come from OCF_RESKEY_* in the environment.\n"
+	    "  TYPE            disk, address or postgresql\n"
+	    "  ACTION          start, stop or monitor\n"
+	    "  -h, --help      print this help and exit\n"
+	    "  -V, --version   print the version and exit\n");
+	return 0;
+}
 
 static int
 usage(void)
@@ -52,9 +78,26 @@ main(int argc, char *argv[])
 {
 	enum agent_action	act;
 	size_t			i;
+	int			ch;
 
 	/* pghad shows the last lines of our stderr as they are */
 	log_init("pgha-agent", LOG_BARE, 0);
+	/* "+": options only before TYPE, as OCF callers never pass any. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+hV", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return help();
+		case 'V':
+			printf("pgha-agent %s\n", PGHA_VERSION);
+			return 0;
+		default:
+			log_warnx("unknown option '%s'", argv[optind - 1]);
+			return usage();
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 3)
 		return usage();
 	if (strcmp(argv[2], "validate") == 0 || strcmp(argv[2], "init") == 0)

@@ -10,6 +10,7 @@
 #define PGHA_CLI_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,7 +19,7 @@
 #include "util.h"
 
 #ifndef PGHA_VERSION
-#define PGHA_VERSION	"0.1"
+#error "PGHA_VERSION is set by the Makefile (VERSION)"
 #endif
 
 #define CLI_DEFAULT_SOCKET	PGHA_DEFAULT_SOCKET
@@ -158,8 +159,23 @@ void		 out_text_wait_failed(FILE *, struct json_object *,
 void		 out_text_progress(FILE *, struct json_object *, uint64_t);
 void		 out_text_fmt_local(int64_t, char *, size_t);
 
-/* out_json.c */
+/* out_json.c: a pretty-printed object is a command's whole result (sets
+ * cli_json_out); compact lines are a stream, after which a failure still
+ * gets its error object. */
 void	out_json_print(FILE *, struct json_object *, int);
+
+/* errors.c: every failure, one rule (pgha(8), JSON OUTPUT). */
+extern int	cli_json;	/* --json was given */
+extern int	cli_json_out;	/* a JSON result is on stdout already */
+/* "pgha: MSG" on stderr; the first message is the --json error's. */
+void	cli_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	cli_verr(const char *, va_list) __attribute__((format(printf, 1, 0)));
+/* Keep a message for the --json error without printing it. */
+void	cli_err_note(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Add KEY: object to the --json error object (takes a reference). */
+void	cli_err_detail(const char *, struct json_object *);
+/* With --json, rc != 0 and no result printed: the error object.  Gives rc. */
+int	cli_exit(int);
 
 /* ctl_client.c: functions returning int give 0 or an exit code. */
 #define CTL_INTR	(-1)	/* ctl_read: SIGINT or SIGTERM arrived */
@@ -169,7 +185,6 @@ int	ctl_read(struct ctl_conn *, uint64_t, struct json_object **);
 void	ctl_close(struct ctl_conn *);
 int	ctl_call(const char *, struct json_object *, struct json_object **);
 int	ctl_check(struct json_object *);
-extern int	ctl_json_errors;	/* ctl_check also prints refusals' JSON */
 void	ctl_catch_signals(void);
 
 /* validate.c */

@@ -3,7 +3,7 @@
  * protocol.md): connect to a path, check that root listens there, send
  * one JSON request line, read JSON reply lines with a size bound and a
  * deadline.
- * Every failure is printed here, once, as "pgha: ..." on stderr, and
+ * Every failure is printed here, once, through cli_err() (errors.c), and
  * turned into the exit code the caller returns.
  */
 #include <sys/socket.h>
@@ -97,7 +97,7 @@ connect_error(const char *name, int err)
 		why = "pghad is running but does not accept connections";
 	else
 		why = strerror(err);
-	fprintf(stderr, "pgha: cannot reach pghad at %s: %s\n", name, why);
+	cli_err("cannot reach pghad at %s: %s\n", name, why);
 	return EXIT_UNREACHABLE;
 }
 
@@ -118,7 +118,7 @@ sock_dir_check(const char *sock)
 		return 0;	/* connect() says "no such socket" */
 	if (path_dirname(sock, dir, sizeof(dir)) == -1 ||
 	    dir_trusted(dir, why, sizeof(why)) == -1) {
-		fprintf(stderr, "pgha: refusing the socket %s: %s: another "
+		cli_err("refusing the socket %s: %s: another "
 		    "user could have put a socket there; use one in a "
 		    "directory only root may write (pghad's default is "
 		    "%s)\n", sock, dir[0] ? why : "bad path",
@@ -135,12 +135,12 @@ peer_check(struct ctl_conn *c)
 	socklen_t	len = sizeof(cr);
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
-		fprintf(stderr, "pgha: %s: SO_PEERCRED: %s\n", c->sock,
+		cli_err("%s: SO_PEERCRED: %s\n", c->sock,
 		    strerror(errno));
 		return EXIT_UNREACHABLE;
 	}
 	if (cr.uid != 0 && cr.uid != geteuid()) {
-		fprintf(stderr, "pgha: refusing the socket %s: its listener "
+		cli_err("refusing the socket %s: its listener "
 		    "(pid %d) runs as uid %u, not root: it is not pghad; "
 		    "nothing was sent\n", c->sock, (int)cr.pid,
 		    (unsigned)cr.uid);
@@ -186,7 +186,7 @@ send_all(struct ctl_conn *c, const char *p, size_t n)
 			if ((errno == EPIPE || errno == ECONNRESET) &&
 			    (r = early_reply(c)) != 0)
 				return r;
-			fprintf(stderr, "pgha: sending to pghad at %s: %s\n",
+			cli_err("sending to pghad at %s: %s\n",
 			    c->sock, errno == EAGAIN ? "timed out" :
 			    strerror(errno));
 			return EXIT_UNREACHABLE;
@@ -213,7 +213,7 @@ ctl_open(const char *sock, struct json_object *req, struct ctl_conn **cp)
 	c = xcalloc(1, sizeof(*c));
 	c->sock = xstrdup(sock);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "pgha: socket: %s\n", strerror(errno));
+		cli_err("socket: %s\n", strerror(errno));
 		ctl_close(c);
 		return EXIT_FAILED;
 	}
@@ -271,7 +271,7 @@ parse_line(struct ctl_conn *c, char *line, size_t n, struct json_object **out)
 	if (o == NULL || jerr != json_tokener_success ||
 	    line[used + strspn(line + used, " \t\r")] != '\0' ||
 	    !json_object_is_type(o, json_type_object)) {
-		fprintf(stderr, "pgha: malformed reply from pghad at %s: %s\n",
+		cli_err("malformed reply from pghad at %s: %s\n",
 		    c->sock, o == NULL || jerr != json_tokener_success ?
 		    json_tokener_error_desc(jerr) : "not one JSON object");
 		json_object_put(o);
@@ -294,7 +294,7 @@ take_line(struct ctl_conn *c, struct json_object **out)
 	*nl = '\0';
 	n = (size_t)(nl - c->buf);
 	if (memchr(c->buf, '\0', n) != NULL) {
-		fprintf(stderr, "pgha: malformed reply from pghad at %s: "
+		cli_err("malformed reply from pghad at %s: "
 		    "NUL byte\n", c->sock);
 		return -EXIT_FAILED;
 	}
@@ -319,7 +319,7 @@ wait_readable(struct ctl_conn *c, uint64_t deadline)
 			return CTL_INTR;
 		if (deadline != 0) {
 			if ((now = now_ms()) >= deadline) {
-				fprintf(stderr, "pgha: no reply from pghad at "
+				cli_err("no reply from pghad at "
 				    "%s within %d s\n", c->sock,
 				    CLI_REQUEST_TIMEOUT_MS / 1000);
 				return EXIT_UNREACHABLE;
@@ -332,7 +332,7 @@ wait_readable(struct ctl_conn *c, uint64_t deadline)
 		if (r > 0)
 			return 0;
 		if (r == -1 && errno != EINTR) {
-			fprintf(stderr, "pgha: poll: %s\n", strerror(errno));
+			cli_err("poll: %s\n", strerror(errno));
 			return EXIT_FAILED;
 		}
 	}
@@ -345,7 +345,7 @@ fill(struct ctl_conn *c)
 
 	if (c->len == c->cap) {
 		if (c->cap >= CLI_REPLY_MAX) {
-			fprintf(stderr, "pgha: reply from pghad at %s exceeds "
+			cli_err("reply from pghad at %s exceeds "
 			    "%d MiB\n", c->sock, CLI_REPLY_MAX >> 20);
 			return EXIT_FAILED;
 		}
@@ -360,13 +360,13 @@ fill(struct ctl_conn *c)
 		return 0;
 	}
 	if (n == 0 && c->len == 0)
-		fprintf(stderr, "pgha: pghad at %s closed the connection%s\n",
+		cli_err("pghad at %s closed the connection%s\n",
 		    c->sock, c->nlines ? "" : " without a reply");
 	else if (n == 0)
-		fprintf(stderr, "pgha: malformed reply from pghad at %s: "
+		cli_err("malformed reply from pghad at %s: "
 		    "truncated\n", c->sock);
 	else
-		fprintf(stderr, "pgha: reading from pghad at %s: %s\n",
+		cli_err("reading from pghad at %s: %s\n",
 		    c->sock, strerror(errno));
 	return n == 0 && c->len != 0 ? EXIT_FAILED : EXIT_UNREACHABLE;
 }
@@ -405,8 +405,6 @@ ctl_call(const char *sock, struct json_object *req, struct json_object **out)
 	return r;
 }
 
-int	ctl_json_errors;
-
 /* 0 if reply is {"ok": true, ...}; else print its message, give exit. */
 int
 ctl_check(struct json_object *reply)
@@ -415,19 +413,19 @@ ctl_check(struct json_object *reply)
 
 	if (!json_object_object_get_ex(reply, "ok", &ok) ||
 	    !json_object_is_type(ok, json_type_boolean)) {
-		fprintf(stderr, "pgha: malformed reply from pghad: no \"ok\" "
+		cli_err("malformed reply from pghad: no \"ok\" "
 		    "field\n");
 		return EXIT_FAILED;
 	}
 	if (json_object_get_boolean(ok))
 		return 0;
-	if (ctl_json_errors)	/* --json: the refusal as the daemon said it */
+	if (cli_json)	/* --json: the refusal as the daemon said it */
 		out_json_print(stdout, reply, 1);
 	if (!json_object_object_get_ex(reply, "error", &code))
 		code = NULL;
 	if (!json_object_object_get_ex(reply, "message", &msg) || msg == NULL)
 		msg = code;
-	fprintf(stderr, "pgha: %s\n", msg ? json_object_get_string(msg) :
+	cli_err("%s\n", msg ? json_object_get_string(msg) :
 	    "request failed (no error code in reply)");
 	return cmd_exit_code(code ? json_object_get_string(code) : NULL);
 }

@@ -175,11 +175,9 @@ usage(const struct ks_cmd *c, const char *fmt, ...)
 {
 	va_list	ap;
 
-	fputs("pgha: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (c != NULL)
 		fprintf(stderr, "usage: pgha [--json] keystore %s %s\n",
 		    c->name, c->synopsis);
@@ -251,7 +249,7 @@ pass_from_file(const char *opt, const char *file, struct pass *p)
 	int	fd;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		fprintf(stderr, "pgha: %s %s: %s\n", opt, file,
+		cli_err("%s %s: %s\n", opt, file,
 		    strerror(errno));
 		return EXIT_USAGE;
 	}
@@ -271,7 +269,7 @@ pass_from_file(const char *opt, const char *file, struct pass *p)
 		len--;
 	if (len > KS_PASS_MAX || memchr(buf, '\0', len) != NULL) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		fprintf(stderr, "pgha: %s %s: the first line is longer than "
+		cli_err("%s %s: the first line is longer than "
 		    "%d bytes or holds a NUL byte\n", opt, file, KS_PASS_MAX);
 		return EXIT_USAGE;
 	}
@@ -280,7 +278,7 @@ pass_from_file(const char *opt, const char *file, struct pass *p)
 	p->len = len;
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (len == 0) {
-		fprintf(stderr, "pgha: %s %s: the first line is empty\n", opt,
+		cli_err("%s %s: the first line is empty\n", opt,
 		    file);
 		return EXIT_USAGE;
 	}
@@ -367,7 +365,7 @@ get_pass(const char *opt, const char *file, const char *prompt, int confirm,
 	if (file != NULL)
 		return pass_from_file(opt, file, p);
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "pgha: no terminal to ask for the %s on: give "
+		cli_err("no terminal to ask for the %s on: give "
 		    "%s FILE\n", prompt, opt);
 		return EXIT_USAGE;
 	}
@@ -382,7 +380,7 @@ get_pass(const char *opt, const char *file, const char *prompt, int confirm,
 		    CRYPTO_memcmp(again.s, p->s, p->len) != 0)) {
 			close(fd);
 			pass_wipe(&again);
-			fprintf(stderr, "pgha: the passphrases do not match; "
+			cli_err("the passphrases do not match; "
 			    "nothing changed\n");
 			return EXIT_USAGE;
 		}
@@ -390,7 +388,7 @@ get_pass(const char *opt, const char *file, const char *prompt, int confirm,
 	}
 	close(fd);
 	if (r == -1) {
-		fprintf(stderr, "pgha: cannot read the %s from the terminal "
+		cli_err("cannot read the %s from the terminal "
 		    "(longer than %d bytes?)\n", prompt, KS_PASS_MAX);
 		return EXIT_USAGE;
 	}
@@ -404,10 +402,10 @@ check_new(const char *opt, const char *file, const struct pass *p)
 	if (p->len >= KS_PASS_MIN)
 		return 0;
 	if (file != NULL)
-		fprintf(stderr, "pgha: %s %s: the passphrase is too short: at "
+		cli_err("%s %s: the passphrase is too short: at "
 		    "least %d characters\n", opt, file, KS_PASS_MIN);
 	else
-		fprintf(stderr, "pgha: the passphrase is too short: at least "
+		cli_err("the passphrase is too short: at least "
 		    "%d characters\n", KS_PASS_MIN);
 	return EXIT_USAGE;
 }
@@ -436,7 +434,7 @@ jbool(struct json_object *o, const char *k, int v)
 static int
 failed(const char *err)
 {
-	fprintf(stderr, "pgha: %s\n", err);
+	cli_err("%s\n", err);
 	return EXIT_FAILED;
 }
 
@@ -454,7 +452,7 @@ ks_do_create(const struct ks_args *a)
 	char			*dir;
 
 	if (lstat(a->path, &st) == 0) {
-		fprintf(stderr, "pgha: %s: already exists: refusing to replace "
+		cli_err("%s: already exists: refusing to replace "
 		    "a keystore (its master key may encrypt data)\n", a->path);
 		return EXIT_FAILED;
 	}
@@ -462,7 +460,7 @@ ks_do_create(const struct ks_args *a)
 	dir = xstrdup(a->path);
 	r = stat(dirname(dir), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!r)
-		fprintf(stderr, "pgha: %s: cannot create: directory %s does "
+		cli_err("%s: cannot create: directory %s does "
 		    "not exist\n", a->path, dir);
 	free(dir);
 	if (!r)
@@ -553,19 +551,19 @@ ks_do_copy(const struct ks_args *a)
 
 	/* Read once; what is checked is what is sent. */
 	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "pgha: %s: %s\n", a->path, strerror(errno));
+		cli_err("%s: %s\n", a->path, strerror(errno));
 		return EXIT_FAILED;
 	}
 	got = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (got < 0) {
-		fprintf(stderr, "pgha: %s: %s\n", a->path, strerror(errno));
+		cli_err("%s: %s\n", a->path, strerror(errno));
 		return EXIT_FAILED;
 	}
 	if (ks_parse(a->path, buf, (size_t)got, &h, err, sizeof(err)) == -1)
 		return failed(err);
 	if (h.kind != KS_KIND_PASS) {
-		fprintf(stderr, "pgha: %s is an automatic-opening file, not a "
+		cli_err("%s is an automatic-opening file, not a "
 		    "keystore\n", a->path);
 		return EXIT_FAILED;
 	}
@@ -603,7 +601,7 @@ ks_do_copy(const struct ks_args *a)
 		if (json_object_object_get_ex(fi, "skipped", &v))
 			continue;
 		if (json_object_object_get_ex(fi, "error", &v)) {
-			fprintf(stderr, "pgha: %s: %s\n", name,
+			cli_err("%s: %s\n", name,
 			    json_object_get_string(v));
 			rc = EXIT_FAILED;
 			continue;
@@ -626,11 +624,11 @@ ks_do_copy(const struct ks_args *a)
 
 			if (a->node != NULL && strcmp(m, a->node) != 0)
 				continue;
-			fprintf(stderr, "pgha: no answer from %s\n", m);
+			cli_err("no answer from %s\n", m);
 			rc = EXIT_FAILED;
 		}
 	if (copied == 0 && rc == EXIT_OK) {
-		fprintf(stderr, "pgha: no other member to copy to\n");
+		cli_err("no other member to copy to\n");
 		rc = EXIT_FAILED;
 	}
 	json_object_put(reply);

@@ -19,6 +19,8 @@ out_json_print(FILE *f, struct json_object *o, int pretty)
 {
 	fprintf(f, "%s\n", json_object_to_json_string_ext(o,
 	    pretty ? FLAGS_PRETTY : FLAGS_LINE));
+	if (pretty && f == stdout)
+		cli_json_out = 1;
 }
 
 static void

@@ -170,7 +170,7 @@ do_events(const struct cli_args *a, const struct output *out)
 static int
 usage_error(const struct cli_args *a, const char *err)
 {
-	fprintf(stderr, "pgha: %s\n", err);
+	cli_err("%s\n", err);
 	if (a->cmd != NULL) {
 		fputs("usage: pgha [-s SOCKET] [--json] ", stderr);
 		cmd_synopsis(stderr, a->cmd);
@@ -219,6 +219,21 @@ run(const struct cli_args *a)
 	return EXIT_USAGE;
 }
 
+/*
+ * --json anywhere before "--": so that a command line refused before its
+ * --json is reached still gets its JSON error.
+ */
+static int
+wants_json(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -226,11 +241,12 @@ main(int argc, char *argv[])
 	char		 err[512];
 	int		 rc;
 
+	cli_json = wants_json(argc, argv);
 	if ((rc = keystore_cmd_index(argc, argv)) > 0)
-		return keystore_main(argc, argv, rc);
+		return cli_exit(keystore_main(argc, argv, rc));
 	if (cmd_parse(argc, argv, getenv(CLI_SOCKET_ENV), (int64_t)wall_ms(),
 	    &a, err, sizeof(err)) == -1)
-		return usage_error(&a, err);
+		return cli_exit(usage_error(&a, err));
 	if (a.version) {
 		printf("pgha %s\n", PGHA_VERSION);
 		return EXIT_OK;
@@ -246,10 +262,9 @@ main(int argc, char *argv[])
 		}
 		return EXIT_OK;
 	}
-	ctl_json_errors = a.json;
-	rc = run(&a);
+	rc = cli_exit(run(&a));
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "pgha: error writing output\n");
+		cli_err("error writing output\n");
 		return rc ? rc : EXIT_FAILED;
 	}
 	return rc;

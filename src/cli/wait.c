@@ -141,14 +141,19 @@ finish(const struct cli_args *a, const struct output *out,
     struct json_object *g, const struct wait_result *w, int rc,
     const char *target)
 {
-	if (a->json)
+	if (a->json && rc == 0)
 		out_json_print(stdout, g, 1);
+	else if (a->json)	/* the group goes into the error object */
+		cli_err_detail("group", g);
 	else if (rc == 0)
 		out->wait_done(stdout, g, w);
-	if (rc == EXIT_FAILED)
+	if (rc == EXIT_FAILED) {
+		cli_err_note("%s: failed after %.2f s: %s", w->group,
+		    w->elapsed_ms / 1000.0, out_jstr(g, "reason"));
 		out_text_wait_failed(stderr, g, w);
+	}
 	else if (rc == EXIT_TIMEOUT)
-		fprintf(stderr, "pgha: %s: not %s%s%s after %.1f s (now %s, "
+		cli_err("%s: not %s%s%s after %.1f s (now %s, "
 		    "owner %s, target %s)\n", w->group,
 		    w->goal_offline ? "offline" : "online",
 		    target ? " on " : "", target ? target : "",
@@ -179,7 +184,7 @@ wait_group(const struct cli_args *a, const struct output *out,
 			break;
 		w.elapsed_ms = now_ms() - t0;
 		if (r == 0 && (g = wait_find_group(st, a->group)) == NULL) {
-			fprintf(stderr, "pgha: %s: no longer in the cluster's "
+			cli_err("%s: no longer in the cluster's "
 			    "status\n", a->group);
 			r = EXIT_UNKNOWN;
 			break;
@@ -195,10 +200,10 @@ wait_group(const struct cli_args *a, const struct output *out,
 			/* Accepted, then placed elsewhere: the start there
 			 * failed (or the node went away). */
 			if (a->json)
-				out_json_print(stdout, g, 1);
+				cli_err_detail("group", g);
 			const char *now = out_jstr(g, "target");
 
-			fprintf(stderr, "pgha: %s: did not come online on %s; "
+			cli_err("%s: did not come online on %s; "
 			    "%s%s%s (pgha events --group %s says why)\n",
 			    w.group, target, strcmp(now, "-") == 0 ?
 			    "it has no node to run on now" : "the cluster "
@@ -214,7 +219,7 @@ wait_group(const struct cli_args *a, const struct output *out,
 		else if (r == 0)
 			progress(g, w.elapsed_ms, &last);
 		else if (now_ms() >= deadline) {
-			fprintf(stderr, "pgha: %s: timed out: pghad not "
+			cli_err("%s: timed out: pghad not "
 			    "ready\n", a->group);
 			r = EXIT_TIMEOUT;
 			break;
@@ -265,7 +270,7 @@ wait_until(const struct cli_args *a, uint64_t t0,
 		if ((r = poll_status(a->socket, &st)) > 0)
 			return r;
 		if (r == 0 && (d = done(a, st, what, sizeof(what))) < 0) {
-			fprintf(stderr, "pgha: %s\n", what);
+			cli_err("%s\n", what);
 			json_object_put(st);
 			return EXIT_FAILED;
 		}
@@ -279,7 +284,7 @@ wait_until(const struct cli_args *a, uint64_t t0,
 			return 0;
 		}
 		if (now_ms() >= deadline) {
-			fprintf(stderr, "pgha: %s: timed out after %.1f s: "
+			cli_err("%s: timed out after %.1f s: "
 			    "%s\n", a->group, (now_ms() - t0) / 1000.0,
 			    r == 0 ? what : "pghad not ready");
 			json_object_put(st);

@@ -522,17 +522,6 @@ agent_cancel(struct agent_op *op)
 	kill(op->pid, SIGKILL);
 }
 
-int
-agent_running(void)
-{
-	struct agent_op	*op;
-	int		 n = 0;
-
-	for (op = ops; op; op = op->next)
-		n++;
-	return n;
-}
-
 void
 agent_result_str(const struct agent_result *r, char *buf, size_t len)
 {

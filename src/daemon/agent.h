@@ -57,8 +57,6 @@ struct agent_op	*agent_run_fence(const struct conf_node *n,
  * still have effects (a mount(2) in progress completes).
  */
 void	agent_cancel(struct agent_op *);
-/* Number of ops still running (for shutdown). */
-int	agent_running(void);
 /* One-line description of a result: "exit 7", "timed out after 5000 ms" */
 void	agent_result_str(const struct agent_result *, char *, size_t);
 

@@ -2385,6 +2385,8 @@ cluster_status(void)
 	int			 i;
 
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PGHA_VERSION));
 	json_object_object_add(o, "cluster",
 	    json_object_new_string(conf->cluster_name));
 	json_object_object_add(o, "local_node",

@@ -337,9 +337,23 @@ lex_line(struct parser *p, const char *s, const char *e, int line)
 	}
 	while (s < e && is_blank(*s))
 		s++;
+	if (s < e && *s == '#')
+		return;
+	/*
+	 * A "#" after a blank starts a comment to the end of the line, as in
+	 * postgresql.conf; one with no blank before it ("password=a#b") is
+	 * part of the value.  Cut here, once, so that no key can take words
+	 * from a comment.
+	 */
+	for (c = s + 1; c < e; c++) {
+		if (*c == '#' && is_blank(c[-1])) {
+			e = c;
+			break;
+		}
+	}
 	while (e > s && is_blank(e[-1]))
 		e--;
-	if (s == e || *s == '#')
+	if (s == e)
 		return;
 	if (*s == '[' && e[-1] == ']' && e - s >= 2) {
 		lex_section(p, s, e, line);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -37,16 +38,35 @@ static struct conf	*conf;
 static char		*agent_path;
 static bool		 stopping;
 
+#ifndef PGHA_VERSION
+#error "PGHA_VERSION is set by the Makefile (VERSION)"
+#endif
+
+static const struct option long_opts[] = {
+	{ "foreground",	no_argument,		NULL, 'd' },
+	{ "file",	required_argument,	NULL, 'f' },
+	{ "check",	no_argument,		NULL, 'n' },
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 },
+};
+
+/* --help: on stdout, exit 0; a wrong command line: on stderr, exit 2. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int help)
 {
-	fprintf(stderr, "usage: pghad [-dnv] [-f file]\n"
-	    "  -d       stay in the foreground, log to stderr\n"
-	    "  -f file  cluster file (default %s)\n"
-	    "  -n       check the cluster file and exit\n"
-	    "  -v       verbose; with -n print the canonical file\n",
+	fprintf(help ? stdout : stderr,
+	    "usage: pghad [-dnv] [-f FILE]\n"
+	    "       pghad --help | --version\n"
+	    "  -d, --foreground  stay in the foreground, log to stderr\n"
+	    "  -f, --file FILE   cluster file (default %s)\n"
+	    "  -n, --check       check the cluster file and exit\n"
+	    "  -v, --verbose     verbose; with -n print the canonical file\n"
+	    "  -h, --help        print this help and exit\n"
+	    "  -V, --version     print the version and exit\n",
 	    DEFAULT_CONF);
-	exit(EXIT_CONFIG);
+	exit(help ? 0 : EXIT_CONFIG);
 }
 
 static char *
@@ -154,8 +174,14 @@ main(int argc, char *argv[])
 	struct cstate	*cs;
 	int		 ch, fg = 0, check = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:nvhV", long_opts, NULL))
+	    != -1) {
 		switch (ch) {
+		case 'h':
+			usage(1);
+		case 'V':
+			printf("pghad %s\n", PGHA_VERSION);
+			exit(0);
 		case 'd':
 			fg = 1;
 			break;
@@ -169,11 +195,11 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 	if ((conf = conf_load(file, stderr)) == NULL)
 		exit(check ? 1 : EXIT_CONFIG);
 	if (check) {

@@ -28,17 +28,6 @@ rstate_name(int s)
 	return rstate_names[s];
 }
 
-int
-rstate_from_name(const char *n)
-{
-	int	i;
-
-	for (i = 0; i < RS__MAX; i++)
-		if (strcmp(rstate_names[i], n) == 0)
-			return i;
-	return -1;
-}
-
 void
 state_res_to_msg(const struct res_rt *r, const char *name, struct msg_res *x)
 {

@@ -119,7 +119,6 @@ void		 state_res_to_msg(const struct res_rt *, const char *name,
 void		 state_res_from_msg(struct res_rt *, const struct msg_res *);
 
 const char	*rstate_name(int);
-int		 rstate_from_name(const char *);
 
 static inline struct fc_rt *
 state_fc(const struct cstate *cs, int res, int node)

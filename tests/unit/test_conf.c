@@ -688,6 +688,126 @@ test_order_file(const char *top)
 	conf_free(c);
 }
 
+/*
+ * Inline comments: a "#" after a blank starts a comment to the end of the
+ * line; a "#" with no blank before it is part of the value.  Every key
+ * type below is given once plainly and once with a comment after it (a
+ * space and a tab variant), and both must give the same configuration.
+ */
+static const char every_type[] =
+    "[cluster]\n"
+    "name = c1\n"				/* name */
+    "socket = /run/pgha/x.sock\n"		/* socket */
+    "admin_group = dba\n"			/* name */
+    "state_dir = /var/lib/pgha-x\n"		/* path */
+    "fencing = yes\n"				/* bool */
+    "[node n1]\n"
+    "nodeid = 1\n"				/* int */
+    "fence_agent = /usr/sbin/fence_x\n"		/* path */
+    "fence_options = ip=198.18.0.1 lanplus=1\n"	/* key=value list */
+    "fence_timeout = 30s\n"			/* duration */
+    "[node n2]\n"
+    "nodeid = 2\n"
+    "fence_agent = /usr/sbin/fence_x\n"
+    "[group db1]\n"
+    "preferred_owners = n2 n1\n"		/* node list */
+    "autostart = no\n"
+    "failover_threshold = 3\n"			/* int or auto */
+    "failback = 01:00-05:00\n"			/* failback */
+    "[resource db1-disk]\n"
+    "group = db1\n"				/* group reference */
+    "type = disk\n"				/* resource type */
+    "device = /dev/loop0\n"
+    "mountpoint = /srv/db1\n"
+    "fstype = ext4\n"				/* word */
+    "options = noatime,nodiratime\n"		/* string */
+    "encrypted_dirs = data backup\n"		/* string (a list) */
+    "[resource db1-ip]\n"
+    "group = db1\n"
+    "type = address\n"
+    "address = 198.18.0.100/24\n"		/* cidr */
+    "interface = eth0\n"			/* interface name */
+    "requires = db1-disk\n"			/* resource list */
+    "[resource db1-pg]\n"
+    "group = db1\n"
+    "type = postgresql\n"
+    "data = /srv/db1/data\n"
+    "port = 5433\n"				/* port */
+    "requires = db1-disk db1-ip\n";
+
+/* text with sep + "# ..." appended to every non-empty line; caller frees */
+static char *
+with_comments(const char *text, const char *sep)
+{
+	char		*buf = NULL;
+	size_t		 n = 0;
+	FILE		*f = open_memstream(&buf, &n);
+	const char	*s, *nl;
+
+	if (f == NULL)
+		abort();
+	for (s = text; *s != '\0'; s = nl + 1) {
+		nl = strchr(s, '\n');
+		fprintf(f, "%.*s%s# a comment, = with #signs and words\n",
+		    (int)(nl - s), s, sep);
+	}
+	fclose(f);
+	return buf;
+}
+
+static void
+test_inline_comments(void)
+{
+	static const char *const seps[] = { " ", "\t", "   \t " };
+	struct conf	*plain = loads(every_type), *c;
+	char		*pp, *text, *pc;
+	size_t		 i;
+
+	if (!ok(plain != NULL, "every key type parses plainly"))
+		diag("%s", errbuf);
+	pp = plain ? print_str(plain) : xstrdup("");
+	for (i = 0; i < nitems(seps); i++) {
+		text = with_comments(every_type, seps[i]);
+		c = loads(text);
+		if (!ok(c != NULL, "inline comments after every key type "
+		    "(separator %zu) accepted", i))
+			diag("%s", errbuf);
+		is_str(errbuf, "", "no message (separator %zu)", i);
+		pc = c ? print_str(c) : xstrdup("");
+		is_str(pc, pp, "same configuration as without comments "
+		    "(separator %zu)", i);
+		ok(plain && c && strcmp(c->hash, plain->hash) == 0,
+		    "same hash (separator %zu)", i);
+		free(pc);
+		free(text);
+		conf_free(c);
+	}
+	free(pp);
+	conf_free(plain);
+	c = loads(NODE1 "[group g]\n[resource d]\ngroup = g\ntype = disk\n"
+	    "device = /dev/loop0\nmountpoint = /srv/d\nfstype = ext4\n"
+	    "encrypted_dirs = data        # the directories of data, WAL\n");
+	ok(c != NULL && strcmp(conf_param(&c->resources[0],
+	    "encrypted_dirs"), "data") == 0,
+	    "a list value never takes words from its comment");
+	conf_free(c);
+	c = loads("[node n1]\nnodeid = 1\nfence_agent = /usr/sbin/fence_x\n"
+	    "fence_options = passwd=a#b#\n[node n2]\nnodeid = 2\n"
+	    "fence_agent = /usr/sbin/f#x # comment\n");
+	ok(c != NULL && strcmp(c->nodes[0].fence_options, "passwd=a#b#") == 0
+	    && strcmp(c->nodes[1].fence_agent, "/usr/sbin/f#x") == 0,
+	    "a # with no blank before it stays in the value");
+	if (c == NULL)
+		diag("%s", errbuf);
+	conf_free(c);
+	bad(NODE1 "[group g]\nban_timeout = # 10m\n",
+	    "t.conf:4: [group g] ban_timeout: empty value\n",
+	    "a value that is all comment is empty, not the comment");
+	bad(NODE1 "[group g] # the group\nfailback =\t#no\n",
+	    "t.conf:4: [group g] failback: empty value\n",
+	    "comment after a section header; tab before #");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -698,6 +818,7 @@ main(int argc, char **argv)
 	test_good();
 	test_bad();
 	test_too_many_nodes();
+	test_inline_comments();
 	test_hash();
 	test_print();
 	roundtrip(good, "test file");

@@ -1,0 +1,1 @@
+pghad -V; pgha --version; pgha-agent -V

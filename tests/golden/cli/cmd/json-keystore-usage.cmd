@@ -1,0 +1,1 @@
+pgha --json keystore create --bogus

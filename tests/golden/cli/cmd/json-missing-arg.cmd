@@ -1,0 +1,1 @@
+pgha --json group move

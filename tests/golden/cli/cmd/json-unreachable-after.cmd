@@ -1,0 +1,1 @@
+pgha status --json; echo "exit $?"; pgha status

@@ -1,0 +1,1 @@
+pgha group move db1 --json --wait=5

@@ -1,0 +1,1 @@
+pgha group frob --json
