@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <corosync/cpg.h>
@@ -62,13 +63,6 @@
 
 #define GROUP_NAME	"pghad"
 #define RECONNECT_MS	1000
-/*
- * At start-up, how long the decider waits for the pghad of every corosync
- * member before placing groups that are placed nowhere yet: so that a
- * cluster whose daemons start a second apart still starts its groups on
- * their preferred owners.
- */
-#define JOIN_WAIT_MS	10000
 
 static const struct conf	*conf;
 static struct replica		*rep;
@@ -439,12 +433,9 @@ fence_cancel(struct fence_st *f)
 	f->sent_ok = false;
 }
 
-/*
- * As the quorate decider: fence every unclean node (new attempts only
- * while the state is stable); otherwise fence nothing.
- */
+/* Fence the nodes of the plan; let go of the others. */
 static void
-fence_check(bool decider, bool may_start)
+fence_check(uint64_t fence, bool may_start)
 {
 	int	n;
 
@@ -453,7 +444,7 @@ fence_check(bool decider, bool may_start)
 		const struct conf_node	*cn = &conf->nodes[n];
 
 		f->node = n;
-		if (!decider || !cs->nodes[n].unclean || cs->nodes[n].in_cpg) {
+		if (!(fence & (1ULL << n))) {
 			if (f->op || f->retry)
 				log_info("fencing of %s no longer needed here",
 				    cn->name);
@@ -487,29 +478,6 @@ join_wait_cb(void *arg)
 	after_change();
 }
 
-/* A corosync member whose pghad has not joined yet, while starting up. */
-static bool
-waiting_for_members(void)
-{
-	uint64_t	age = now_ms() - started_ms;
-	int		n;
-
-	if (age >= JOIN_WAIT_MS)
-		return false;
-	for (n = 0; n < conf->nnodes; n++) {
-		const struct node_rt *nd = &cs->nodes[n];
-
-		if (n == cs->local || !nd->cs_member || nd->in_cpg ||
-		    nd->daemon_down)
-			continue;
-		if (join_wait_timer == NULL)
-			join_wait_timer = loop_timer_add(JOIN_WAIT_MS - age,
-			    join_wait_cb, NULL);
-		return true;
-	}
-	return false;
-}
-
 static struct loop_timer	*wake_timer;
 
 static void
@@ -521,10 +489,8 @@ wake_timer_cb(void *arg)
 
 /* What time alone changes (a ban ends, a failback window opens). */
 static void
-wake_timer_arm(void)
+wake_timer_arm(uint64_t next)
 {
-	uint64_t	next = decide_wake_at(cs);
-
 	loop_timer_cancel(wake_timer);
 	wake_timer = NULL;
 	if (next != 0)
@@ -532,59 +498,65 @@ wake_timer_arm(void)
 		    next - cs->now_wall : 0, wake_timer_cb, NULL);
 }
 
+/* Seconds east of UTC here at wall: the decider's time zone input. */
+static int32_t
+tz_offset(uint64_t wall)
+{
+	time_t		t = (time_t)(wall / 1000);
+	struct tm	tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (int32_t)tm.tm_gmtoff;
+}
+
+/* The decider's plan for the state as it is now, carried out. */
 static void
 decide_all(void)
 {
-	struct decision	*d;
-	struct msg	 m;
-	uint32_t	*targets;
-	int		 gi, n;
-	bool		 wait_members;
+	struct decide_input	 in;
+	struct plan		 p;
+	struct msg		 m;
+	int			 i;
 
-	fence_check(cs->quorate && cpg_ok && i_am_decider(), cs->stable);
+	memset(&in, 0, sizeof(in));
+	in.now_wall = wall_ms();
+	in.tz_offset_s = tz_offset(in.now_wall);
+	in.uptime_ms = now_ms() - started_ms;
+	in.decider = i_am_decider();
+	in.connected = cpg_ok;
+	in.in_flight = decides_in_flight > 0;
+	/* What local.c's decide_local_next() reads too. */
 	cs->all_recorded = replica_all_recorded(rep);
-	cs->now_wall = wall_ms();
-	if (!cs->stable || !cs->quorate || !cpg_ok || decides_in_flight ||
-	    !i_am_decider() || !cs->all_recorded)
+	cs->now_wall = in.now_wall;
+	cs->tz_offset_s = in.tz_offset_s;
+	decide_plan(cs, &in, &p);
+	fence_check(p.fence, p.fence_may_start);
+	if (!p.decided) {
+		decide_plan_clear(&p);
 		return;
-	for (n = 0; n < conf->nnodes; n++) {
-		if (!cs->nodes[n].daemon_down || cs->nodes[n].cs_member)
-			continue;
+	}
+	for (i = 0; i < p.nnodedown; i++) {
 		memset(&m, 0, sizeof(m));
 		m.type = MSG_NODEDOWN;
-		m.u.nodedown.nodeid = conf->nodes[n].nodeid;
+		m.u.nodedown.nodeid = p.nodedown[i];
 		decides_in_flight++;
 		send_msg(&m);
 	}
-	wait_members = waiting_for_members();
-	d = xmalloc(sizeof(*d));
-	targets = xcalloc((size_t)conf->ngroups, sizeof(*targets));
-	for (gi = 0; gi < conf->ngroups; gi++)
-		targets[gi] = cs->groups[gi].target;
-	for (gi = 0; gi < conf->ngroups; gi++) {
-		if (wait_members && !cs->groups[gi].placed)
-			continue;
-		if (!decide_group(cs, gi, d))
-			continue;
-		/*
-		 * The groups decided later in this pass count this one where
-		 * it goes (fewest groups first); the state itself changes
-		 * only when the decision is delivered.
-		 */
-		cs->groups[gi].target = d->g.target;
+	if (p.join_wait_ms && join_wait_timer == NULL)
+		join_wait_timer = loop_timer_add(p.join_wait_ms, join_wait_cb,
+		    NULL);
+	for (i = 0; i < p.ndec; i++) {
 		memset(&m, 0, sizeof(m));
 		m.type = MSG_DECIDE;
-		replica_group_to_msg(rep, gi, &d->g, &m.u.decide, d->fc,
-		    d->nfc);
+		replica_group_to_msg(rep, p.dec[i].group, &p.dec[i].g,
+		    &m.u.decide, p.dec[i].fc, p.dec[i].nfc);
 		decides_in_flight++;
 		send_msg(&m);
 		msg_clear(&m);
 	}
-	for (gi = 0; gi < conf->ngroups; gi++)
-		cs->groups[gi].target = targets[gi];
-	free(targets);
-	free(d);
-	wake_timer_arm();
+	wake_timer_arm(p.wake_at);
+	decide_plan_clear(&p);
 }
 
 static void
@@ -964,7 +936,7 @@ cluster_leave(void)
 		q_ok = false;
 	}
 	fail_requests("pghad is leaving the cluster");
-	fence_check(false, false);
+	fence_check(0, false);
 }
 
 /* --- requests and status -------------------------------------------- */

@@ -785,25 +785,6 @@ request_confirm_down(struct replica *rep, uint32_t nodeid, const struct msg *m)
 	node_cleared(rep, cn->index, m->wall, node_name(rep, nodeid), why);
 }
 
-static bool
-node_active(struct replica *rep, int n)
-{
-	const struct conf	*conf = rep->conf;
-	struct cstate		*cs = rep->cs;
-	int			 r, gi;
-
-	for (r = 0; r < conf->nresources; r++)
-		if (cs->nodes[n].res[r].state != RS_OFFLINE)
-			return true;
-	/* Unmanaged: facts are not kept up, an operator may have started
-	 * it by hand where it should run.  Assume it runs there. */
-	for (gi = 0; gi < conf->ngroups; gi++)
-		if (cs->groups[gi].unmanaged &&
-		    cs->groups[gi].target == conf->nodes[n].nodeid)
-			return true;
-	return false;
-}
-
 /*
  * Node n is gone: if it may still run something and fencing is on, keep
  * its facts and mark it unclean (its groups wait for the fence);
@@ -820,7 +801,7 @@ node_gone(struct replica *rep, int n, uint64_t wall, const char *by,
 	char		 cause[CAUSE_LEN];
 
 	nd->daemon_down = false;
-	if (conf->fencing && node_active(rep, n)) {
+	if (decide_gone_unclean(cs, n)) {
 		nd->unclean = true;
 		snprintf(cause, sizeof(cause), "%s while it may still run a "
 		    "group: it must be fenced before the group moves", why);
@@ -1288,7 +1269,7 @@ member_left(struct replica *rep, const struct replica_member *a)
 	was = replica_admin_name(nd->flags);
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
-	active = node_active(rep, n);
+	active = decide_node_active(cs, n);
 	if (a->nodedown || !active) {
 		why = a->nodedown ?
 		    "left corosync's membership (down, cut off or frozen)" :
