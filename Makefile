@@ -93,6 +93,15 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COM
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(UNIT_LIBS)
 
+# --- golden decide scenarios: the real state machine and decider -------
+GOLDEN_DECIDE = $(BUILD)/tests/golden_decide
+GOLDEN_DECIDE_DEPS = src/daemon/replica.c src/daemon/decide.c \
+	src/daemon/state.c src/daemon/wire.c src/daemon/conf.c
+
+$(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,$(GOLDEN_DECIDE_DEPS) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(UNIT_LIBS)
+
 # --- fuzz harnesses (libFuzzer with clang; a corpus replayer otherwise) ---
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_conf = src/daemon/conf.c
@@ -108,7 +117,7 @@ $(BUILD)/fuzz/libfuzzer_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(COMMON_SRC)
 	    -fsanitize=fuzzer,address,undefined \
 	    $(CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
-check: all $(UNIT_TESTS) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
+check: all $(UNIT_TESTS) $(GOLDEN_DECIDE) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
 	tests/run-check.sh $(BUILD)
 
 lab-check: all
@@ -121,8 +130,9 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/libfuzzer_%,$(FUZZ_TARGETS))
 	        tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-golden-update: all
+golden-update: all $(GOLDEN_DECIDE)
 	tests/golden/run.sh $(BUILD) -update
+	tests/golden/run_decide.sh $(BUILD) -update
 
 clean:
 	rm -rf build build-san

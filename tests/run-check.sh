@@ -3,6 +3,7 @@
 #   - BUILD/tests/test_X for each tests/unit/test_X.c (TAP: every
 #     assertion counts),
 #   - tests/golden/run.sh BUILD (TAP: every golden file counts),
+#   - tests/golden/run_decide.sh BUILD (TAP: every decide scenario counts),
 #   - BUILD/fuzz/replay_X for each tests/fuzz/fuzz_X.c, over
 #     tests/fuzz/corpus/X/ (one count per program).
 # A program that was not built counts as a failure.
@@ -83,6 +84,7 @@ for src in tests/unit/test_*.c; do
 done
 
 run_tap golden tests/golden/run.sh "$build"
+run_tap golden-decide tests/golden/run_decide.sh "$build"
 
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
