@@ -623,10 +623,12 @@ request_node(struct replica *rep, uint32_t nodeid, const struct msg *m,
 		if (m->u.request.op != REQ_NODE_STOP ||
 		    !(m->u.request.flags & REQF_FORCE) ||
 		    cs->groups[gi].unmanaged) {
+			/* --force leaves an unmanaged group alone: no hint. */
 			request_refused(rep, "failed", "cannot %s %s: group %s "
 			    "could go nowhere else (%s)%s", op, cn->name,
 			    conf->groups[gi].name, why,
-			    m->u.request.op == REQ_NODE_STOP ? "; --force "
+			    m->u.request.op == REQ_NODE_STOP &&
+			    !cs->groups[gi].unmanaged ? "; --force "
 			    "takes such groups offline" : "");
 			return;
 		}
