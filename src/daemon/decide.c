@@ -276,6 +276,18 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 	return false;
 }
 
+/* Is this reason one of group_blocked()'s?  Once the block is gone, it
+ * no longer says why the group is where it is. */
+static bool
+blocked_reason(const char *reason)
+{
+	return strstr(reason, " is down while the group may still run "
+	    "there: left in place") != NULL ||
+	    strstr(reason, " was lost while it may still run the group: "
+	    "waiting until it is fenced") != NULL ||
+	    strstr(reason, " could not be stopped on ") != NULL;
+}
+
 /* Where the group runs now, if that node may keep it. */
 static int
 adoptable_owner(const struct cstate *cs, const struct conf_group *g,
@@ -393,8 +405,13 @@ keep_or_failback(const struct cstate *cs, const struct conf_group *g,
 
 	if (t == (g->npreferred ? g->preferred[0]->index : -1))
 		d->g.may_failback = false;
-	if (n < 0)
+	if (n < 0) {
+		if (blocked_reason(d->g.reason))
+			snprintf(d->g.reason, sizeof(d->g.reason), "kept on "
+			    "%s: it may run the group again",
+			    cs->conf->nodes[t].name);
 		return;
+	}
 	snprintf(d->g.reason, sizeof(d->g.reason), "failback from %s to %s "
 	    "(failback = %s)", cs->conf->nodes[t].name,
 	    cs->conf->nodes[n].name, g->failback_text);
