@@ -344,6 +344,8 @@ request_move(struct replica *rep, const struct conf_group *g,
 	int		 n, owner = state_group_owner(cs, g);
 	uint32_t	 old = gr->target;
 	int		 r;
+	const char	*code = "failed";
+	bool		 cn_known = false;
 
 	if (refuse_if_by_hand(rep, g, state_want_all(g)))
 		return;
@@ -352,22 +354,29 @@ request_move(struct replica *rep, const struct conf_group *g,
 
 		cn = conf_node_by_name(conf, m->u.request.to);
 		n = cn ? cn->index : -1;
-		if (n < 0 || !state_node_eligible(cs, n))
+		cn_known = n >= 0;
+		snprintf(why, sizeof(why), "%s is not an active member",
+		    m->u.request.to);
+		if (n >= 0 && !state_node_eligible(cs, n)) {
+			/* Why it cannot, as the request's pre-check says. */
+			if (!cs->nodes[n].in_cpg)
+				code = "node-down";
+			why[0] = '\0';
+			(void)decide_node_usable(cs, g, n, why, sizeof(why));
 			n = -1;
+		} else if (n < 0)
+			code = "node-down";
 		else {
 			/* Named by an operator: its failures are forgiven. */
 			gr->banned &= ~(1ULL << n);
 			for (r = 0; r < g->nres; r++)
 				state_fc(cs, g->res[r]->index, n)->count = 0;
 		}
-		snprintf(why, sizeof(why), "%s is not an active member",
-		    m->u.request.to);
 	} else
 		n = decide_best_node(cs, g, owner, why, sizeof(why));
 	if (n < 0) {
-		request_refused(rep,
-		    m->u.request.to[0] ? "node-down" : "failed",
-		    "cannot move %s: %s", g->name, why);
+		request_refused(rep, code, "cannot move %s%s %s", g->name,
+		    m->u.request.to[0] && cn_known ? " to" : ":", why);
 		if (log_events)
 			fx_event(rep->fx, m->wall, who, g->name,
 			    "group", g->name, "move",
