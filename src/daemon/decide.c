@@ -495,9 +495,8 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 	int	n;
 
 	if (!d->g.intent_online) {
-		if (d->g.target != 0)
-			snprintf(d->g.reason, sizeof(d->g.reason),
-			    "taken offline by an operator");
+		/* The operator's request said why (who, --force, which
+		 * resource): that stays the reason. */
 		d->g.target = 0;
 		return;
 	}
