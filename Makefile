@@ -96,7 +96,8 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COM
 # --- golden decide scenarios: the real state machine and decider -------
 GOLDEN_DECIDE = $(BUILD)/tests/golden_decide
 GOLDEN_DECIDE_DEPS = src/daemon/replica.c src/daemon/decide.c \
-	src/daemon/state.c src/daemon/wire.c src/daemon/conf.c
+	src/daemon/reqcheck.c src/daemon/state.c src/daemon/wire.c \
+	src/daemon/conf.c
 
 $(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,$(GOLDEN_DECIDE_DEPS) $(COMMON_SRC))
 	@mkdir -p $(dir $@)

@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "decide.h"
 #include "replica.h"
+#include "reqcheck.h"
 #include "state.h"
 #include "util.h"
 #include "wire.h"
@@ -565,11 +566,17 @@ cmd_crash(void)
 static void
 cmd_boot(void)
 {
-	int	n = node_arg(argc_ > 1 ? argv_[1] : NULL);
+	int	n = node_arg(argc_ > 1 ? argv_[1] : NULL), k;
 
 	flush();
 	sn[n].cs_up = true;
+	/* It joins the corosync ring of the others (the first up node's). */
 	sn[n].part = 0;
+	for (k = 0; k < conf->nnodes; k++)
+		if (k != n && sn[k].cs_up) {
+			sn[n].part = sn[k].part;
+			break;
+		}
 	quorum_all();
 }
 
@@ -580,7 +587,7 @@ cmd_partition(void)
 	int	left[CONF_MAX_NODES] = { 0 };
 	bool	joined[CONF_MAX_NODES] = { false };
 	int	side = 0, i, n;
-	int	newpart[CONF_MAX_NODES];
+	int	newpart[CONF_MAX_NODES], oldpart[CONF_MAX_NODES];
 
 	flush();
 	for (n = 0; n < conf->nnodes; n++)
@@ -595,7 +602,12 @@ cmd_partition(void)
 	for (n = 0; n < conf->nnodes; n++)
 		if (newpart[n] < 0)
 			die("partition: %s is on no side", nname(n));
-	/* Each node sees those now on the other side leave. */
+	/* Each node sees those now on the other side leave; what it sends
+	 * then goes to its new side only. */
+	for (n = 0; n < conf->nnodes; n++) {
+		oldpart[n] = sn[n].part;
+		sn[n].part = newpart[n];
+	}
 	for (n = 0; n < conf->nnodes; n++) {
 		struct replica_member	mem[CONF_MAX_NODES],
 					lm[CONF_MAX_NODES];
@@ -609,7 +621,7 @@ cmd_partition(void)
 			continue;
 		for (k = 0; k < conf->nnodes; k++) {
 			if (!sn[k].daemon || !sn[k].cs_up ||
-			    sn[k].part != sn[n].part)
+			    oldpart[k] != oldpart[n])
 				continue;
 			if (newpart[k] == newpart[n])
 				member(&mem[nm++], k, false);
@@ -624,8 +636,6 @@ cmd_partition(void)
 		in.nleft = nl;
 		step(n, &in, 0);
 	}
-	for (n = 0; n < conf->nnodes; n++)
-		sn[n].part = newpart[n];
 	quorum_all();
 }
 
@@ -633,9 +643,13 @@ cmd_partition(void)
 static void
 cmd_heal(void)
 {
-	int	n;
+	int	n, oldpart[CONF_MAX_NODES];
 
 	flush();
+	for (n = 0; n < conf->nnodes; n++) {
+		oldpart[n] = sn[n].part;
+		sn[n].part = 0;
+	}
 	for (n = 0; n < conf->nnodes; n++) {
 		struct replica_member	mem[CONF_MAX_NODES],
 					jm[CONF_MAX_NODES];
@@ -649,7 +663,7 @@ cmd_heal(void)
 			if (!sn[k].daemon || !sn[k].cs_up)
 				continue;
 			member(&mem[nm++], k, false);
-			if (sn[k].part != sn[n].part)
+			if (oldpart[k] != oldpart[n])
 				member(&jm[nj++], k, false);
 		}
 		memset(&in, 0, sizeof(in));
@@ -660,8 +674,6 @@ cmd_heal(void)
 		in.njoin = nj;
 		step(n, &in, 0);
 	}
-	for (n = 0; n < conf->nnodes; n++)
-		sn[n].part = 0;
 	quorum_all();
 }
 
@@ -689,11 +701,13 @@ static const struct {
 static void
 cmd_request(void)
 {
-	struct msg	m;
-	int		from, i, k;
+	struct msg	 m;
+	const char	*code;
+	char		 why[CAUSE_LEN];
+	int		 from, i, k;
 
 	if (argc_ < 4)
-		die("request FROM OP ARG...");
+		die("%s FROM OP ARG...", argv_[0]);
 	from = node_arg(argv_[1]);
 	if (!sn[from].daemon)
 		die("pghad does not run on %s", nname(from));
@@ -725,6 +739,14 @@ cmd_request(void)
 	}
 	snprintf(m.u.request.origin, sizeof(m.u.request.origin), "%s",
 	    nname(from));
+	/* As control.c does: checked where it is taken, then sent
+	 * (request-unchecked: it passed its check on a view since gone). */
+	if (strcmp(argv_[0], "request") == 0 && reqcheck(sn[from].rep->cs, sn[from].rep->joined, reqs[k].op,
+	    m.u.request.group, m.u.request.to, &code, why,
+	    sizeof(why)) == -1) {
+		printf("  refused on %s: %s: %s\n", nname(from), code, why);
+		return;
+	}
 	m.u.request.seq = ++req_seq;
 	send_from(from, &m, m.u.request.seq);
 }
@@ -818,6 +840,12 @@ cmd_fenced(void)
 	if (ok) {	/* it is off: nothing runs there */
 		int r;
 
+		if (sn[n].daemon) {	/* cut off from us, still running */
+			replica_free(sn[n].rep);
+			sn[n].rep = NULL;
+			sn[n].daemon = false;
+			sn[n].pid++;
+		}
 		sn[n].cs_up = false;
 		for (r = 0; r < conf->nresources; r++)
 			memset(&sn[n].facts[r], 0, sizeof(sn[n].facts[r]));
@@ -944,7 +972,8 @@ run_cmd(void)
 		cmd_partition();
 	else if (strcmp(c, "heal") == 0)
 		cmd_heal();
-	else if (strcmp(c, "request") == 0)
+	else if (strcmp(c, "request") == 0 ||
+	    strcmp(c, "request-unchecked") == 0)
 		cmd_request();
 	else if (strcmp(c, "fail") == 0)
 		cmd_fail();
