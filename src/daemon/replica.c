@@ -345,7 +345,6 @@ request_move(struct replica *rep, const struct conf_group *g,
 	uint32_t	 old = gr->target;
 	int		 r;
 	const char	*code = "failed";
-	bool		 cn_known = false;
 
 	if (refuse_if_by_hand(rep, g, state_want_all(g)))
 		return;
@@ -354,9 +353,6 @@ request_move(struct replica *rep, const struct conf_group *g,
 
 		cn = conf_node_by_name(conf, m->u.request.to);
 		n = cn ? cn->index : -1;
-		cn_known = n >= 0;
-		snprintf(why, sizeof(why), "%s is not an active member",
-		    m->u.request.to);
 		if (n >= 0 && !state_node_eligible(cs, n)) {
 			/* Why it cannot, as the request's pre-check says. */
 			if (!cs->nodes[n].in_cpg)
@@ -364,9 +360,12 @@ request_move(struct replica *rep, const struct conf_group *g,
 			why[0] = '\0';
 			(void)decide_node_usable(cs, g, n, why, sizeof(why));
 			n = -1;
-		} else if (n < 0)
-			code = "node-down";
-		else {
+		} else if (n < 0) {
+			/* Names are checked again here: files may differ. */
+			request_refused(rep, "unknown-node", "no node named "
+			    "\"%s\"", m->u.request.to);
+			return;
+		} else {
 			/* Named by an operator: its failures are forgiven. */
 			gr->banned &= ~(1ULL << n);
 			for (r = 0; r < g->nres; r++)
@@ -376,7 +375,7 @@ request_move(struct replica *rep, const struct conf_group *g,
 		n = decide_best_node(cs, g, owner, why, sizeof(why));
 	if (n < 0) {
 		request_refused(rep, code, "cannot move %s%s %s", g->name,
-		    m->u.request.to[0] && cn_known ? " to" : ":", why);
+		    m->u.request.to[0] ? " to" : ":", why);
 		if (log_events)
 			fx_event(rep->fx, m->wall, who, g->name,
 			    "group", g->name, "move",
