@@ -929,6 +929,17 @@ elog_add(struct replica *rep, uint32_t nodeid, struct msg *m)
 	rep->elog_tail = &l->next;
 }
 
+int
+replica_log_len(const struct replica *rep)
+{
+	const struct logged	*l;
+	int			 n = 0;
+
+	for (l = rep->elog; l != NULL; l = l->next)
+		n++;
+	return n;
+}
+
 /* --- sync ----------------------------------------------------------- */
 
 static void
@@ -1041,6 +1052,7 @@ finish_round(struct replica *rep, int w, const char *hash)
 	for (l = rep->elog; l; l = l->next)
 		apply_cluster_msg(rep, l->nodeid, &l->m, false);
 	rep->round_pending = false;
+	elog_clear(rep);
 	cs->stable = true;
 	log_info("sync complete: %d member(s), state from %s (version "
 	    "%llu), cluster file sha256 %.12s", rep->nmembers,
@@ -1488,7 +1500,9 @@ deliver(struct replica *rep, uint32_t nodeid, struct msg *m)
 		apply_cluster_msg(rep, nodeid, m, true);
 		if (m->type == MSG_REQUEST)
 			rep->fx->answered = true;
-		elog_add(rep, nodeid, m);
+		/* Replayed when the round ends; outside one, never. */
+		if (rep->round_pending)
+			elog_add(rep, nodeid, m);
 		break;
 	}
 }

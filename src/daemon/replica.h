@@ -158,6 +158,8 @@ bool		 replica_registered(const struct replica *, uint32_t nodeid,
 uint32_t	 replica_decider_id(const struct replica *);
 /* True if every member has sent its record since it joined. */
 bool		 replica_all_recorded(const struct replica *);
+/* Messages kept to replay at the end of the sync round. */
+int		 replica_log_len(const struct replica *);
 /* Why a node still in corosync's membership cannot be confirmed down. */
 void		 replica_member_refusal(const char *name, char *buf,
 		    size_t len);
