@@ -101,7 +101,7 @@ GOLDEN_DECIDE_DEPS = src/daemon/replica.c src/daemon/decide.c \
 	src/daemon/reqcheck.c src/daemon/state.c src/daemon/wire.c \
 	src/daemon/conf.c
 
-$(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,$(GOLDEN_DECIDE_DEPS) $(COMMON_SRC))
+$(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,tests/golden/sim.c $(GOLDEN_DECIDE_DEPS) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(UNIT_LIBS)
 
