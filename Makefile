@@ -109,6 +109,9 @@ $(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,tests/golden/sim.c $(GOLD
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_conf = src/daemon/conf.c
 FUZZ_DEPS_wire = src/daemon/wire.c
+FUZZ_DEPS_replica = tests/golden/sim.c src/daemon/replica.c \
+	src/daemon/decide.c src/daemon/reqcheck.c src/daemon/state.c \
+	src/daemon/wire.c src/daemon/conf.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(FUZZ_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
