@@ -80,7 +80,8 @@ $(BUILD)/pgha-vdisk: $(BUILD)/tests/lab/vdisk.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Modules each unit test links (besides src/common).
 UNIT_DEPS_test_conf   = src/daemon/conf.c
-UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
+UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c \
+	src/daemon/replica.c src/daemon/wire.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_replica = src/daemon/replica.c src/daemon/decide.c \
 	src/daemon/state.c src/daemon/wire.c src/daemon/conf.c
