@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +109,21 @@ do_effects(struct replica_effects *fx, uint32_t seq_mine)
 	char	obj[NAME_LEN + 16];
 	int	i;
 
+	for (i = 0; i < fx->nlog; i++)
+		switch (fx->log[i].pri) {
+		case LOG_DEBUG:
+			log_debug("%s", fx->log[i].text);
+			break;
+		case LOG_INFO:
+			log_info("%s", fx->log[i].text);
+			break;
+		case LOG_NOTICE:
+			log_notice("%s", fx->log[i].text);
+			break;
+		default:
+			log_warnx("%s", fx->log[i].text);
+			break;
+		}
 	if (fx->refuse) {
 		log_warnx("refusing to join: this node's cluster file %s "
 		    "differs from the running cluster's (sha256 %.12s here, "

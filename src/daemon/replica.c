@@ -5,17 +5,17 @@
  * node's MSG_RECORD; cluster facts from MSG_DECIDE (the decider),
  * MSG_REQUEST (operators), MSG_NODEDOWN and MSG_FENCED.
  *
- * Pure: no clock reads, no I/O but debug logging, no globals; what the
- * step leads to is returned in struct replica_effects.
+ * Pure: no clock reads, no I/O, no globals; what the step leads to,
+ * log lines included, is returned in struct replica_effects.
  */
 #define PGHA_LOG_TAG "replica"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "decide.h"
-#include "log.h"
 #include "replica.h"
 #include "util.h"
 
@@ -48,6 +48,28 @@ fx_event(struct replica_effects *fx, uint64_t wall, const char *by,
 	snprintf(e->from, sizeof(e->from), "%s", from);
 	snprintf(e->to, sizeof(e->to), "%s", to);
 	snprintf(e->cause, sizeof(e->cause), "%s", cause);
+}
+
+static void	fx_log(struct replica_effects *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* A line for the daemon's log, at syslog priority pri. */
+static void
+fx_log(struct replica_effects *fx, int pri, const char *fmt, ...)
+{
+	struct replica_log	*l;
+	va_list			 ap;
+
+	if (fx->nlog == fx->logcap) {
+		fx->logcap = fx->logcap ? fx->logcap * 2 : 4;
+		fx->log = xreallocarray(fx->log, (size_t)fx->logcap,
+		    sizeof(*fx->log));
+	}
+	l = &fx->log[fx->nlog++];
+	l->pri = pri;
+	va_start(ap, fmt);
+	vsnprintf(l->text, sizeof(l->text), fmt, ap);
+	va_end(ap);
 }
 
 /* Takes m over (it is left empty). */
@@ -83,6 +105,7 @@ replica_effects_clear(struct replica_effects *fx)
 		msg_clear(&fx->out[i]);
 	free(fx->out);
 	free(fx->ev);
+	free(fx->log);
 	free(fx->reprobe);
 	memset(fx, 0, sizeof(*fx));
 }
@@ -207,8 +230,9 @@ apply_group(struct replica *rep, const struct msg_group *x, uint64_t wall,
 		return;
 	gr = &cs->groups[g->index];
 	if (mode != AG_SYNC && x->gen != gr->gen) {
-		log_debug("decision for %s based on generation %u, now %u: "
-		    "dropped", g->name, x->gen, gr->gen);
+		fx_log(rep->fx, LOG_DEBUG, "decision for %s based on "
+		    "generation %u, now %u: dropped", g->name, x->gen,
+		    gr->gen);
 		return;
 	}
 	gr->gen = mode == AG_SYNC ? x->gen : gr->gen + 1;
@@ -1041,8 +1065,9 @@ finish_round(struct replica *rep, int w, const char *hash)
 		if (rep->round_seen[n] && strcmp(rep->round_msg[n].u.sync.hash,
 		    hash) != 0) {
 			if (!cs->nodes[n].refused)
-				log_warnx("node %s has a different cluster "
-				    "file: ignored", conf->nodes[n].name);
+				fx_log(rep->fx, LOG_WARNING, "node %s has a "
+				    "different cluster file: ignored",
+				    conf->nodes[n].name);
 			cs->nodes[n].refused = true;
 			continue;
 		}
@@ -1054,8 +1079,8 @@ finish_round(struct replica *rep, int w, const char *hash)
 	rep->round_pending = false;
 	elog_clear(rep);
 	cs->stable = true;
-	log_info("sync complete: %d member(s), state from %s (version "
-	    "%llu), cluster file sha256 %.12s", rep->nmembers,
+	fx_log(rep->fx, LOG_INFO, "sync complete: %d member(s), state from "
+	    "%s (version %llu), cluster file sha256 %.12s", rep->nmembers,
 	    w >= 0 ? conf->nodes[w].name : "the cluster file",
 	    (unsigned long long)cs->version, hash);
 	round_clear(rep);
@@ -1092,8 +1117,8 @@ round_check(struct replica *rep)
 		finish_round(rep, best, rep->round_msg[best].u.sync.hash);
 		return;
 	}
-	log_notice("new cluster: no member holds cluster state; starting "
-	    "from the cluster file");
+	fx_log(rep->fx, LOG_NOTICE, "new cluster: no member holds cluster "
+	    "state; starting from the cluster file");
 	for (i = 0; i < rep->nmembers; i++) {
 		k = state_node_idx(cs, (uint32_t)(rep->members[i] >> 32));
 		if (k >= 0) {
@@ -1353,8 +1378,8 @@ members_joined(struct replica *rep, const struct replica_input *in)
 		    j->nodeid);
 
 		if (n < 0) {
-			log_warnx("node id %u joined but is not in %s: "
-			    "ignored", j->nodeid, conf->path);
+			fx_log(rep->fx, LOG_WARNING, "node id %u joined but "
+			    "is not in %s: ignored", j->nodeid, conf->path);
 			continue;
 		}
 		if (!may_register(rep, n, j->pid, in->mem, in->nmem))
@@ -1411,8 +1436,8 @@ confchg(struct replica *rep, const struct replica_input *in)
 		member_left(rep, &a);
 	}
 	members_set(rep);
-	log_info("membership: %d member(s), %zu left, %zu joined",
-	    rep->nmembers, in->nleft, in->njoin);
+	fx_log(rep->fx, LOG_INFO, "membership: %d member(s), %zu left, %zu "
+	    "joined", rep->nmembers, in->nleft, in->njoin);
 	/*
 	 * A join starts a sync round; so does any change while one is
 	 * pending, since the SYNCs of the old round name the old members.

@@ -60,12 +60,20 @@ struct replica_intruder {
 	char		why[128];
 };
 
+/* A line for the daemon's log. */
+struct replica_log {
+	int		pri;		/* LOG_DEBUG ... LOG_WARNING */
+	char		text[CAUSE_LEN];
+};
+
 /* What one step leads to, for the caller to carry out in this order. */
 struct replica_effects {
 	/* A refusal to join: our cluster file's hash differs (then
 	 * nothing else here holds: the caller leaves and exits). */
 	bool			 refuse;
 	char			 refuse_hash[WIRE_HASH_LEN];
+	struct replica_log	*log;		/* [nlog] */
+	int			 nlog, logcap;
 	struct replica_event	*ev;		/* [nev] */
 	int			 nev, evcap;
 	struct replica_intruder	 intr[REPLICA_MAX_MEMBERS * 2];
