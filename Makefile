@@ -85,7 +85,8 @@ UNIT_DEPS_test_decide = src/daemon/conf.c src/daemon/decide.c src/daemon/state.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
 UNIT_DEPS_test_replica = src/daemon/replica.c src/daemon/decide.c \
 	src/daemon/state.c src/daemon/wire.c src/daemon/conf.c
-UNIT_DEPS_test_fence  = src/daemon/fence.c
+UNIT_DEPS_test_fence  = src/daemon/fence.c src/daemon/agent.c src/daemon/loop.c \
+	src/daemon/conf.c src/daemon/wire.c
 UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
