@@ -26,12 +26,14 @@ step(struct replica *rep, struct replica_input *in)
 	/* What the transport would multicast comes straight back. */
 	for (i = 0; i < fx.nout; i++) {
 		struct replica_input	d;
+		struct replica_effects	fx2;
 
 		memset(&d, 0, sizeof(d));
 		d.type = RIN_DELIVER;
 		d.nodeid = 1;
 		d.m = &fx.out[i];
-		replica_step(rep, &d, &(struct replica_effects){ 0 });
+		replica_step(rep, &d, &fx2);
+		replica_effects_clear(&fx2);
 	}
 	replica_effects_clear(&fx);
 }
