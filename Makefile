@@ -99,9 +99,13 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 # Modules each unit test links (besides src/common).
 CONF_SRC = src/daemon/conf.c src/daemon/conf_keys.c src/daemon/conf_print.c
 UNIT_DEPS_test_conf   = $(CONF_SRC)
-UNIT_DEPS_test_decide = $(CONF_SRC) src/daemon/decide.c src/daemon/state.c
+UNIT_DEPS_test_decide = $(CONF_SRC) src/daemon/decide.c src/daemon/state.c \
+	src/daemon/replica.c src/daemon/wire.c
 UNIT_DEPS_test_wire   = src/daemon/wire.c
-UNIT_DEPS_test_fence  = src/daemon/fence.c
+UNIT_DEPS_test_replica = src/daemon/replica.c src/daemon/decide.c \
+	src/daemon/state.c src/daemon/wire.c $(CONF_SRC)
+UNIT_DEPS_test_fence  = src/daemon/fence.c src/daemon/agent.c src/daemon/loop.c \
+	$(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
@@ -113,10 +117,23 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COM
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
+# --- golden decide scenarios: the real state machine and decider -------
+GOLDEN_DECIDE = $(BUILD)/tests/golden_decide
+GOLDEN_DECIDE_DEPS = src/daemon/replica.c src/daemon/decide.c \
+	src/daemon/reqcheck.c src/daemon/state.c src/daemon/wire.c \
+	$(CONF_SRC)
+
+$(GOLDEN_DECIDE): tests/golden/decide_run.c $(call obj,tests/golden/sim.c $(GOLDEN_DECIDE_DEPS) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
+
 # --- fuzz harnesses (libFuzzer with clang; a corpus replayer otherwise) ---
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_conf = $(CONF_SRC)
 FUZZ_DEPS_wire = src/daemon/wire.c
+FUZZ_DEPS_replica = tests/golden/sim.c src/daemon/replica.c \
+	src/daemon/decide.c src/daemon/reqcheck.c src/daemon/state.c \
+	src/daemon/wire.c $(CONF_SRC)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call obj,$$(FUZZ_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
@@ -128,7 +145,7 @@ $(BUILD)/fuzz/libfuzzer_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(COMMON_SRC)
 	    -fsanitize=fuzzer,address,undefined \
 	    $(CPPFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
 
-check: all $(UNIT_TESTS) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
+check: all $(UNIT_TESTS) $(GOLDEN_DECIDE) $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_TARGETS))
 	PGHA_VERSION='$(VERSION)' tests/run-check.sh $(BUILD)
 
 lab-check: all
@@ -141,9 +158,10 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/libfuzzer_%,$(FUZZ_TARGETS))
 	        tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-golden-update: all
+golden-update: all $(GOLDEN_DECIDE)
 	tests/golden/run.sh $(BUILD) -update
 	PGHA_VERSION='$(VERSION)' tests/golden/cli-run.sh $(BUILD) -update
+	tests/golden/run_decide.sh $(BUILD) -update
 
 clean:
 	rm -rf build build-san

@@ -8,6 +8,7 @@
 #   - tests/doc-examples.sh BUILD (TAP: every cluster-file example of the
 #     README, docs/ and man/ passes pghad -n),
 #   - tests/completion.sh BUILD (TAP: bash completion of pgha),
+#   - tests/golden/run_decide.sh BUILD (TAP: every decide scenario counts),
 #   - BUILD/fuzz/replay_X for each tests/fuzz/fuzz_X.c, over
 #     tests/fuzz/corpus/X/ (one count per program).
 # A program that was not built counts as a failure.
@@ -91,6 +92,7 @@ run_tap golden tests/golden/run.sh "$build"
 run_tap golden-cli tests/golden/cli-run.sh "$build"
 run_tap doc-examples tests/doc-examples.sh "$build"
 run_tap completion tests/completion.sh "$build"
+run_tap golden-decide tests/golden/run_decide.sh "$build"
 
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue

@@ -20,7 +20,6 @@
 
 #include "agent.h"
 #include "check.h"
-#include "cluster.h"
 #include "events.h"
 #include "keystore.h"
 #include "log.h"
@@ -58,7 +57,8 @@ struct asked {
 	struct asked		*next;
 };
 
-static struct cstate		*cs;
+static const struct cstate	*cs;
+static void			(*send_msg)(struct msg *);	/* multicast */
 static const struct conf	*conf;
 static const char		*agent_path;
 static struct job		*jobs;
@@ -66,9 +66,11 @@ static struct asked		*asked;
 static uint32_t			 ask_seq;
 
 void
-check_init(struct cstate *c, const char *path)
+check_init(const struct cstate *c, const char *path,
+    void (*send)(struct msg *))
 {
 	cs = c;
+	send_msg = send;
 	conf = c->conf;
 	agent_path = path;
 }
@@ -261,7 +263,7 @@ answer(uint32_t to, uint32_t seq, char *text)
 	snprintf(r.u.checked.hash, sizeof(r.u.checked.hash), "%s",
 	    conf->hash);
 	r.u.checked.text = text;
-	cluster_send_msg(&r);
+	send_msg(&r);
 	msg_clear(&r);
 }
 
@@ -692,7 +694,7 @@ ask_all(struct msg *m, enum check_what what, int limit, check_done_cb done,
 	m->type = MSG_CHECK;
 	m->u.check.seq = a->seq;
 	m->u.check.what = (uint8_t)what;
-	cluster_send_msg(m);
+	send_msg(m);
 	msg_clear(m);
 }
 

@@ -14,7 +14,9 @@
 /* The reply object (borrowed: the callee takes a reference to keep it). */
 typedef void	(*check_done_cb)(void *arg, struct json_object *reply);
 
-void	check_init(struct cstate *, const char *agent_path);
+/* send: multicasts a message to the process group. */
+void	check_init(const struct cstate *, const char *agent_path,
+	    void (*send)(struct msg *));
 /* MSG_CHECK and MSG_CHECKED from node `from`. */
 void	check_deliver(uint32_t from, const struct msg *);
 /* A member left: stop waiting for it. */

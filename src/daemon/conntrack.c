@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "agent_proto.h"
-#include "cluster.h"
 #include "conntrack.h"
 #include "log.h"
 #include "loop.h"
@@ -30,7 +29,8 @@
 #define TCP_ESTABLISHED	1
 #define TICKLE_ENV_MAX	(120 * 1024)
 
-static struct cstate		*cs;
+static const struct cstate	*cs;
+static void			(*send_msg)(struct msg *);	/* multicast */
 static const struct conf	*conf;
 static char			**known;	/* [nresources]: latest list */
 static char			**sent;		/* [nresources]: ours, sent */
@@ -126,15 +126,16 @@ tick(void *arg)
 		snprintf(m.u.conns.res, sizeof(m.u.conns.res), "%s",
 		    res->name);
 		m.u.conns.text = xstrdup(now);
-		cluster_send_msg(&m);
+		send_msg(&m);
 		msg_clear(&m);
 	}
 }
 
 void
-conntrack_init(struct cstate *c)
+conntrack_init(const struct cstate *c, void (*send)(struct msg *))
 {
 	cs = c;
+	send_msg = send;
 	conf = c->conf;
 	known = xcalloc((size_t)conf->nresources, sizeof(*known));
 	sent = xcalloc((size_t)conf->nresources, sizeof(*sent));

@@ -9,7 +9,8 @@
 #include "state.h"
 #include "wire.h"
 
-void	conntrack_init(struct cstate *);
+/* send: multicasts a message to the process group. */
+void	conntrack_init(const struct cstate *, void (*send)(struct msg *));
 void	conntrack_free(void);
 /* MSG_CONNS from node `from`. */
 void	conntrack_deliver(uint32_t from, const struct msg *);

@@ -2,11 +2,13 @@
  * decide.c - placement, failure accounting and the local start/stop order
  * (see decide.h).  Pure: state in, decision out.
  */
+#define PGHA_LOG_TAG "decide"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decide.h"
+#include "util.h"
 
 static int
 groups_on(const struct cstate *cs, int n, int except)
@@ -274,6 +276,18 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 	return false;
 }
 
+/* Is this reason one of group_blocked()'s?  Once the block is gone, it
+ * no longer says why the group is where it is. */
+static bool
+blocked_reason(const char *reason)
+{
+	return strstr(reason, " is down while the group may still run "
+	    "there: left in place") != NULL ||
+	    strstr(reason, " was lost while it may still run the group: "
+	    "waiting until it is fenced") != NULL ||
+	    strstr(reason, " could not be stopped on ") != NULL;
+}
+
 /* Where the group runs now, if that node may keep it. */
 static int
 adoptable_owner(const struct cstate *cs, const struct conf_group *g,
@@ -307,22 +321,20 @@ pref_pos(const struct conf_group *g, int n)
 	return g->npreferred;
 }
 
-/* Minutes after local midnight, for failback windows. */
+/* Minutes after local midnight, for failback windows (the time zone is
+ * the decider's input, never read here). */
 static int
-local_minutes(uint64_t wall)
+local_minutes(const struct cstate *cs, uint64_t wall)
 {
-	time_t		t = (time_t)(wall / 1000);
-	struct tm	tm;
+	int64_t	s = (int64_t)(wall / 1000) + cs->tz_offset_s;
 
-	if (localtime_r(&t, &tm) == NULL)
-		return 0;
-	return tm.tm_hour * 60 + tm.tm_min;
+	return (int)(((s / 60) % 1440 + 1440) % 1440);
 }
 
 static bool
-in_window(const struct conf_group *g, uint64_t wall)
+in_window(const struct cstate *cs, const struct conf_group *g, uint64_t wall)
 {
-	int	m = local_minutes(wall);
+	int	m = local_minutes(cs, wall);
 
 	if (g->failback == FB_IMMEDIATE)
 		return true;
@@ -343,7 +355,7 @@ failback_node(const struct cstate *cs, const struct conf_group *g,
 	for (i = 0; i < pref_pos(g, t) && i < g->npreferred; i++) {
 		n = g->preferred[i]->index;
 		if (node_usable(cs, gr, n, NULL, 0))
-			return in_window(g, cs->now_wall) ? n : -1;
+			return in_window(cs, g, cs->now_wall) ? n : -1;
 	}
 	return -1;
 }
@@ -393,8 +405,13 @@ keep_or_failback(const struct cstate *cs, const struct conf_group *g,
 
 	if (t == (g->npreferred ? g->preferred[0]->index : -1))
 		d->g.may_failback = false;
-	if (n < 0)
+	if (n < 0) {
+		if (blocked_reason(d->g.reason))
+			snprintf(d->g.reason, sizeof(d->g.reason), "kept on "
+			    "%s: it may run the group again",
+			    cs->conf->nodes[t].name);
 		return;
+	}
 	snprintf(d->g.reason, sizeof(d->g.reason), "failback from %s to %s "
 	    "(failback = %s)", cs->conf->nodes[t].name,
 	    cs->conf->nodes[n].name, g->failback_text);
@@ -478,9 +495,8 @@ place(const struct cstate *cs, const struct conf_group *g, struct decision *d)
 	int	n;
 
 	if (!d->g.intent_online) {
-		if (d->g.target != 0)
-			snprintf(d->g.reason, sizeof(d->g.reason),
-			    "taken offline by an operator");
+		/* The operator's request said why (who, --force, which
+		 * resource): that stays the reason. */
 		d->g.target = 0;
 		return;
 	}
@@ -803,8 +819,8 @@ decide_wake_at(const struct cstate *cs)
 				next = end;
 		}
 		if (g->failback == FB_WINDOW && gr->may_failback &&
-		    !in_window(g, cs->now_wall)) {
-			int m = local_minutes(cs->now_wall);
+		    !in_window(cs, g, cs->now_wall)) {
+			int m = local_minutes(cs, cs->now_wall);
 			int d = (g->failback_from_min - m + 1440) % 1440;
 
 			end = cs->now_wall - cs->now_wall % 60000 +
@@ -814,4 +830,104 @@ decide_wake_at(const struct cstate *cs)
 		}
 	}
 	return next;
+}
+
+bool
+decide_node_active(const struct cstate *cs, int n)
+{
+	const struct conf	*c = cs->conf;
+	int			 r, gi;
+
+	for (r = 0; r < c->nresources; r++)
+		if (cs->nodes[n].res[r].state != RS_OFFLINE)
+			return true;
+	/* Unmanaged: facts are not kept up, an operator may have started
+	 * it by hand where it should run.  Assume it runs there. */
+	for (gi = 0; gi < c->ngroups; gi++)
+		if (cs->groups[gi].unmanaged &&
+		    cs->groups[gi].target == c->nodes[n].nodeid)
+			return true;
+	return false;
+}
+
+bool
+decide_gone_unclean(const struct cstate *cs, int n)
+{
+	return cs->conf->fencing && decide_node_active(cs, n);
+}
+
+/* A corosync member whose pghad has not joined yet, while starting up:
+ * how long to wait still, or 0. */
+static uint64_t
+join_wait(const struct cstate *cs, const struct decide_input *in)
+{
+	int	n;
+
+	if (in->uptime_ms >= DECIDE_JOIN_WAIT_MS)
+		return 0;
+	for (n = 0; n < cs->conf->nnodes; n++) {
+		const struct node_rt *nd = &cs->nodes[n];
+
+		if (n == cs->local || !nd->cs_member || nd->in_cpg ||
+		    nd->daemon_down)
+			continue;
+		return DECIDE_JOIN_WAIT_MS - in->uptime_ms;
+	}
+	return 0;
+}
+
+void
+decide_plan(const struct cstate *cs, const struct decide_input *in,
+    struct plan *p)
+{
+	const struct conf	*c = cs->conf;
+	struct cstate		 w = *cs;	/* this pass's working copy */
+	int			 gi, n;
+
+	memset(p, 0, sizeof(*p));
+	/* As the quorate decider: fence every unclean node that is gone
+	 * (new attempts only while the state is stable). */
+	if (cs->quorate && in->connected && in->decider)
+		for (n = 0; n < c->nnodes; n++)
+			if (cs->nodes[n].unclean && !cs->nodes[n].in_cpg)
+				p->fence |= 1ULL << n;
+	p->fence_may_start = cs->stable;
+	w.now_wall = in->now_wall;
+	w.tz_offset_s = in->tz_offset_s;
+	if (!cs->stable || !cs->quorate || !in->connected || in->in_flight ||
+	    !in->decider || !cs->all_recorded)
+		return;
+	p->decided = true;
+	for (n = 0; n < c->nnodes; n++)
+		if (cs->nodes[n].daemon_down && !cs->nodes[n].cs_member)
+			p->nodedown[p->nnodedown++] = c->nodes[n].nodeid;
+	p->join_wait_ms = join_wait(cs, in);
+	w.groups = xcalloc((size_t)c->ngroups, sizeof(*w.groups));
+	memcpy(w.groups, cs->groups, (size_t)c->ngroups * sizeof(*w.groups));
+	p->dec = xcalloc((size_t)c->ngroups + 1, sizeof(*p->dec));
+	for (gi = 0; gi < c->ngroups; gi++) {
+		struct decision *d = &p->dec[p->ndec];
+
+		if (p->join_wait_ms && !cs->groups[gi].placed)
+			continue;
+		if (!decide_group(&w, gi, d))
+			continue;
+		/*
+		 * The groups decided later in this pass count this one where
+		 * it goes (fewest groups first); the state itself changes
+		 * only when the decision is delivered.
+		 */
+		w.groups[gi].target = d->g.target;
+		p->ndec++;
+	}
+	free(w.groups);
+	w.groups = cs->groups;
+	p->wake_at = decide_wake_at(&w);
+}
+
+void
+decide_plan_clear(struct plan *p)
+{
+	free(p->dec);
+	memset(p, 0, sizeof(*p));
 }

@@ -60,6 +60,54 @@ int	decide_hand_running(const struct cstate *, const struct conf_group *,
  * failback window opens), or 0. */
 uint64_t decide_wake_at(const struct cstate *);
 
+/*
+ * At start-up, how long the decider waits for the pghad of every corosync
+ * member before placing groups that are placed nowhere yet: so that a
+ * cluster whose daemons start a second apart still starts its groups on
+ * their preferred owners.
+ */
+#define DECIDE_JOIN_WAIT_MS	10000
+
+/* What the decider's plan needs besides the state. */
+struct decide_input {
+	uint64_t	now_wall;	/* wall clock, ms */
+	int32_t		tz_offset_s;	/* local time: seconds east of UTC */
+	uint64_t	uptime_ms;	/* since pghad started */
+	bool		decider;	/* this node is the decider */
+	bool		connected;	/* to the process group */
+	bool		in_flight;	/* decisions of ours not delivered */
+};
+
+/* The whole plan of the decider, from one state and one input. */
+struct plan {
+	uint64_t	 fence;		/* bit per node index: to fence */
+	bool		 fence_may_start;	/* new attempts, not only going
+						 * on with the started ones */
+	bool		 decided;	/* the placement pass ran */
+	uint32_t	 nodedown[CONF_MAX_NODES];	/* MSG_NODEDOWN ids */
+	int		 nnodedown;
+	struct decision	*dec;		/* [ndec]: MSG_DECIDE, in order */
+	int		 ndec;
+	uint64_t	 join_wait_ms;	/* waiting for members: look again
+					 * in this many ms; 0: not waiting */
+	uint64_t	 wake_at;	/* see decide_wake_at() */
+};
+
+/*
+ * Every group placed in one pass (the groups placed earlier in the pass
+ * count where they go, for the fewest-groups rule), the nodes to fence and
+ * the node-down marks to send.  Pure.  Caller decide_plan_clear()s.
+ */
+void	decide_plan(const struct cstate *, const struct decide_input *,
+	    struct plan *);
+void	decide_plan_clear(struct plan *);
+/* May node n run something (what is not offline there, or an unmanaged
+ * group placed there)? */
+bool	decide_node_active(const struct cstate *, int n);
+/* Node n is gone: must it be fenced (true: unclean) before its groups
+ * move, or is it simply offline? */
+bool	decide_gone_unclean(const struct cstate *, int n);
+
 /* May node n run group g now?  If not, why (appended to why). */
 bool	decide_node_usable(const struct cstate *, const struct conf_group *,
 	    int n, char *why, size_t whylen);

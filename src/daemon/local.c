@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "cluster.h"
 #include "conntrack.h"
 #include "decide.h"
 #include "local.h"
@@ -55,7 +54,10 @@ struct op_ctx {
 	int	res;
 };
 
-static struct cstate		*cs;
+static const struct cstate	*cs;
+/* The transport's: send our record; is one sent and not delivered? */
+static void			(*send_record)(const struct msg *);
+static int			(*record_in_flight)(void);
 static const struct conf	*conf;
 static const char		*agent_path;
 static struct lres		*lr;
@@ -227,11 +229,14 @@ watch_set(int r, const struct agent_result *res)
 }
 
 void
-local_init(struct cstate *c, const char *path)
+local_init(const struct cstate *c, const char *path,
+    void (*send_rec)(const struct msg *), int (*rec_in_flight)(void))
 {
 	int	i;
 
 	cs = c;
+	send_record = send_rec;
+	record_in_flight = rec_in_flight;
 	conf = c->conf;
 	agent_path = path;
 	lr = xcalloc((size_t)conf->nresources, sizeof(*lr));
@@ -287,7 +292,7 @@ publish(void)
 	struct msg	m;
 
 	local_record(&m);
-	cluster_send_record(&m);
+	send_record(&m);
 	msg_clear(&m);
 }
 
@@ -910,12 +915,12 @@ run(void *arg)
 	if (probes_left != 0)
 		return;
 	for (gi = 0; gi < conf->ngroups; gi++) {
-		if (!cluster_record_in_flight())
+		if (!record_in_flight())
 			step_group(gi);
 		monitor_group(&conf->groups[gi]);
 	}
 	if (shutting_down && shutdown_done && all_offline() &&
-	    !cluster_record_in_flight()) {
+	    !record_in_flight()) {
 		void (*d)(void) = shutdown_done;
 
 		shutdown_done = NULL;

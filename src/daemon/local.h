@@ -9,7 +9,11 @@
 #include "state.h"
 #include "wire.h"
 
-void	local_init(struct cstate *, const char *agent_path);
+/* send_record: multicasts this node's record (or applies it when cut
+ * off); record_in_flight: one is sent and not delivered back yet. */
+void	local_init(const struct cstate *, const char *agent_path,
+	    void (*send_record)(const struct msg *),
+	    int (*record_in_flight)(void));
 /* Probe every resource; calls done() once all have answered. */
 void	local_probe(void (*done)(void));
 /* Look again at what to do (coalesced; runs from the loop). */

@@ -232,9 +232,11 @@ main(int argc, char *argv[])
 	    "file sha256 %.12s", conf->nodes[cs->local].name,
 	    conf->cluster_name, conf->ngroups, conf->hash);
 	control_init(conf);
-	local_init(cs, agent_path);
-	check_init(cs, agent_path);
-	conntrack_init(cs);
+	/* The services get a const view and the transport's send. */
+	local_init(cs, agent_path, cluster_send_record,
+	    cluster_record_in_flight);
+	check_init(cs, agent_path, cluster_send_msg);
+	conntrack_init(cs, cluster_send_msg);
 	local_probe(probed);
 	loop_run();
 	control_close();

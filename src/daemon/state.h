@@ -105,6 +105,8 @@ struct cstate {
 	bool			 stable;	/* sync round complete */
 	bool			 all_recorded;	/* every member sent its record */
 	uint64_t		 now_wall;	/* the decider's clock, for bans */
+	int32_t			 tz_offset_s;	/* its time zone, seconds east
+						 * of UTC, for failback windows */
 	uint64_t		 version;	/* of the cluster facts */
 };
 

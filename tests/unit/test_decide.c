@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "decide.h"
+#include "replica.h"
 #include "tap.h"
 
 /* Every node may run a group: each has a fence agent (pgha.conf(5)). */
@@ -59,17 +60,50 @@ up(struct cstate *cs, int n)
 	cs->nodes[n].recorded = true;
 }
 
+/* Each test state is a replica's, so that decisions are applied as the
+ * daemon applies them (replica.c), not by a copy of that code here. */
+static struct replica	*reps[8];
+
 static struct cstate *
 fresh(const struct conf *c, int local)
 {
-	struct cstate	*cs = state_new(c);
-	int		 n;
+	struct replica	*rep;
+	struct cstate	*cs;
+	int		 n, i;
 
+	rep = replica_new(c, c->nodes[local].nodeid, 1);
+	for (i = 0; reps[i] != NULL; i++)
+		;
+	reps[i] = rep;
+	cs = rep->cs;
 	for (n = 0; n < c->nnodes; n++)
 		up(cs, n);
 	cs->local = local;
 	cs->quorate = cs->stable = cs->all_recorded = true;
 	return cs;
+}
+
+static struct replica *
+rep_of(const struct cstate *cs)
+{
+	int	i;
+
+	for (i = 0; reps[i]->cs != cs; i++)
+		;
+	return reps[i];
+}
+
+static void
+done(struct cstate *cs)
+{
+	int	i;
+
+	for (i = 0; reps[i]->cs != cs; i++)
+		;
+	replica_free(reps[i]);
+	for (; i + 1 < 8; i++)
+		reps[i] = reps[i + 1];
+	reps[7] = NULL;
 }
 
 static int
@@ -78,14 +112,26 @@ ridx(const struct conf *c, const char *name)
 	return conf_resource_by_name(c, name)->index;
 }
 
+/* The decider's decision, delivered as MSG_DECIDE from the decider. */
 static void
 apply(struct cstate *cs, const struct decision *d)
 {
-	int	i;
+	struct replica		*rep = rep_of(cs);
+	struct replica_effects	 fx;
+	struct replica_input	 in;
+	struct msg		 m;
 
-	cs->groups[d->group] = d->g;
-	for (i = 0; i < d->nfc; i++)
-		*state_fc(cs, d->fc[i].res, d->fc[i].node) = d->fc[i].fc;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_DECIDE;
+	replica_group_to_msg(rep, d->group, &d->g, &m.u.decide, d->fc,
+	    d->nfc);
+	memset(&in, 0, sizeof(in));
+	in.type = RIN_DELIVER;
+	in.nodeid = cs->conf->nodes[0].nodeid;
+	in.m = &m;
+	replica_step(rep, &in, &fx);
+	replica_effects_clear(&fx);
+	msg_clear(&m);
 }
 
 static void
@@ -117,7 +163,7 @@ test_placement(void)
 	apply(cs, &d);
 	up(cs, 0);
 	is_int(decide_group(cs, 0, &d), 0, "no failback when node1 returns");
-	state_free(cs);
+	done(cs);
 
 	cs = fresh(c, 0);
 	all_state(cs, 1, RS_ONLINE);
@@ -125,7 +171,7 @@ test_placement(void)
 	is_int(d.g.target, 2, "adopts the node where it already runs");
 	ok(strstr(d.g.reason, "already active on node2") != NULL,
 	    "reason: %s", d.g.reason);
-	state_free(cs);
+	done(cs);
 
 	cs = fresh(c, 0);
 	cs->groups[0].intent_online = false;
@@ -134,7 +180,7 @@ test_placement(void)
 	cs->groups[0].target = 1;
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 0, "offline intent: unplaced");
-	state_free(cs);
+	done(cs);
 
 	cs = fresh(c, 0);
 	cs->nodes[0].in_cpg = cs->nodes[1].in_cpg = false;
@@ -145,7 +191,7 @@ test_placement(void)
 	    "reason says why each node was passed over: %s", d.g.reason);
 	apply(cs, &d);
 	is_int(decide_group(cs, 0, &d), 0, "and that is stable");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -191,7 +237,7 @@ test_failures(void)
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 0, "both nodes failed: group failed");
 	ok(strstr(d.g.reason, "banned") != NULL, "reason: %s", d.g.reason);
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 
 	c = load(conf2, "restarts = 1\n");
@@ -208,7 +254,7 @@ test_failures(void)
 	cs->nodes[0].res[pg].fail_seq = 2;
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 2, "restarts = 1: second failure fails over");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -228,7 +274,7 @@ test_blocking(void)
 	is_int(d.g.target, 1, "stop-failed: the group is not moved");
 	ok(strstr(d.g.reason, "could not be stopped") != NULL, "reason: %s",
 	    d.g.reason);
-	state_free(cs);
+	done(cs);
 
 	cs = fresh(c, 1);
 	decide_group(cs, 0, &d);
@@ -248,7 +294,7 @@ test_blocking(void)
 	all_state(cs, 0, RS_OFFLINE);
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 2, "once fenced (facts cleared): fails over");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -270,7 +316,7 @@ test_fewest(void)
 	    count[3]);
 	is_int(decide_best_node(cs, &c->groups[0], 0, NULL, 0), 1,
 	    "best other node for g1 (on a): b, fewest groups then lowest id");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -334,7 +380,7 @@ test_local(void)
 	cs->stable = false;
 	decide_local_next(cs, 0, &st);
 	ok(st.op == LOP_NONE, "not synced yet: touch nothing");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -395,7 +441,7 @@ test_independent(void)
 	decide_local_next(cs, 0, &st);
 	ok(st.op == LOP_STOP && st.res == dk,
 	    "and the disk while the address stops");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -456,7 +502,7 @@ test_threshold(void)
 	cs->groups[0].placed = false;
 	decide_group(cs, 0, &d);
 	ok(d.g.target != 0, "placed once an operator brings it online");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 
 	c = load(confp, "");
@@ -482,7 +528,7 @@ test_threshold(void)
 	cs->now_wall += 11 * 60000;	/* the bans run out */
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 0, "bans over: still held");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -519,7 +565,7 @@ test_planned(void)
 	cs->nodes[0].flags = 0;
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 1, "drain moves it to node1 once started");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -548,7 +594,7 @@ test_failback(void)
 	cs->groups[0].target = 2;	/* as if moved by an operator */
 	cs->groups[0].may_failback = false;
 	is_int(decide_group(cs, 0, &d), 0, "an operator's move stays");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 
 	setenv("TZ", "UTC", 1);
@@ -571,7 +617,7 @@ test_failback(void)
 	cs->now_wall = 24 * 3600000ULL + 3600000;	/* 01:00 next day */
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 1, "window across midnight (01:00)");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -596,7 +642,7 @@ test_restart_period(void)
 	cs->now_wall += 1000;
 	fail_on(cs, 0, &d);
 	is_int(d.g.target, 2, "2nd failure within the period: failover");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
@@ -657,7 +703,7 @@ test_want(void)
 	all_state(cs, 1, RS_ONLINE);
 	decide_group(cs, 0, &d);
 	is_int(d.g.target, 2, "managed: adopted where it runs (node2)");
-	state_free(cs);
+	done(cs);
 	conf_free(c);
 }
 
