@@ -3,6 +3,8 @@
  * keepalived's system_call_script() and Pacemaker's action_launch_child();
  * timeout escalation follows keepalived's child thread handling.
  */
+#define PGHA_LOG_TAG	"agent"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

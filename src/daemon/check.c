@@ -11,6 +11,8 @@
  *
  * db init: only on this node, where the group's disks must be online.
  */
+#define PGHA_LOG_TAG	"check"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -25,6 +25,8 @@
  * The decider is the lowest node id among synced members; it alone sends
  * MSG_DECIDE, and only while its partition is quorate.
  */
+#define PGHA_LOG_TAG	"cpg"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,6 +8,8 @@
  * and they are written sorted by line at the end; one error rejects the
  * whole file, as a half-understood HA configuration is worse than none.
  */
+#define PGHA_LOG_TAG	"config"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

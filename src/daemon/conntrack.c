@@ -14,6 +14,8 @@
  * takeover.  Nothing here decides anything: a stale or partial list only
  * costs a client its wait.
  */
+#define PGHA_LOG_TAG	"conntrack"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
  * some are kept for root, and a connection that sends no request in time
  * is closed.
  */
+#define PGHA_LOG_TAG	"control"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

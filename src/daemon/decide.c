@@ -2,6 +2,8 @@
  * decide.c - placement, failure accounting and the local start/stop order
  * (see decide.h).  Pure: state in, decision out.
  */
+#define PGHA_LOG_TAG	"decide"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

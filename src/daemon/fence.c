@@ -7,6 +7,8 @@
  * the agent has a status action: an agent's off exiting 0 is its own
  * claim, not a fact.
  */
+#define PGHA_LOG_TAG	"fence"
+
 #include <stdbool.h>
 #include <string.h>
 

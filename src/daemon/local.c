@@ -7,6 +7,8 @@
  * no record of ours is in flight, so that every step is taken on the same
  * facts the rest of the cluster sees.
  */
+#define PGHA_LOG_TAG	"local"
+
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 

@@ -6,6 +6,8 @@
  * before this node joins the process group, so that the cluster never
  * decides anything about this node without knowing what runs on it.
  */
+#define PGHA_LOG_TAG	"main"
+
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
