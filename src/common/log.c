@@ -128,7 +128,7 @@ log_tag_warn(const char *tag, const char *emsg, ...)
 	va_list	 ap;
 
 	va_start(ap, emsg);
-	vlog_errno(tag, LOG_ERR, emsg, ap);
+	vlog_errno(tag, LOG_WARNING, emsg, ap);
 	va_end(ap);
 }
 

@@ -765,7 +765,7 @@ socket_dir(const char *name)
 	if (mkdir(dir, 0755) == 0)
 		log_info("made directory %s for the control socket", dir);
 	else if (errno != EEXIST) {
-		log_warn("control socket %s: cannot make %s", name, dir);
+		log_err("control socket %s: cannot make %s", name, dir);
 		exit(EXIT_SOCKET);
 	}
 	if (dir_trusted(dir, why, sizeof(why)) == -1) {
@@ -786,17 +786,17 @@ socket_stale(const char *name)
 	if (lstat(name, &st) == -1) {
 		if (errno == ENOENT)
 			return;
-		log_warn("control socket %s", name);
+		log_err("control socket %s", name);
 		exit(EXIT_SOCKET);
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("control socket %s: refused: something else than a "
+		log_errx("control socket %s: refused: something else than a "
 		    "socket is there (mode %06o): remove it", name,
 		    (unsigned)st.st_mode);
 		exit(EXIT_SOCKET);
 	}
 	if (unlink(name) == -1) {
-		log_warn("control socket %s: removing the old one", name);
+		log_err("control socket %s: removing the old one", name);
 		exit(EXIT_SOCKET);
 	}
 }
@@ -820,7 +820,7 @@ control_init(const struct conf *cf)
 	old = umask(0111);	/* 0666: everyone may ask; SO_PEERCRED */
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    listen(lfd, 128) < 0) {
-		log_warn("control socket %s", name);
+		log_err("control socket %s", name);
 		exit(EXIT_SOCKET);
 	}
 	umask(old);

@@ -85,7 +85,7 @@ admin_load(void)
 
 	if ((f = fopen(admin_path, "r")) == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s", admin_path);
+			log_err("%s", admin_path);
 		return;
 	}
 	if (fgets(buf, sizeof(buf), f) != NULL) {
@@ -113,22 +113,22 @@ admin_save(void)
 
 	if (admin == 0) {
 		if (unlink(admin_path) == -1 && errno != ENOENT)
-			log_warn("%s", admin_path);
+			log_err("%s", admin_path);
 		return;
 	}
 	tmp = xasprintf("%s.tmp", admin_path);
 	if ((f = fopen(tmp, "w")) == NULL) {
-		log_warn("%s", tmp);
+		log_err("%s", tmp);
 		free(tmp);
 		return;
 	}
 	fprintf(f, "%s\n", (admin & NF_STOPPED) ? "stopped" :
 	    (admin & NF_DRAIN) ? "drained" : "paused");
 	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
-		log_warn("%s", tmp);
+		log_err("%s", tmp);
 	fclose(f);
 	if (rename(tmp, admin_path) == -1)
-		log_warn("rename %s", tmp);
+		log_err("rename %s", tmp);
 	free(tmp);
 }
 

@@ -135,7 +135,7 @@ lock_state_dir(const char *dir)
 	int	 fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_warn("%s: another pghad runs on this node?", path);
+		log_err("%s: another pghad runs on this node?", path);
 		exit(EXIT_SOCKET);
 	}
 	free(path);	/* fd stays open: the lock lives as long as we do */
@@ -195,7 +195,7 @@ main(int argc, char *argv[])
 	agent_path = conf->agent_path ? xstrdup(conf->agent_path) :
 	    default_agent_path();
 	if (access(agent_path, X_OK) < 0) {
-		log_warn("resource agent %s", agent_path);
+		log_err("resource agent %s", agent_path);
 		exit(EXIT_CONFIG);
 	}
 	loop_init();

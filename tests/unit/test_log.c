@@ -53,6 +53,13 @@ say_warn(void)
 }
 
 static void
+say_err(void)
+{
+	errno = EMFILE;
+	log_err("accept");
+}
+
+static void
 dump_ring(void)
 {
 	log_dump_ring(STDERR_FILENO);
@@ -80,9 +87,13 @@ main(void)
 	free(out);
 
 	out = capture(STDERR_FILENO, say_warn);
-	ok(strstr(out, "pghad[fence] ") != NULL && strstr(out,
-	    ": open x: No such file or directory\n") != NULL,
-	    "log_warn: tag and errno: %s", out);
+	ok(line_is(out, "pghad[fence] warning: open x: No such file or "
+	    "directory\n"), "log_warn: a warning, with errno: %s", out);
+	free(out);
+
+	out = capture(STDERR_FILENO, say_err);
+	ok(line_is(out, "pghad[fence] error: accept: Too many open files\n"),
+	    "log_err: an error, with errno: %s", out);
 	free(out);
 
 	out = capture(STDERR_FILENO, dump_ring);
