@@ -94,6 +94,15 @@ signal_cb(int fd, uint32_t events, void *arg)
 		case SIGUSR2:
 			log_dump_ring(STDERR_FILENO);
 			break;
+		case SIGHUP:
+			/*
+			 * Every node must apply a new cluster file at the
+			 * same point of the replicated state; until that
+			 * exists, say so rather than drop the signal.
+			 */
+			log_warnx("SIGHUP: reload is not supported; restart "
+			    "pghad on every node to change the cluster file");
+			break;
 		default:
 			break;
 		}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # pghad killed and restarted: on the active node the server neither moves
-# nor stops; on the standby nothing happens at all.
+# nor stops; on the standby nothing happens at all.  Before that: SIGHUP
+# says that a reload is not supported and changes nothing.
 set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
@@ -8,6 +9,15 @@ trap on_fail_dump EXIT
 lab_fresh
 check "db1 online on node1" online_on node1
 pid0=$(postmaster_pid node1)
+
+pghad1=$(cat "$LAB_DIR/node1/pghad.pid")
+kill -HUP "$pghad1"
+check "SIGHUP: pghad logs that a reload is not supported" wait_until 10 \
+    grep -q "SIGHUP: reload is not supported; restart pghad on every node" \
+    "$LAB_DIR/node1/pghad.log"
+check "after SIGHUP the same pghad runs on node1" kill -0 "$pghad1"
+check "after SIGHUP node2 still sees node1 online" node_is node2 node1 online
+
 sampler_start
 writer_start pghad
 writer_wait_more 50
