@@ -145,7 +145,7 @@ lock_state_dir(const char *dir)
 
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		log_err("%s: another pghad runs on this node?", path);
-		exit(EXIT_SOCKET);
+		exit(EXIT_LOCKED);
 	}
 	free(path);	/* fd stays open: the lock lives as long as we do */
 }
