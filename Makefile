@@ -24,15 +24,17 @@ WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 CPPFLAGS += -Isrc/common -Isrc/daemon
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 
-DAEMON_PKGS = libcpg libquorum libvotequorum libcmap json-c libcrypto
+DAEMON_PKGS = libcpg libquorum libvotequorum libcmap json-c libcrypto libmnl
 CLI_PKGS    = json-c libcrypto
-AGENT_PKGS  = libpq libcrypto json-c
+AGENT_PKGS  = libpq libcrypto json-c libmnl
 LAB_PKGS    = libpq
 
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pkglibs   = $(shell $(PKG_CONFIG) --libs $(1))
 
-COMMON_SRC = $(wildcard src/common/*.c)
+# sockdiag.c needs libmnl: linked only into the programs that use it.
+SOCKDIAG_SRC = src/common/sockdiag.c
+COMMON_SRC = $(filter-out $(SOCKDIAG_SRC),$(wildcard src/common/*.c))
 DAEMON_SRC = $(wildcard src/daemon/*.c)
 CLI_SRC    = $(wildcard src/cli/*.c)
 AGENT_SRC  = $(wildcard src/agents/*.c)
@@ -50,13 +52,13 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(DAEMON_PKGS) $(AGENT_PKGS)) \
 	    -MMD -MP -c $< -o $@
 
-$(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
+$(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(DAEMON_PKGS))
 
 $(BUILD)/pgha: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(CLI_PKGS))
 
-$(BUILD)/pgha-agent: $(call obj,$(AGENT_SRC) $(COMMON_SRC))
+$(BUILD)/pgha-agent: $(call obj,$(AGENT_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(AGENT_PKGS))
 
 $(BUILD)/pgha-labinit: $(call obj,tests/lab/labinit.c)
@@ -86,7 +88,8 @@ UNIT_DEPS_test_fence  = src/daemon/fence.c
 UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
-UNIT_LIBS = $(call pkglibs,json-c libcrypto)
+UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)
+UNIT_LIBS = $(call pkglibs,json-c libcrypto libmnl)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COMMON_SRC))
