@@ -40,6 +40,7 @@
 #define ROOT_RESERVE	32	/* of them, for root only */
 #define UID_CONNS	16	/* for each other uid */
 #define CONN_IDLE_MS	10000	/* to send the request, or read a reply */
+#define ACCEPT_PAUSE_MS	100	/* accept out of fds: poll again after */
 #define OUT_MAX		(64 * 1024 * 1024)	/* unread, root's */
 #define OUT_MAX_USER	(8 * 1024 * 1024)	/* unread, another's */
 #define OUT_MAX_UID	(16 * 1024 * 1024)	/* unread, one uid's */
@@ -68,6 +69,8 @@ static const struct conf	*conf;
 static bool			 have_admin_gid;
 static gid_t			 admin_gid;
 static int			 lfd = -1;
+static struct loop_timer	*accept_pause;	/* out of fds: not polled */
+static bool			 accept_starved; /* logged, this episode */
 static struct conn		*conns;
 static int			 nconns;
 
@@ -690,6 +693,34 @@ refuse(int fd, const struct ucred *cr, const char *what, int max)
 	}
 }
 
+static void	accept_cb(int, uint32_t, void *);
+
+static void
+accept_resume(void *arg)
+{
+	accept_pause = NULL;
+	if (loop_add_fd(lfd, EPOLLIN, accept_cb, NULL) == -1)
+		fatal("control socket: cannot poll it again");
+}
+
+/*
+ * accept failed for want of a descriptor or memory: the connection stays
+ * in the backlog and the socket stays readable, so polling it again at
+ * once would spin the loop until something else frees a descriptor.
+ * Stop polling it for ACCEPT_PAUSE_MS instead; say so once per episode.
+ */
+static void
+accept_full(void)
+{
+	if (!accept_starved)
+		log_warn("control: accept: not accepting connections for "
+		    "%d ms at a time until resources are free",
+		    ACCEPT_PAUSE_MS);
+	accept_starved = true;
+	loop_del_fd(lfd);
+	accept_pause = loop_timer_add(ACCEPT_PAUSE_MS, accept_resume, NULL);
+}
+
 static void
 accept_cb(int fd, uint32_t events, void *arg)
 {
@@ -700,8 +731,16 @@ accept_cb(int fd, uint32_t events, void *arg)
 	int		 cfd, max;
 
 	cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			accept_full();
 		return;
+	}
+	if (accept_starved) {
+		accept_starved = false;
+		log_notice("control: accepting connections again");
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(cfd);
 		return;
@@ -833,6 +872,8 @@ control_close(void)
 {
 	while (conns)
 		conn_free(conns);
+	loop_timer_cancel(accept_pause);
+	accept_pause = NULL;
 	if (lfd >= 0) {
 		loop_del_fd(lfd);
 		close(lfd);
