@@ -89,6 +89,7 @@ UNIT_DEPS_test_msgsize = src/daemon/conf.c src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)
+UNIT_DEPS_test_durable = src/daemon/durable.c src/daemon/loop.c
 UNIT_LIBS = $(call pkglibs,json-c libcrypto libmnl)
 
 .SECONDEXPANSION:

@@ -22,6 +22,7 @@
 #include "cluster.h"
 #include "conntrack.h"
 #include "decide.h"
+#include "durable.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
@@ -105,31 +106,19 @@ admin_load(void)
 		log_notice("this node is %s (%s)", buf, admin_path);
 }
 
+/* Durable, but off the loop: durable.c's thread does the fsync. */
 static void
 admin_save(void)
 {
-	char	*tmp;
-	FILE	*f;
+	char	line[16];
 
 	if (admin == 0) {
-		if (unlink(admin_path) == -1 && errno != ENOENT)
-			log_err("%s", admin_path);
+		durable_replace(admin_path, NULL);
 		return;
 	}
-	tmp = xasprintf("%s.tmp", admin_path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_err("%s", tmp);
-		free(tmp);
-		return;
-	}
-	fprintf(f, "%s\n", (admin & NF_STOPPED) ? "stopped" :
-	    (admin & NF_DRAIN) ? "drained" : "paused");
-	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
-		log_err("%s", tmp);
-	fclose(f);
-	if (rename(tmp, admin_path) == -1)
-		log_err("rename %s", tmp);
-	free(tmp);
+	snprintf(line, sizeof(line), "%s\n", (admin & NF_STOPPED) ?
+	    "stopped" : (admin & NF_DRAIN) ? "drained" : "paused");
+	durable_replace(admin_path, line);
 }
 
 /*
@@ -257,6 +246,7 @@ local_free(void)
 		watch_drop(i);
 	}
 	loop_timer_cancel(kick_timer);
+	durable_flush();	/* the admin state on disk before we go */
 	free(lr);
 	free(ctx);
 	free(admin_path);
