@@ -33,15 +33,17 @@ ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 TEST_CPPFLAGS = -Isrc/daemon
 
 COMMON_PKGS = json-c libcrypto
-DAEMON_PKGS = libcpg libquorum json-c libcrypto
+DAEMON_PKGS = libcpg libquorum json-c libcrypto libmnl
 CLI_PKGS    = json-c libcrypto
-AGENT_PKGS  = libpq libcrypto json-c
+AGENT_PKGS  = libpq libcrypto json-c libmnl
 LAB_PKGS    = libpq
 
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pkglibs   = $(shell $(PKG_CONFIG) --libs $(1))
 
-COMMON_SRC = $(wildcard src/common/*.c)
+# sockdiag.c needs libmnl: linked only into the programs that use it.
+SOCKDIAG_SRC = src/common/sockdiag.c
+COMMON_SRC = $(filter-out $(SOCKDIAG_SRC),$(wildcard src/common/*.c))
 DAEMON_SRC = $(wildcard src/daemon/*.c)
 CLI_SRC    = $(wildcard src/cli/*.c)
 AGENT_SRC  = $(wildcard src/agents/*.c)
@@ -68,13 +70,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
+$(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(DAEMON_PKGS))
 
 $(BUILD)/pgha: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(CLI_PKGS))
 
-$(BUILD)/pgha-agent: $(call obj,$(AGENT_SRC) $(COMMON_SRC))
+$(BUILD)/pgha-agent: $(call obj,$(AGENT_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
 	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(AGENT_PKGS))
 
 $(BUILD)/pgha-labinit: $(call obj,tests/lab/labinit.c)
@@ -110,7 +112,9 @@ UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_DEPS_test_spawn  = src/agents/spawn.c src/agents/agent_util.c
-UNIT_LIBS = $(call pkglibs,json-c libcrypto)
+UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)
+UNIT_DEPS_test_durable = src/daemon/durable.c src/daemon/loop.c
+UNIT_LIBS = $(call pkglibs,json-c libcrypto libmnl)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COMMON_SRC))

@@ -15,10 +15,13 @@
 static int	 log_fg = 1;
 static int	 log_verbose;
 static const char *log_ident = "pgha";
-static const char *log_tag = "main";
 
 static char	 ring[LOG_RING_LINES][256];
 static unsigned	 ring_next;
+
+_Static_assert(PGHA_LOG_ERR_ == LOG_ERR && PGHA_LOG_WARNING_ == LOG_WARNING &&
+    PGHA_LOG_NOTICE_ == LOG_NOTICE && PGHA_LOG_INFO_ == LOG_INFO &&
+    PGHA_LOG_DEBUG_ == LOG_DEBUG, "log.h's priorities are syslog's");
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -35,12 +38,6 @@ void
 log_set_verbose(int v)
 {
 	log_verbose = v;
-}
-
-void
-log_set_tag(const char *tag)
-{
-	log_tag = tag ? tag : "main";
 }
 
 static const char *
@@ -63,7 +60,7 @@ prio_name(int pri)
 }
 
 void
-vlog(int pri, const char *fmt, va_list ap)
+vlog(const char *tag, int pri, const char *fmt, va_list ap)
 {
 	char		 msg[1024], stamp[32];
 	struct timespec	 ts;
@@ -79,7 +76,7 @@ vlog(int pri, const char *fmt, va_list ap)
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 	snprintf(ring[ring_next++ % LOG_RING_LINES], sizeof(ring[0]),
-	    "%s.%03ld [%s] %s: %s", stamp, ts.tv_nsec / 1000000, log_tag,
+	    "%s.%03ld [%s] %s: %s", stamp, ts.tv_nsec / 1000000, tag,
 	    prio_name(pri), msg);
 	if (pri == LOG_DEBUG && !log_verbose)
 		return;
@@ -88,55 +85,70 @@ vlog(int pri, const char *fmt, va_list ap)
 		fflush(stderr);
 	} else if (log_fg) {
 		fprintf(stderr, "%s.%03ld %s[%s] %s: %s\n", stamp,
-		    ts.tv_nsec / 1000000, log_ident, log_tag,
+		    ts.tv_nsec / 1000000, log_ident, tag,
 		    prio_name(pri), msg);
 		fflush(stderr);
 	} else
-		syslog(pri, "[%s] %s", log_tag, msg);
+		syslog(pri, "[%s] %s", tag, msg);
 }
 
-static void	logit(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+static void	logit(const char *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 static void
-logit(int pri, const char *fmt, ...)
+logit(const char *tag, int pri, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(pri, fmt, ap);
+	vlog(tag, pri, fmt, ap);
+	va_end(ap);
+}
+
+static void	vlog_errno(const char *, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
+/* "message: strerror(errno)" at pri; errno is kept. */
+static void
+vlog_errno(const char *tag, int pri, const char *emsg, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved = errno;
+
+	vsnprintf(buf, sizeof(buf), emsg, ap);
+	logit(tag, pri, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_tag_err(const char *tag, const char *emsg, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, emsg);
+	vlog_errno(tag, LOG_ERR, emsg, ap);
 	va_end(ap);
 }
 
 void
-log_warn(const char *emsg, ...)
+log_tag_warn(const char *tag, const char *emsg, ...)
 {
-	char	 buf[1024];
-	int	 saved = errno;
 	va_list	 ap;
 
 	va_start(ap, emsg);
-	vsnprintf(buf, sizeof(buf), emsg, ap);
+	vlog_errno(tag, LOG_WARNING, emsg, ap);
 	va_end(ap);
-	logit(LOG_ERR, "%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
-#define LOGFN(name, pri)				\
-void							\
-name(const char *emsg, ...)				\
-{							\
-	va_list	ap;					\
-							\
-	va_start(ap, emsg);				\
-	vlog(pri, emsg, ap);				\
-	va_end(ap);					\
-}
+void
+log_tag_pri(const char *tag, int pri, const char *emsg, ...)
+{
+	va_list	ap;
 
-LOGFN(log_warnx, LOG_WARNING)
-LOGFN(log_notice, LOG_NOTICE)
-LOGFN(log_info, LOG_INFO)
-LOGFN(log_debug, LOG_DEBUG)
+	va_start(ap, emsg);
+	vlog(tag, pri, emsg, ap);
+	va_end(ap);
+}
 
 void
 log_dump_ring(int fd)
@@ -157,7 +169,7 @@ log_dump_ring(int fd)
 }
 
 void
-fatal(const char *emsg, ...)
+log_tag_fatal(const char *tag, const char *emsg, ...)
 {
 	char	 buf[1024];
 	int	 saved = errno;
@@ -166,12 +178,12 @@ fatal(const char *emsg, ...)
 	va_start(ap, emsg);
 	vsnprintf(buf, sizeof(buf), emsg, ap);
 	va_end(ap);
-	logit(LOG_CRIT, "fatal: %s: %s", buf, strerror(saved));
+	logit(tag, LOG_CRIT, "fatal: %s: %s", buf, strerror(saved));
 	exit(1);
 }
 
 void
-fatalx(const char *emsg, ...)
+log_tag_fatalx(const char *tag, const char *emsg, ...)
 {
 	va_list	ap;
 	char	buf[1024];
@@ -179,6 +191,6 @@ fatalx(const char *emsg, ...)
 	va_start(ap, emsg);
 	vsnprintf(buf, sizeof(buf), emsg, ap);
 	va_end(ap);
-	logit(LOG_CRIT, "fatal: %s", buf);
+	logit(tag, LOG_CRIT, "fatal: %s", buf);
 	exit(1);
 }

@@ -3,6 +3,8 @@
  * keepalived's system_call_script() and Pacemaker's action_launch_child();
  * timeout escalation follows keepalived's child thread handling.
  */
+#define PGHA_LOG_TAG	"agent"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -334,11 +336,11 @@ spawn(char *const argv[], char *const env[], const char *stdin_data,
 	pid_t		 pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		log_warn("%s: pipe", what);
+		log_err("%s: pipe", what);
 		return NULL;
 	}
 	if (capture && pipe2(o, O_CLOEXEC) < 0) {
-		log_warn("%s: pipe", what);
+		log_err("%s: pipe", what);
 		close(p[0]);
 		close(p[1]);
 		return NULL;
@@ -346,7 +348,7 @@ spawn(char *const argv[], char *const env[], const char *stdin_data,
 	/* Small enough for the pipe's buffer: written before the fork. */
 	if (stdin_data && (pipe2(in, O_CLOEXEC) < 0 ||
 	    write(in[1], stdin_data, strlen(stdin_data)) < 0)) {
-		log_warn("%s: stdin pipe", what);
+		log_err("%s: stdin pipe", what);
 		close(p[0]);
 		close(p[1]);
 		if (in[0] >= 0) {
@@ -360,7 +362,7 @@ spawn(char *const argv[], char *const env[], const char *stdin_data,
 		in[1] = -1;
 	}
 	if ((pid = fork()) < 0) {
-		log_warn("%s: fork", what);
+		log_err("%s: fork", what);
 		close(p[0]);
 		close(p[1]);
 		if (in[0] >= 0)

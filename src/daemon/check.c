@@ -1,16 +1,26 @@
 /*
- * check.c - pgha validate and pgha db init (see check.h).
+ * check.c - the requests every member answers for one asker (see check.h):
+ * pgha validate, pgha events (merged from every node) and pgha keystore
+ * copy; and pgha db init, on this node only.
  *
- * validate: the asking node multicasts MSG_CHECK; every member runs
- * `pgha-agent postgresql validate` for the postgresql resources of the
- * group(s), one at a time, and multicasts what the agent printed (JSON
- * lines) in MSG_CHECKED for the asker, which hands the whole set to its
- * client once every member that was there when it asked has answered, or
- * when CHECK_WAIT_MS has passed (the silent ones are then named).
+ * The asking node multicasts MSG_CHECK (what = validate, events or
+ * keystore copy); every member answers with what it found as JSON lines
+ * in MSG_CHECKED for the asker, which hands the whole set to its client
+ * once every member that was there when it asked has answered, or when
+ * the wait has passed (CHECK_WAIT_MS for validate, EVENTS_WAIT_MS for the
+ * others; the silent ones are then named).
+ *   validate: `pgha-agent postgresql validate` for the postgresql
+ *	resources of the group(s), one at a time, plus the cluster file's
+ *	own findings;
+ *   events: this node's event log, filtered as events_query() does;
+ *   keystore copy: the target writes the keystore file it was sent, at a
+ *	path its own cluster file names.
  * Neither message touches the replicated state.
  *
  * db init: only on this node, where the group's disks must be online.
  */
+#define PGHA_LOG_TAG	"check"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,31 +1,4 @@
 /*
- * cluster.c - Corosync CPG and quorum, and the replicated state.
- *
- * Every change to the state comes from a delivered CPG message, applied in
- * the same total order on every node.  Node facts come from each node's
- * MSG_RECORD; cluster facts from MSG_DECIDE (the decider), MSG_REQUEST
- * (operators) and MSG_NODEDOWN.
- *
- * Sync rule, when members join (or the membership changes while a sync
- * is pending): every member sends MSG_SYNC holding its cluster facts as
- * they were at that point in the order, their version, and what it knows
- * of the nodes that are not members (or "not synced" if it has nothing),
- * then its MSG_RECORD.  Every node logs the cluster-changing messages
- * delivered after the change.  Once every member's SYNC is in, the synced
- * one with the highest version wins (lowest node id on a tie): every node
- * resets its cluster facts to it, takes its view of non-members, and
- * replays the log, so that all end identical (for an old member this
- * changes nothing; for a joiner it is the hand-over; after a partition
- * heals the side that kept deciding is newer than the side that lost
- * quorum).  Operators' requests delivered during a round are refused on
- * every node alike.  If no member is synced, the cluster is new and starts
- * from the cluster file.  A node whose cluster file hash differs from the
- * winner's refuses to join.
- *
- * The decider is the lowest node id among synced members; it alone sends
- * MSG_DECIDE, and only while its partition is quorate.
- */
-/*
  * cluster.c - Corosync CPG and quorum: the transport of the replicated
  * state (replica.c), the decider's pass, fencing, requests and status.
  *
@@ -34,6 +7,7 @@
  * answer to a request, messages to send, local actions) is carried out
  * here.  See replica.h for the sync rule and the decider.
  */
+#define PGHA_LOG_TAG "cpg"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

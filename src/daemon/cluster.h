@@ -18,6 +18,7 @@
 #define EXIT_CONF_MISMATCH	4
 #define EXIT_SOCKET		5
 #define EXIT_NOT_IN_CONFIG	6
+#define EXIT_LOCKED		7	/* another pghad holds the state dir */
 
 /* Connect to corosync; learn our node id; returns the state (borrowed). */
 struct cstate	*cluster_init(const struct conf *);

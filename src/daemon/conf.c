@@ -9,6 +9,8 @@
  * end; one error rejects the whole file, as a half-understood HA
  * configuration is worse than none.
  */
+#define PGHA_LOG_TAG	"config"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

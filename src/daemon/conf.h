@@ -4,7 +4,8 @@
  * conf_load() parses a whole file into a new struct conf or rejects it
  * whole: every error is reported as "file:line: message" and NULL is
  * returned.  There are no silent defaults for bad values.  The parsed tree
- * is immutable; a reload builds a new one and swaps it.
+ * is immutable.  pghad loads it once, at start-up: there is no reload (a
+ * changed file needs pghad restarted on every node, see pgha.conf(5)).
  *
  * Grammar (see man/pgha.conf.5):
  *

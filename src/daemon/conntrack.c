@@ -4,8 +4,8 @@
  * A client blocked in a statement sends nothing while it waits: when the
  * node that serves it loses power, nothing of the client's ever reaches
  * the new owner, and without keepalives it waits for ever.  So the node
- * where an address resource is online reads its established TCP
- * connections to that address from /proc/net/tcp every CONNTRACK_MS and
+ * where an address resource is online asks the kernel for its established
+ * TCP connections to that address (sockdiag.h) every CONNTRACK_MS and
  * multicasts the list when it changes.  Every node keeps the latest list
  * per address; the node that starts the address next hands it to the
  * agent, which "tickles" each client (an ACK it cannot accept: the client
@@ -14,6 +14,8 @@
  * takeover.  Nothing here decides anything: a stale or partial list only
  * costs a client its wait.
  */
+#define PGHA_LOG_TAG	"conntrack"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,10 @@
 #include "conntrack.h"
 #include "log.h"
 #include "loop.h"
+#include "sockdiag.h"
 #include "util.h"
 
 #define CONNTRACK_MS	500
-#define TCP_ESTABLISHED	1
 #define TICKLE_ENV_MAX	(120 * 1024)
 
 static const struct cstate	*cs;
@@ -35,6 +37,7 @@ static const struct conf	*conf;
 static char			**known;	/* [nresources]: latest list */
 static char			**sent;		/* [nresources]: ours, sent */
 static struct loop_timer	*timer;
+static bool			 scan_failed;	/* logged once */
 
 /* The resource's IPv4 address (the part of "a.b.c.d/len" before "/"). */
 static int
@@ -55,44 +58,62 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct conns {
+	char	**items;
+	size_t	  n, cap, len;
+};
+
+static int
+add_conn(const struct sockdiag_sock *so, void *arg)
+{
+	struct conns	*c = arg;
+	struct in_addr	 rem;
+
+	memcpy(&rem, so->remote.s6_addr, sizeof(rem));
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->items = xreallocarray(c->items, c->cap, sizeof(*c->items));
+	}
+	c->items[c->n] = xasprintf("%s:%u>%u", inet_ntoa(rem), so->rport,
+	    so->lport);
+	c->len += strlen(c->items[c->n++]) + 1;
+	return 0;
+}
+
 /*
  * Established connections to ip, sorted, as "client:port>localport ...".
- * /proc/net/tcp lists each as "sl local rem st ...", addresses as
- * host-order hex ("0100A8C0:1538" is 192.168.0.1:5432).
+ * The kernel filters by state and local address; it still walks its whole
+ * table of connections for each request (as for /proc/net/tcp), so this
+ * asks once, for IPv4 sockets: PostgreSQL's IPv4 clients reach its IPv4
+ * socket (it listens IPV6_V6ONLY).
  */
 static char *
 scan(struct in_addr ip)
 {
-	FILE		*f = fopen("/proc/net/tcp", "r");
-	char		 line[256], **items = NULL, *out, *p;
-	unsigned	 la, lp, ra, rp, st;
-	size_t		 n = 0, cap = 0, len = 1, i;
-	struct in_addr	 rem;
+	struct sockdiag_filter	 f = { .family = AF_INET, .port = -1 };
+	struct conns		 c = { .len = 1 };
+	char			*out, *p;
+	size_t			 i;
 
-	if (f == NULL)
-		return xstrdup("");
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, " %*u: %x:%x %x:%x %x", &la, &lp, &ra, &rp,
-		    &st) != 5 || st != TCP_ESTABLISHED || la != ip.s_addr)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			items = xreallocarray(items, cap, sizeof(*items));
-		}
-		rem.s_addr = ra;
-		items[n] = xasprintf("%s:%u>%u", inet_ntoa(rem), rp, lp);
-		len += strlen(items[n++]) + 1;
-	}
-	fclose(f);
-	if (n > 1)
-		qsort(items, n, sizeof(*items), cmp_str);
-	p = out = xmalloc(len);
+	memcpy(&f.addr, &ip, sizeof(ip));
+	if (sockdiag_tcp(AF_INET, SOCKDIAG_ESTABLISHED, &f, add_conn,
+	    &c) == -1) {
+		/* Once, not every CONNTRACK_MS, until it works again. */
+		if (!scan_failed)
+			log_warn("cannot list the clients of %s",
+			    inet_ntoa(ip));
+		scan_failed = true;
+	} else
+		scan_failed = false;
+	if (c.n > 1)
+		qsort(c.items, c.n, sizeof(*c.items), cmp_str);
+	p = out = xmalloc(c.len);
 	*p = '\0';
-	for (i = 0; i < n; i++) {
-		p += sprintf(p, "%s%s", i ? " " : "", items[i]);
-		free(items[i]);
+	for (i = 0; i < c.n; i++) {
+		p += sprintf(p, "%s%s", i ? " " : "", c.items[i]);
+		free(c.items[i]);
 	}
-	free(items);
+	free(c.items);
 	return out;
 }
 

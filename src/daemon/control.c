@@ -10,6 +10,8 @@
  * some are kept for root, and a connection that sends no request in time
  * is closed.
  */
+#define PGHA_LOG_TAG	"control"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +40,7 @@
 #define ROOT_RESERVE	32	/* of them, for root only */
 #define UID_CONNS	16	/* for each other uid */
 #define CONN_IDLE_MS	10000	/* to send the request, or read a reply */
+#define ACCEPT_PAUSE_MS	100	/* accept out of fds: poll again after */
 #define OUT_MAX		(64 * 1024 * 1024)	/* unread, root's */
 #define OUT_MAX_USER	(8 * 1024 * 1024)	/* unread, another's */
 #define OUT_MAX_UID	(16 * 1024 * 1024)	/* unread, one uid's */
@@ -66,6 +69,8 @@ static const struct conf	*conf;
 static bool			 have_admin_gid;
 static gid_t			 admin_gid;
 static int			 lfd = -1;
+static struct loop_timer	*accept_pause;	/* out of fds: not polled */
+static bool			 accept_starved; /* logged, this episode */
 static struct conn		*conns;
 static int			 nconns;
 
@@ -688,6 +693,34 @@ refuse(int fd, const struct ucred *cr, const char *what, int max)
 	}
 }
 
+static void	accept_cb(int, uint32_t, void *);
+
+static void
+accept_resume(void *arg)
+{
+	accept_pause = NULL;
+	if (loop_add_fd(lfd, EPOLLIN, accept_cb, NULL) == -1)
+		fatal("control socket: cannot poll it again");
+}
+
+/*
+ * accept failed for want of a descriptor or memory: the connection stays
+ * in the backlog and the socket stays readable, so polling it again at
+ * once would spin the loop until something else frees a descriptor.
+ * Stop polling it for ACCEPT_PAUSE_MS instead; say so once per episode.
+ */
+static void
+accept_full(void)
+{
+	if (!accept_starved)
+		log_warn("control: accept: not accepting connections for "
+		    "%d ms at a time until resources are free",
+		    ACCEPT_PAUSE_MS);
+	accept_starved = true;
+	loop_del_fd(lfd);
+	accept_pause = loop_timer_add(ACCEPT_PAUSE_MS, accept_resume, NULL);
+}
+
 static void
 accept_cb(int fd, uint32_t events, void *arg)
 {
@@ -698,8 +731,16 @@ accept_cb(int fd, uint32_t events, void *arg)
 	int		 cfd, max;
 
 	cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			accept_full();
 		return;
+	}
+	if (accept_starved) {
+		accept_starved = false;
+		log_notice("control: accepting connections again");
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(cfd);
 		return;
@@ -763,7 +804,7 @@ socket_dir(const char *name)
 	if (mkdir(dir, 0755) == 0)
 		log_info("made directory %s for the control socket", dir);
 	else if (errno != EEXIST) {
-		log_warn("control socket %s: cannot make %s", name, dir);
+		log_err("control socket %s: cannot make %s", name, dir);
 		exit(EXIT_SOCKET);
 	}
 	if (dir_trusted(dir, why, sizeof(why)) == -1) {
@@ -784,17 +825,17 @@ socket_stale(const char *name)
 	if (lstat(name, &st) == -1) {
 		if (errno == ENOENT)
 			return;
-		log_warn("control socket %s", name);
+		log_err("control socket %s", name);
 		exit(EXIT_SOCKET);
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("control socket %s: refused: something else than a "
+		log_errx("control socket %s: refused: something else than a "
 		    "socket is there (mode %06o): remove it", name,
 		    (unsigned)st.st_mode);
 		exit(EXIT_SOCKET);
 	}
 	if (unlink(name) == -1) {
-		log_warn("control socket %s: removing the old one", name);
+		log_err("control socket %s: removing the old one", name);
 		exit(EXIT_SOCKET);
 	}
 }
@@ -818,7 +859,7 @@ control_init(const struct conf *cf)
 	old = umask(0111);	/* 0666: everyone may ask; SO_PEERCRED */
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    listen(lfd, 128) < 0) {
-		log_warn("control socket %s", name);
+		log_err("control socket %s", name);
 		exit(EXIT_SOCKET);
 	}
 	umask(old);
@@ -831,6 +872,8 @@ control_close(void)
 {
 	while (conns)
 		conn_free(conns);
+	loop_timer_cancel(accept_pause);
+	accept_pause = NULL;
 	if (lfd >= 0) {
 		loop_del_fd(lfd);
 		close(lfd);

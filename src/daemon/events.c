@@ -1,6 +1,8 @@
 /*
  * events.c - the event log (see events.h).
  */
+#define PGHA_LOG_TAG	"control"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

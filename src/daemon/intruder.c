@@ -2,6 +2,8 @@
  * intruder.c - remembering the processes that joined our CPG group in a
  * pghad's name (see intruder.h).  cluster.c decides who is one.
  */
+#define PGHA_LOG_TAG	"cpg"
+
 #include <stdbool.h>
 
 #include "intruder.h"

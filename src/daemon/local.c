@@ -7,6 +7,8 @@
  * no record of ours is in flight, so that every step is taken on the same
  * facts the rest of the cluster sees.
  */
+#define PGHA_LOG_TAG	"local"
+
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
@@ -19,6 +21,7 @@
 #include "agent.h"
 #include "conntrack.h"
 #include "decide.h"
+#include "durable.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
@@ -85,7 +88,7 @@ admin_load(void)
 
 	if ((f = fopen(admin_path, "r")) == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s", admin_path);
+			log_err("%s", admin_path);
 		return;
 	}
 	if (fgets(buf, sizeof(buf), f) != NULL) {
@@ -105,31 +108,19 @@ admin_load(void)
 		log_notice("this node is %s (%s)", buf, admin_path);
 }
 
+/* Durable, but off the loop: durable.c's thread does the fsync. */
 static void
 admin_save(void)
 {
-	char	*tmp;
-	FILE	*f;
+	char	line[16];
 
 	if (admin == 0) {
-		if (unlink(admin_path) == -1 && errno != ENOENT)
-			log_warn("%s", admin_path);
+		durable_replace(admin_path, NULL);
 		return;
 	}
-	tmp = xasprintf("%s.tmp", admin_path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_warn("%s", tmp);
-		free(tmp);
-		return;
-	}
-	fprintf(f, "%s\n", (admin & NF_STOPPED) ? "stopped" :
-	    (admin & NF_DRAIN) ? "drained" : "paused");
-	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
-		log_warn("%s", tmp);
-	fclose(f);
-	if (rename(tmp, admin_path) == -1)
-		log_warn("rename %s", tmp);
-	free(tmp);
+	snprintf(line, sizeof(line), "%s\n", (admin & NF_STOPPED) ?
+	    "stopped" : (admin & NF_DRAIN) ? "drained" : "paused");
+	durable_replace(admin_path, line);
 }
 
 /*
@@ -261,6 +252,7 @@ local_free(void)
 		watch_drop(i);
 	}
 	loop_timer_cancel(kick_timer);
+	durable_flush();	/* the admin state on disk before we go */
 	free(lr);
 	free(ctx);
 	free(admin_path);

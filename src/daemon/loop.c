@@ -3,6 +3,8 @@
  * ae.c, with one backend.  A callback that runs longer than 200 ms is
  * reported: a stalled loop delays failover.
  */
+#define PGHA_LOG_TAG	"loop"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

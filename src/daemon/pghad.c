@@ -6,6 +6,8 @@
  * before this node joins the process group, so that the cluster never
  * decides anything about this node without knowing what runs on it.
  */
+#define PGHA_LOG_TAG	"main"
+
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -112,6 +114,15 @@ signal_cb(int fd, uint32_t events, void *arg)
 		case SIGUSR2:
 			log_dump_ring(STDERR_FILENO);
 			break;
+		case SIGHUP:
+			/*
+			 * Every node must apply a new cluster file at the
+			 * same point of the replicated state; until that
+			 * exists, say so rather than drop the signal.
+			 */
+			log_warnx("SIGHUP: reload is not supported; restart "
+			    "pghad on every node to change the cluster file");
+			break;
 		default:
 			break;
 		}
@@ -153,8 +164,8 @@ lock_state_dir(const char *dir)
 	int	 fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_warn("%s: another pghad runs on this node?", path);
-		exit(EXIT_SOCKET);
+		log_err("%s: another pghad runs on this node?", path);
+		exit(EXIT_LOCKED);
 	}
 	free(path);	/* fd stays open: the lock lives as long as we do */
 }
@@ -219,7 +230,7 @@ main(int argc, char *argv[])
 	agent_path = conf->agent_path ? xstrdup(conf->agent_path) :
 	    default_agent_path();
 	if (access(agent_path, X_OK) < 0) {
-		log_warn("resource agent %s", agent_path);
+		log_err("resource agent %s", agent_path);
 		exit(EXIT_CONFIG);
 	}
 	loop_init();

@@ -3,6 +3,8 @@
  * to queries, queries bounded.  No Corosync here: the caller's send
  * function hands a message over.
  */
+#define PGHA_LOG_TAG	"cpg"
+
 #include <stdlib.h>
 #include <string.h>
 

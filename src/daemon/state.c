@@ -3,6 +3,8 @@
  * it (see state.h).  Changing it is cluster.c's job, from delivered
  * messages only.
  */
+#define PGHA_LOG_TAG	"replica"
+
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * wire.c - checked encoding and decoding of CPG messages (see wire.h).
  * Integers are little-endian on the wire, whatever the host.
  */
+#define PGHA_LOG_TAG	"wire"
+
 #include <stdlib.h>
 #include <string.h>
 

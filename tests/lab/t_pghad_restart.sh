@@ -1,6 +1,8 @@
 #!/bin/bash
 # pghad killed and restarted: on the active node the server neither moves
-# nor stops; on the standby nothing happens at all.
+# nor stops; on the standby nothing happens at all.  Before that: SIGHUP
+# says that a reload is not supported and changes nothing; a second pghad
+# on the node exits with the state directory's own exit code.
 set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
 trap on_fail_dump EXIT
@@ -8,6 +10,21 @@ trap on_fail_dump EXIT
 lab_fresh
 check "db1 online on node1" online_on node1
 pid0=$(postmaster_pid node1)
+
+pghad1=$(cat "$LAB_DIR/node1/pghad.pid")
+kill -HUP "$pghad1"
+check "SIGHUP: pghad logs that a reload is not supported" wait_until 10 \
+    grep -q "SIGHUP: reload is not supported; restart pghad on every node" \
+    "$LAB_DIR/node1/pghad.log"
+check "after SIGHUP the same pghad runs on node1" kill -0 "$pghad1"
+check "after SIGHUP node2 still sees node1 online" node_is node2 node1 online
+"$LAB" exec node1 "$PGHA_BUILD/pghad" -d -f "$LAB_DIR/pgha.conf" \
+    >"$OUT_DIR/pghad-second.out" 2>&1
+is "$?" 7 "a second pghad on node1 exits 7 (state directory locked)"
+grep -q "pghad.lock: another pghad runs on this node" \
+    "$OUT_DIR/pghad-second.out" && ok "it says why" || not_ok "it says why"
+check "the first pghad still runs" kill -0 "$pghad1"
+
 sampler_start
 writer_start pghad
 writer_wait_more 50

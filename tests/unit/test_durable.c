@@ -1,0 +1,77 @@
+/*
+ * test_durable.c - files replaced by durable.c's writer thread: the latest
+ * content wins, removal, no temporary file left, failures counted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "durable.h"
+#include "loop.h"
+#include "tap.h"
+#include "util.h"
+
+static char *
+slurp(const char *path)
+{
+	static char	 buf[256];
+	FILE		*f = fopen(path, "r");
+	size_t		 n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+main(void)
+{
+	char	 dir[] = "/tmp/test_durable.XXXXXX", *path, *tmp, *bad, *s;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	path = xasprintf("%s/node-admin", dir);
+	tmp = xasprintf("%s.tmp", path);
+	bad = xasprintf("%s/no-such-dir/node-admin", dir);
+	loop_init();
+
+	durable_replace(path, "stopped\n");
+	is_int(durable_flush(), 0, "a write: no failure");
+	s = slurp(path);
+	is_str(s ? s : "(none)", "stopped\n", "the file holds it");
+	ok(access(tmp, F_OK) == -1 && errno == ENOENT,
+	    "no temporary file left");
+
+	durable_replace(path, "paused\n");
+	durable_replace(path, "drained\n");
+	durable_replace(path, "paused\n");
+	is_int(durable_flush(), 0, "three writes in a row: no failure");
+	s = slurp(path);
+	is_str(s ? s : "(none)", "paused\n", "the latest one wins");
+
+	durable_replace(path, NULL);
+	is_int(durable_flush(), 0, "a removal: no failure");
+	ok(access(path, F_OK) == -1 && errno == ENOENT, "the file is gone");
+	durable_replace(path, NULL);
+	is_int(durable_flush(), 0, "removing a missing file is no failure");
+
+	durable_replace(bad, "stopped\n");
+	durable_replace(path, "drained\n");
+	is_int(durable_flush(), 1,
+	    "a directory that does not exist: one failure, counted");
+	s = slurp(path);
+	is_str(s ? s : "(none)", "drained\n",
+	    "and the other file is written all the same");
+
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(tmp);
+	free(bad);
+	return done_testing();
+}
