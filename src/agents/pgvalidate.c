@@ -33,6 +33,7 @@
 #include "keystore.h"
 #include "pgcheck.h"
 #include "pgcheck_int.h"
+#include "sockdiag.h"
 #include "util.h"
 
 /* What a path setting names, for "does it exist here". */
@@ -959,31 +960,13 @@ sock_owner(pid_t pid, void *arg)
 	return so->pid != 0;
 }
 
-/* The inode of a TCP socket listening on port, from /proc/net/tcp{,6}. */
+/* The inode of a TCP socket listening on port, asked of the kernel. */
 static unsigned long
 listen_inode(long port)
 {
-	static const char *const files[] = { "/proc/net/tcp",
-	    "/proc/net/tcp6" };
-	char		 line[512];
-	unsigned int	 lport, st;
-	unsigned long	 inode;
-	FILE		*f;
+	long long	 inode = sockdiag_listen_inode((uint16_t)port);
 
-	for (size_t i = 0; i < nitems(files); i++) {
-		if ((f = fopen(files[i], "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL) {
-			if (sscanf(line, " %*s %*[0-9A-Fa-f]:%x %*s %x %*s "
-			    "%*s %*s %*u %*u %lu", &lport, &st, &inode) == 3 &&
-			    lport == port && st == 0x0A) {
-				fclose(f);
-				return inode;
-			}
-		}
-		fclose(f);
-	}
-	return 0;
+	return inode > 0 ? (unsigned long)inode : 0;
 }
 
 /* Would postgres (listen_addresses '*') get the port: 1 yes, 0 no. */
