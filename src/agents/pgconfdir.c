@@ -4,8 +4,9 @@
  * /etc/postgresql/N/NAME): it exists, it and its files are not writable
  * by anyone but root and the server's user, the server's user can read
  * its postgresql.conf, pg_hba.conf and pg_ident.conf; and a "config_dir"
- * fact with the sha256 of every file in it, which pgha validate compares
- * across nodes (one node cannot know it holds another's copy).
+ * fact with the sha256 of every file in it (a symbolic link: its target),
+ * which pgha validate compares across nodes (one node cannot know it holds
+ * another's copy).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -107,8 +108,28 @@ walk(struct hashwalk *w, const char *dir, const char *rel, int depth)
 		snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "",
 		    de[i]->d_name);
 		free(de[i]);
-		if (stat(path, &st) == -1)
+		if (lstat(path, &st) == -1)
 			continue;
+		/*
+		 * A link (pg_createcluster -l makes "log") is compared by
+		 * where it points: its target may well differ by node.
+		 */
+		if (S_ISLNK(st.st_mode)) {
+			char	link[PATH_MAX];
+			ssize_t	ln;
+
+			if (w->nfiles == CONFDIR_FILES || (ln = readlink(path,
+			    link, sizeof(link) - 1)) == -1)
+				continue;
+			link[ln] = '\0';
+			snprintf(h, sizeof(h), "-> %.61s", link);
+			if (ln > 61)
+				sha256_hex(link, (size_t)ln, h);
+			json_object_object_add(w->files, name,
+			    json_object_new_string(h));
+			w->nfiles++;
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			check_writers(w, path, &st);
 			if (depth < CONFDIR_DEPTH)
