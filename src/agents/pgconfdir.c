@@ -25,12 +25,14 @@
 #include "util.h"
 
 #define CONFDIR_DEPTH	3	/* conf.d/ and below, as far as this */
-#define CONFDIR_FILES	256	/* files hashed at most */
+#define CONFDIR_FILES	256	/* files hashed at most (the fact fits in the
+				   daemon's 96 KiB of captured output) */
 
 struct hashwalk {
 	struct chk		*c;
 	struct json_object	*files;		/* relative name -> sha256 */
 	int			 nfiles;
+	int			 nskipped;	/* past CONFDIR_FILES */
 	int			 nbad;		/* writable by others */
 };
 
@@ -118,8 +120,11 @@ walk(struct hashwalk *w, const char *dir, const char *rel, int depth)
 			char	link[PATH_MAX];
 			ssize_t	ln;
 
-			if (w->nfiles == CONFDIR_FILES || (ln = readlink(path,
-			    link, sizeof(link) - 1)) == -1)
+			if (w->nfiles == CONFDIR_FILES) {
+				w->nskipped++;
+				continue;
+			}
+			if ((ln = readlink(path, link, sizeof(link) - 1)) == -1)
 				continue;
 			link[ln] = '\0';
 			snprintf(h, sizeof(h), "-> %.61s", link);
@@ -136,8 +141,12 @@ walk(struct hashwalk *w, const char *dir, const char *rel, int depth)
 				walk(w, path, name, depth + 1);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || w->nfiles == CONFDIR_FILES)
+		if (!S_ISREG(st.st_mode))
 			continue;
+		if (w->nfiles == CONFDIR_FILES) {
+			w->nskipped++;
+			continue;
+		}
 		check_writers(w, path, &st);
 		if (file_hash(path, h) == -1)
 			snprintf(h, sizeof(h), "unreadable");
@@ -200,6 +209,11 @@ pgc_check_config_dir(struct chk *c)
 	check_readable(c, c->config_dir, "postgresql.conf", true);
 	check_readable(c, c->config_dir, "pg_hba.conf", false);
 	check_readable(c, c->config_dir, "pg_ident.conf", false);
+	if (w.nskipped > 0)
+		pgc_finding(c, "warning", "config_dir", c->config_dir, NULL,
+		    "config_dir %s holds more than %d files: %d were not "
+		    "compared with the other nodes'", c->config_dir,
+		    CONFDIR_FILES, w.nskipped);
 	if (w.nbad == 0)
 		pgc_passed("config_dir", "config_dir %s: %d file%s, none "
 		    "writable by others than root and %s", c->config_dir,
