@@ -115,7 +115,7 @@ init_check(const struct chk *c)
 		    "configuration in %s, and pgha db init only creates a "
 		    "database cluster configured in its data directory; "
 		    "nothing changed.  Create it with pg_createcluster -d %s "
-		    "--start-conf=manual VERSION NAME (configuration in "
+		    "--start-conf=disabled VERSION NAME (configuration in "
 		    "/etc/postgresql/VERSION/NAME, which config_dir names), "
 		    "then copy %s to every node (docs/deploy.md), or unset "
 		    "config_dir", c->config_dir, c->data, c->config_dir);
