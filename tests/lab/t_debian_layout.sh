@@ -78,8 +78,7 @@ check "db1 online on node2" wait_online_on node2
 is "$(show node2 config_file)" "$CONF/postgresql.conf" \
     "node2: config_file is its own config_dir's"
 is "$(show node2 work_mem)" 7MB "node2: work_mem from its config_dir"
-check "a client reaches it through the access point" \
-    client_sql "SELECT 1"
+is "$(client_sql "SELECT 1")" 1 "a client reaches it through the access point"
 
 # ---------------------------------------------------------------- validate
 validate_json node1; rc=$?
