@@ -25,15 +25,15 @@
 #include "util.h"
 
 #define CONFDIR_DEPTH	3	/* conf.d/ and below, as far as this */
-#define CONFDIR_FILES	256	/* files hashed at most (the fact fits in the
-				   daemon's 96 KiB of captured output) */
+/* Files hashed at most: the fact fits in pghad's 96 KiB of agent output. */
+#define CONFDIR_FILES	256
 
 struct hashwalk {
 	struct chk		*c;
-	struct json_object	*files;		/* relative name -> sha256 */
+	struct json_object	*files;	/* relative name -> sha256 */
 	int			 nfiles;
 	int			 nskipped;	/* past CONFDIR_FILES */
-	int			 nbad;		/* writable by others */
+	int			 nbad;	/* writable by others */
 };
 
 static int
