@@ -177,6 +177,7 @@ pgc_load(struct chk *c)
 	c->data = agent_param("data");
 	c->waldir = agent_param("waldir");
 	c->backup_dir = agent_param("backup_dir");
+	c->config_dir = agent_param("config_dir");
 	c->bindir = agent_param("bindir");
 	c->socket_dir = agent_param("socket_dir");
 	c->logfile = agent_param("logfile");
@@ -187,6 +188,7 @@ pgc_load(struct chk *c)
 	    need_abs("logfile", c->logfile, true) == -1 ||
 	    need_abs("waldir", c->waldir, true) == -1 ||
 	    need_abs("backup_dir", c->backup_dir, true) == -1 ||
+	    need_abs("config_dir", c->config_dir, true) == -1 ||
 	    agent_param_int("port", 1, 65535, &c->port) == -1)
 		return -1;
 	if (c->user[0] == '\0') {

@@ -1,7 +1,7 @@
 /*
  * pgcheck_int.h - what the files of the postgresql agent's validate and
- * init share (pgcheck.c, pgconf.c, pgvalidate.c, pginit.c); not for the
- * other agents.
+ * init share (pgcheck.c, pgconf.c, pgconfdir.c, pgvalidate.c, pginit.c);
+ * not for the other agents.
  */
 #ifndef PGHA_PGCHECK_INT_H
 #define PGHA_PGCHECK_INT_H
@@ -39,6 +39,7 @@ struct chk {
 	const char	*data;		/* as configured */
 	const char	*waldir;	/* "" when unset */
 	const char	*backup_dir;	/* "" when unset */
+	const char	*config_dir;	/* "" when unset: data's */
 	const char	*bindir;
 	const char	*socket_dir;
 	const char	*logfile;
@@ -93,6 +94,10 @@ int	pgc_as_server_user(const struct chk *c, bool on);
  */
 FILE	*pgc_user_fopen(const struct chk *c, const char *path);
 const char	*pgc_user_fopen_err(int e);
+
+/* --- pgconfdir.c: config_dir on this node --- */
+/* Its owner and modes, what the server reads, a fact of its files' hashes. */
+void	pgc_check_config_dir(struct chk *c);
 
 /* --- pgconf.c: postgresql.conf and what it includes --- */
 /* Read path (and its includes) into cf; problems become findings. */

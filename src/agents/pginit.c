@@ -104,6 +104,23 @@ init_check(const struct chk *c)
 {
 	char	initdb[PATH_MAX];
 
+	/*
+	 * initdb writes postgresql.conf, pg_hba.conf and pg_ident.conf into
+	 * the data directory, where this server would not read them, and
+	 * pgha cannot write config_dir on the other nodes.  Debian's own
+	 * tool makes both halves.
+	 */
+	if (c->config_dir[0] != '\0') {
+		log_warnx("parameter config_dir: the resource keeps its "
+		    "configuration in %s, and pgha db init only creates a "
+		    "database cluster configured in its data directory; "
+		    "nothing changed.  Create it with pg_createcluster -d %s "
+		    "--start-conf=disabled VERSION NAME (configuration in "
+		    "/etc/postgresql/VERSION/NAME, which config_dir names), "
+		    "then copy %s to every node (docs/deploy.md), or unset "
+		    "config_dir", c->config_dir, c->data, c->config_dir);
+		return OCF_ERR_CONFIGURED;
+	}
 	if (!c->here) {
 		log_warnx("the group's disks are not mounted here by the "
 		    "cluster: init runs on the node where the group is "

@@ -624,13 +624,14 @@ check_backup(struct chk *c, struct layout *l)
 /* ---- settings in postgresql.conf (PGHA_GROUP_HERE=1) ------------------ */
 
 static void
-check_restart_after_crash(struct chk *c, const struct pgconf *cf)
+check_restart_after_crash(struct chk *c, const struct pgconf *cf,
+    const char *main_file)
 {
 	const struct setting	*s = pgconf_get(cf, "restart_after_crash");
 	char			 fix[PATH_MAX + 64];
 	const char		*file;
 
-	file = s != NULL ? s->file : "DATA/postgresql.conf";
+	file = s != NULL ? s->file : main_file;
 	snprintf(fix, sizeof(fix), "set restart_after_crash = off in %s",
 	    file);
 	if (s != NULL && pgconf_bool(s->value) == 0) {
@@ -835,6 +836,72 @@ check_dirlist(struct chk *c, const char *setting, const char *val,
 	free(buf);
 }
 
+/*
+ * With config_dir the command line's data_directory wins (as with
+ * pg_ctlcluster), but pg_ctlcluster or Debian's postgresql@ unit would
+ * start a server on the file's, perhaps a stale copy.
+ */
+static void
+check_confdir_data(struct chk *c, const struct pgconf *cf, const char *data)
+{
+	const struct setting	*s = pgconf_get(cf, "data_directory");
+	char			 real[PATH_MAX], fix[2 * PATH_MAX + 64];
+
+	if (s == NULL) {
+		snprintf(fix, sizeof(fix), "add data_directory = '%s' to "
+		    "%s/postgresql.conf", c->data, c->config_dir);
+		pgc_finding(c, "warning", "data_directory", c->config_dir, fix,
+		    "%s/postgresql.conf sets no data_directory: pgha starts "
+		    "the server on %s, pg_ctlcluster by hand would fail",
+		    c->config_dir, c->data);
+		return;
+	}
+	if (realpath(s->value, real) != NULL && strcmp(real, data) == 0) {
+		pgc_passed("data_directory", "data_directory in %s is the "
+		    "resource's data %s", s->file, c->data);
+		return;
+	}
+	snprintf(fix, sizeof(fix), "set data_directory = '%s' in %s", c->data,
+	    s->file);
+	pgc_finding(c, "error", "data_directory", s->file, fix, "%s:%d: "
+	    "data_directory = %s but the resource's data is %s: pgha starts "
+	    "the server on %s, pg_ctlcluster or the postgresql@ unit would "
+	    "use %s", s->file, s->line, s->value, c->data, c->data,
+	    s->value);
+}
+
+/* The files a config_dir server reads there unless postgresql.conf says. */
+static void
+check_confdir_files(struct chk *c, const struct pgconf *cf, const char *data)
+{
+	static const char *const f[][2] = { { "hba_file", "pg_hba.conf" },
+	    { "ident_file", "pg_ident.conf" } };
+	char	path[PATH_MAX], fix[2 * PATH_MAX + 64];
+
+	for (size_t i = 0; i < nitems(f); i++) {
+		if (pgconf_get(cf, f[i][0]) != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->config_dir, f[i][1]);
+		if (access(path, F_OK) == 0)
+			continue;
+		snprintf(fix, sizeof(fix), "put %s in %s on every node, or set "
+		    "%s in %s/postgresql.conf", f[i][1], c->config_dir,
+		    f[i][0], c->config_dir);
+		pgc_finding(c, "error", f[i][0], path, fix, "%s does not exist "
+		    "and %s/postgresql.conf sets no %s: postgres will not "
+		    "start", path, c->config_dir, f[i][0]);
+	}
+	snprintf(path, sizeof(path), "%s/postgresql.conf", data);
+	if (access(path, F_OK) == 0) {
+		snprintf(fix, sizeof(fix), "move %s and the data directory's "
+		    "pg_hba.conf and pg_ident.conf out of the way", path);
+		pgc_finding(c, "warning", "config_dir", path, fix, "%s is not "
+		    "read: with config_dir the server reads %s/postgresql.conf "
+		    "instead; an edit of this one would change nothing",
+		    path, c->config_dir);
+	}
+}
+
 static void
 check_conf_paths(struct chk *c, const struct pgconf *cf, const struct layout *l)
 {
@@ -844,6 +911,9 @@ check_conf_paths(struct chk *c, const struct pgconf *cf, const struct layout *l)
 		if ((s = pgconf_get(cf, path_settings[i].name)) == NULL ||
 		    s->value[0] == '\0')
 			continue;
+		if (c->config_dir[0] != '\0' &&
+		    strcmp(s->name, "data_directory") == 0)
+			continue;	/* check_confdir_data() */
 		if (path_settings[i].kind == PK_DIRLIST)
 			check_dirlist(c, s->name, s->value, l);
 		else if (s->value[0] == '/')
@@ -857,17 +927,23 @@ static void
 check_conf(struct chk *c, const struct layout *l)
 {
 	struct pgconf	cf;
-	char		path[PATH_MAX + 32];
+	char		path[PATH_MAX + 32], main_file[PATH_MAX + 32];
 
 	memset(&cf, 0, sizeof(cf));
-	snprintf(path, sizeof(path), "%s/postgresql.conf", l->data);
-	if (pgconf_read(c, &cf, path, 0, false) == 0) {
+	/* The server's: config_dir's postgresql.conf, data's auto.conf. */
+	snprintf(main_file, sizeof(main_file), "%s/postgresql.conf",
+	    c->config_dir[0] != '\0' ? c->config_dir : l->data);
+	if (pgconf_read(c, &cf, main_file, 0, false) == 0) {
 		snprintf(path, sizeof(path), "%s/postgresql.auto.conf",
 		    l->data);
 		(void)pgconf_read(c, &cf, path, 0, true);
-		check_restart_after_crash(c, &cf);
+		check_restart_after_crash(c, &cf, main_file);
 		check_durability(c, &cf, l->data);
 		check_port_setting(c, &cf);
+		if (c->config_dir[0] != '\0') {
+			check_confdir_data(c, &cf, l->data);
+			check_confdir_files(c, &cf, l->data);
+		}
 		check_conf_paths(c, &cf, l);
 	}
 	pgconf_free(&cf);
@@ -1062,6 +1138,8 @@ pgcheck_validate(void)
 	check_user(&c);
 	check_binary(&c);
 	check_keystores(&c);
+	if (c.config_dir[0] != '\0')
+		pgc_check_config_dir(&c);
 	check_creatable(&c, "socket_dir", c.socket_dir, true);
 	/* A log on the shared disk is checked where the disk is. */
 	if (c.logfile[0] != '\0' && (c.here ||

@@ -49,6 +49,7 @@ struct pg {
 	char		 postgres[PATH_MAX];	/* canonical bindir/postgres */
 	const char	*socket_dir;
 	const char	*logfile;
+	const char	*config_dir;	/* "" when unset */
 };
 
 struct procs {
@@ -69,10 +70,12 @@ pg_load(struct pg *pg)
 	pg->user = agent_param("user");
 	pg->socket_dir = agent_param("socket_dir");
 	pg->logfile = agent_param("logfile");
+	pg->config_dir = agent_param("config_dir");
 	if (data[0] != '/' || pg->socket_dir[0] != '/' ||
-	    pg->logfile[0] != '/' || bindir[0] != '/') {
-		log_warnx("parameters data, bindir, socket_dir and logfile "
-		    "must be absolute paths");
+	    pg->logfile[0] != '/' || bindir[0] != '/' ||
+	    (pg->config_dir[0] != '\0' && pg->config_dir[0] != '/')) {
+		log_warnx("parameters data, bindir, socket_dir, logfile and "
+		    "config_dir must be absolute paths");
 		return OCF_ERR_CONFIGURED;
 	}
 	if (agent_param_int("port", 1, 65535, &port) == -1)
@@ -405,15 +408,20 @@ pg_monitor(const struct pg *pg)
  * seconds for a bigger one, before recovery starts.  syncfs(2) does the
  * same once per file system; the group's disks hold the server's files
  * (and perhaps its backups, whose dirty pages it then flushes too).
+ *
+ * With config_dir (Debian's layout) the server starts as pg_ctlcluster
+ * starts it: -D names the configuration directory, so postgresql.conf,
+ * and pg_hba.conf and pg_ident.conf unless it names others, are read
+ * there; data_directory on the command line wins over the one in that
+ * postgresql.conf, so the server runs on the resource's data whatever
+ * the file says (validate reports a difference).
  */
 static pid_t
 server_spawn(const struct pg *pg, int logfd, int major)
 {
-	char	*argv[] = { (char *)pg->postgres, "-D", (char *)pg->data, "-p",
-	    (char *)pg->port, "-c", "restart_after_crash=off", "-c",
-	    "fsync=on", "-c", "full_page_writes=on", "-c", NULL, NULL, NULL,
-	    NULL };
-	char	 sockopt[PATH_MAX + 32];
+	char	*argv[24];
+	char	 sockopt[PATH_MAX + 32], dataopt[PATH_MAX + 32];
+	int	 n = 0;
 	struct agent_spawn sp = { .argv = argv,
 			    .pgrp = AGENT_SPAWN_OWN_SESSION,
 			    .in = AGENT_SPAWN_NULL, .out = logfd, .err = logfd,
@@ -422,11 +430,30 @@ server_spawn(const struct pg *pg, int logfd, int major)
 
 	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s",
 	    pg->socket_dir);
-	argv[12] = sockopt;
+	snprintf(dataopt, sizeof(dataopt), "data_directory=%s", pg->data);
+	argv[n++] = (char *)pg->postgres;
+	argv[n++] = "-D";
+	if (pg->config_dir[0] != '\0') {
+		argv[n++] = (char *)pg->config_dir;
+		argv[n++] = "-c";
+		argv[n++] = dataopt;
+	} else
+		argv[n++] = (char *)pg->data;
+	argv[n++] = "-p";
+	argv[n++] = (char *)pg->port;
+	argv[n++] = "-c";
+	argv[n++] = "restart_after_crash=off";
+	argv[n++] = "-c";
+	argv[n++] = "fsync=on";
+	argv[n++] = "-c";
+	argv[n++] = "full_page_writes=on";
+	argv[n++] = "-c";
+	argv[n++] = sockopt;
 	if (major >= 14) {
-		argv[13] = "-c";
-		argv[14] = "recovery_init_sync_method=syncfs";
+		argv[n++] = "-c";
+		argv[n++] = "recovery_init_sync_method=syncfs";
 	}
+	argv[n] = NULL;
 	return agent_spawn(&sp);
 }
 

@@ -6,7 +6,8 @@
  * names outside the shared disks, found where the group runs, are then
  * checked on every node in a second round.  What no single node can see
  * is compared here: the cluster file, the server user's uid and gid, the
- * master key fingerprint of each encrypted disk's keystore.
+ * master key fingerprint of each encrypted disk's keystore, the files of
+ * each config_dir (by their sha256).
  * Text output lists each node's findings with their fix; the exit is 1
  * when there is an error, 0 with warnings only.
  */
@@ -245,6 +246,137 @@ keystores_cross(struct json_object *reply, struct json_object *out)
 	free(seen);
 }
 
+/* One difference in a config_dir between the reference node and another. */
+static void
+confdir_diff(struct json_object *out, const char *dir, const char *file,
+    const char *ref, const char *rh, const char *node, const char *nh)
+{
+	char	*msg, *fix;
+
+	if (nh == NULL) {
+		msg = xasprintf("config_dir %s: %s is on %s but not on %s",
+		    dir, file, ref, node);
+		fix = xasprintf("copy %s/%s from %s to %s (same owner and "
+		    "mode)", dir, file, ref, node);
+	} else if (rh == NULL) {
+		msg = xasprintf("config_dir %s: %s is on %s but not on %s",
+		    dir, file, node, ref);
+		fix = xasprintf("remove %s/%s on %s, or copy it to %s", dir,
+		    file, node, ref);
+	} else {
+		msg = xasprintf("config_dir %s: %s differs on %s (sha256 "
+		    "%.12s) from %s (sha256 %.12s)", dir, file, node, nh, ref,
+		    rh);
+		fix = xasprintf("copy %s/%s from %s to %s (same owner and "
+		    "mode)", dir, file, ref, node);
+	}
+	json_object_array_add(out, finding("error", "config_dir", msg, fix));
+	free(msg);
+	free(fix);
+}
+
+/* The config_dir fact of node n for path dir, or NULL. */
+static struct json_object *
+confdir_fact(struct json_object *n, const char *dir)
+{
+	struct json_object	*f;
+	size_t			 j;
+
+	EACH(out_jarray(n, "findings"), j, f) {
+		if (strcmp(out_jstr(f, "kind"), "fact") == 0 &&
+		    strcmp(out_jstr(f, "name"), "config_dir") == 0 &&
+		    strcmp(out_jstr(f, "path"), dir) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * One config_dir: every node that has it must hold the same files, byte
+ * for byte, as the node where the group runs (the first node if it runs
+ * nowhere).  Nodes without it reported their own error already.
+ */
+static void
+confdir_cross(struct json_object *reply, const char *dir,
+    struct json_object *out)
+{
+	struct json_object	*n, *f, *rf = NULL, *files, *rfiles, *v;
+	const char		*ref = NULL;
+	char			*msg;
+	size_t			 i;
+	int			 nodes = 0, bad = 0;
+
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		if ((f = confdir_fact(n, dir)) == NULL)
+			continue;
+		nodes++;
+		if (rf == NULL || (json_object_object_get_ex(f, "here", &v) &&
+		    json_object_get_boolean(v))) {
+			rf = f;
+			ref = out_jstr(n, "node");
+		}
+	}
+	if (rf == NULL || !json_object_object_get_ex(rf, "files", &rfiles))
+		return;
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		if ((f = confdir_fact(n, dir)) == NULL || f == rf ||
+		    !json_object_object_get_ex(f, "files", &files))
+			continue;
+		json_object_object_foreach(rfiles, rk, rv) {
+			if (!json_object_object_get_ex(files, rk, &v))
+				v = NULL;
+			if (v == NULL || strcmp(json_object_get_string(v),
+			    json_object_get_string(rv)) != 0) {
+				confdir_diff(out, dir, rk, ref,
+				    json_object_get_string(rv),
+				    out_jstr(n, "node"),
+				    v ? json_object_get_string(v) : NULL);
+				bad++;
+			}
+		}
+		json_object_object_foreach(files, k, fv) {
+			if (json_object_object_get_ex(rfiles, k, NULL))
+				continue;
+			confdir_diff(out, dir, k, ref, NULL,
+			    out_jstr(n, "node"), json_object_get_string(fv));
+			bad++;
+		}
+	}
+	if (bad == 0) {
+		msg = xasprintf("config_dir %s holds the same %d file%s on the "
+		    "%d node%s that have it", dir,
+		    json_object_object_length(rfiles),
+		    json_object_object_length(rfiles) == 1 ? "" : "s", nodes,
+		    nodes == 1 ? "" : "s");
+		json_object_array_add(out, finding("ok", "config_dir", msg,
+		    NULL));
+		free(msg);
+	}
+}
+
+static void
+confdirs_cross(struct json_object *reply, struct json_object *out)
+{
+	struct json_object	*n, *f;
+	char			*seen = xstrdup(""), *t;
+	size_t			 i, j;
+
+	EACH(out_jarray(reply, "nodes"), i, n) {
+		EACH(out_jarray(n, "findings"), j, f) {
+			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
+			    strcmp(out_jstr(f, "name"), "config_dir") != 0 ||
+			    has_word(seen, out_jstr(f, "path")))
+				continue;
+			confdir_cross(reply, out_jstr(f, "path"), out);
+			t = xasprintf("%s%s%s", seen, *seen ? " " : "",
+			    out_jstr(f, "path"));
+			free(seen);
+			seen = t;
+		}
+	}
+	free(seen);
+}
+
 static void
 count(struct json_object *arr, int *err, int *warn)
 {
@@ -292,6 +424,7 @@ report(const struct cli_args *a, struct json_object *reply)
 
 	cross_checks(reply, cl);
 	keystores_cross(reply, cl);
+	confdirs_cross(reply, cl);
 	count(cl, &err, &warn);
 	EACH(out_jarray(reply, "nodes"), i, n)
 		count(out_jarray(n, "findings"), &err, &warn);

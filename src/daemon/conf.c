@@ -1485,6 +1485,40 @@ check_on_disk(struct parser *p, const struct conf_resource *r)
 	}
 }
 
+/*
+ * config_dir is each node's own copy of the server's configuration (as
+ * Debian keeps it in /etc/postgresql/N/NAME): on a shared disk it would
+ * be one copy, seen only where that disk is mounted.
+ */
+static void
+check_config_dir(struct parser *p, const struct conf_resource *r)
+{
+	const struct conf	*c = p->conf;
+	const char		*v = conf_param(r, "config_dir");
+
+	if (v == NULL || v[0] == '\0')
+		return;
+	for (int i = 0; i < c->nresources; i++) {
+		const struct conf_resource *o = &c->resources[i];
+		const char *mp;
+		size_t ml;
+
+		if (o->type_name == NULL || o->type != RT_DISK ||
+		    (mp = conf_param(o, "mountpoint")) == NULL)
+			continue;
+		ml = strcmp(mp, "/") == 0 ? 0 : strlen(mp);
+		if (strncmp(v, mp, ml) != 0 || (v[ml] != '/' && v[ml] != '\0'))
+			continue;
+		perr(p, key_line(p, r, "config_dir"), "[resource %s] "
+		    "config_dir: \"%s\" is on the shared disk of resource %s "
+		    "(%s): config_dir is each node's own copy, e.g. "
+		    "/etc/postgresql/15/main; to keep the configuration in "
+		    "the data directory, leave config_dir unset", r->name, v,
+		    o->name, mp);
+		return;
+	}
+}
+
 static void
 cross_check(struct parser *p)
 {
@@ -1509,6 +1543,7 @@ cross_check(struct parser *p)
 		case RT_POSTGRESQL:
 			cross_check_one(p, r, "data");
 			check_on_disk(p, r);
+			check_config_dir(p, r);
 			break;
 		}
 	}

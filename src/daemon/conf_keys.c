@@ -141,6 +141,10 @@ const struct conf_key conf_keys[] = {
 	{ "backup_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
 	    "", { 0 }, 0, 0, "backup directory on a shared disk of the "
 	    "group (unset: none)" },
+	{ "config_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
+	    "", { 0 }, 0, 0, "directory of postgresql.conf, pg_hba.conf "
+	    "and pg_ident.conf on each node's own disk, the same on every "
+	    "node (unset: the data directory)" },
 	{ "logfile", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
 	    CK_PARAM | CK_DATALOG, 0, NULL, { 0 }, 0, 0,
 	    "server log (default: DATA/pgha-server.log)" },

@@ -421,6 +421,90 @@ test_validate_hostile() {
 	check "validate: the cluster is back to no errors" no_errors
 }
 
+# config_dir (Debian's layout): the configuration on this node's own disk,
+# the data on the group's; init refuses, start and validate read it there.
+test_config_dir() {
+	local d4=$MA/pg4/data conf=$LOCAL/etc/15/main sum
+	local -a cd=(OCF_RESKEY_data="$d4" OCF_RESKEY_waldir=
+	    OCF_RESKEY_backup_dir= OCF_RESKEY_config_dir="$conf")
+
+	pg init 1 "${cd[@]}"
+	check "init with config_dir -> 6 (got $RC)" [ "$RC" = 6 ]
+	check "init: the refusal names config_dir and pg_createcluster" \
+	    grep -q "parameter config_dir: .*pg_createcluster -d $d4" \
+	    "$DIR/err"
+	check "init: nothing created" in_node [ ! -e "$MA/pg4" ]
+
+	pg init 1 OCF_RESKEY_data="$d4" OCF_RESKEY_waldir= \
+	    OCF_RESKEY_backup_dir=
+	check "init a cluster to move the configuration of (got $RC)" \
+	    [ "$RC" = 0 ]
+	in_node install -d -m 755 "$LOCAL/etc" "$LOCAL/etc/15"
+	in_node install -d -o postgres -g postgres -m 755 "$conf" \
+	    "$conf/conf.d"
+	in_node sh -c "cd $d4 && mv postgresql.conf pg_hba.conf \
+	    pg_ident.conf $conf/ && chown postgres: $conf/* &&
+	    echo \"data_directory = '$d4'\" >>$conf/postgresql.conf &&
+	    echo \"include_dir = 'conf.d'\" >>$conf/postgresql.conf &&
+	    echo \"work_mem = '7MB'\" >$conf/conf.d/pgha-test.conf"
+
+	pg validate 1 "${cd[@]}"
+	check "validate config_dir -> 0 (got $RC)" [ "$RC" = 0 ]
+	check "validate config_dir: no error" no_errors
+	sum=$(sha256sum "$conf/pg_hba.conf" | cut -d' ' -f1)
+	check "validate config_dir: fact with each file's sha256" jq_any \
+	    ".kind == \"fact\" and .name == \"config_dir\" and
+	    .path == \"$conf\" and .files[\"pg_hba.conf\"] == \"$sum\" and
+	    (.files[\"conf.d/pgha-test.conf\"] | length) == 64"
+	check "validate config_dir: restart_after_crash read there" jq_any \
+	    '.kind == "ok" and .check == "restart_after_crash"'
+
+	pg start 1 "${cd[@]}"
+	check "start with config_dir (got $RC)" [ "$RC" = 0 ]
+	check "the server runs with config_dir's conf.d setting" \
+	    [ "$(in_node runuser -u postgres -- psql -X -At -h "$SOCK" \
+	    -p $PORT -d postgres -c 'SHOW work_mem')" = 7MB ]
+	check "... its config_file and hba_file in config_dir" \
+	    [ "$(in_node runuser -u postgres -- psql -X -At -h "$SOCK" \
+	    -p $PORT -d postgres -c 'SHOW config_file' -c 'SHOW hba_file' |
+	    tr '\n' ' ')" = "$conf/postgresql.conf $conf/pg_hba.conf " ]
+	pg monitor 1 "${cd[@]}"
+	check "monitor finds it running (got $RC)" [ "$RC" = 0 ]
+	pg stop 1 "${cd[@]}"
+	check "and it stops (got $RC)" [ "$RC" = 0 ]
+
+	# the file's data_directory loses to the resource's data
+	in_node sed -i "s|^data_directory = .*|data_directory = '$LOCAL'|" \
+	    "$conf/postgresql.conf"
+	pg validate 1 "${cd[@]}"
+	check "validate: another data_directory in config_dir -> error" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"data_directory\" and
+	    (.fix | test(\"set data_directory = '$d4' in $conf\"))"
+	pg start 1 "${cd[@]}"
+	check "start still runs the server on data (got $RC)" \
+	    [ "$(in_node runuser -u postgres -- psql -X -At -h "$SOCK" \
+	    -p $PORT -d postgres -c 'SHOW data_directory')" = "$d4" ]
+	pg stop 1 "${cd[@]}"
+
+	in_node chmod o+w "$conf/pg_hba.conf"
+	pg validate 0 "${cd[@]}"
+	check "validate away: world-writable pg_hba.conf -> error + fix" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"$conf/pg_hba.conf\" and .fix == \"chmod o-w $conf/pg_hba.conf\""
+	in_node chmod 600 "$conf/pg_hba.conf"
+	in_node chown root: "$conf/pg_hba.conf"
+	pg validate 0 "${cd[@]}"
+	check "validate away: pg_hba.conf unreadable by postgres -> error" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .path == \"$conf/pg_hba.conf\" and (.message | test(\"cannot be read by postgres\"))"
+	pg validate 0 "${cd[@]}" OCF_RESKEY_config_dir="$LOCAL/nowhere"
+	check "validate away: missing config_dir -> error naming it" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"config_dir\" and .path == \"$LOCAL/nowhere\""
+	in_node rm -rf "$MA/pg4" "$LOCAL/etc"
+}
+
 not_in_out() {
 	! grep -q "$1" <<<"$OUT$ERR"
 }
@@ -519,6 +603,7 @@ test_validate_mmp
 test_validate_same_disk
 test_validate_conf
 test_validate_hostile
+test_config_dir
 test_validate_away
 test_init_timeout
 cleanup

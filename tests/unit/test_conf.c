@@ -422,9 +422,11 @@ test_good_tree(const struct conf *c)
 	is_str(conf_param(disk, "encrypted_dirs"), "data",
 	    "encrypted_dirs default");
 	ok(conf_param(disk, "data") == NULL, "no foreign params");
-	ok(pg->nparams == 8 && strcmp(pg->params[0].key, "data") == 0 &&
-	    strcmp(pg->params[7].key, "logfile") == 0,
+	ok(pg->nparams == 9 && strcmp(pg->params[0].key, "data") == 0 &&
+	    strcmp(pg->params[8].key, "logfile") == 0,
 	    "params in table order");
+	is_str(conf_param(pg, "config_dir"), "",
+	    "config_dir unset: the data directory's");
 	is_str(pg->type_name, "postgresql", "type name");
 	ok(pg->group == g && pg->index == 0 && pg->line == 12,
 	    "group, index, line");
