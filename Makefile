@@ -20,6 +20,7 @@ PKG_CONFIG ?= pkg-config
 CFLAGS	?= -O2 -g
 WFLAGS	= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-truncation \
+	  -Wmissing-prototypes \
 	  -D_GNU_SOURCE $(CCWARN)
 # The one place the version is set; a package build overrides it
 # (make VERSION=...).  pghad, pgha, pgha-agent and `pgha status --json`

@@ -201,4 +201,9 @@ int	wait_node(const struct cli_args *, uint64_t t0);
 int	wait_resource(const struct cli_args *, uint64_t t0);
 struct json_object *wait_find_group(struct json_object *, const char *);
 
+/* keystore_cmd.c: `pgha keystore ...`, parsed there. */
+int	keystore_cmd_index(int, char **);
+int	keystore_main(int, char **, int);
+void	keystore_usage(FILE *);
+
 #endif

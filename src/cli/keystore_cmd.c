@@ -28,10 +28,6 @@
 #include "util.h"
 #include "cli.h"
 
-int	keystore_cmd_index(int, char **);
-int	keystore_main(int, char **, int);
-void	keystore_usage(FILE *);
-
 #define KO_PASS		0x01	/* --passphrase-file */
 #define KO_NEWPASS	0x02	/* --new-passphrase-file */
 #define KO_NODE		0x04	/* NODE | --all, --force (copy) */

@@ -10,11 +10,6 @@
 #include "util.h"
 #include "cli.h"
 
-/* keystore_cmd.c: `pgha keystore ...`, parsed there. */
-int	keystore_cmd_index(int, char **);
-int	keystore_main(int, char **, int);
-void	keystore_usage(FILE *);
-
 static int
 do_status(const struct cli_args *a, const struct output *out)
 {
