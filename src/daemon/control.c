@@ -58,6 +58,7 @@ struct conn {
 	bool		 handled;	/* one request per connection */
 	bool		 waiting;	/* for a request to be applied */
 	bool		 closing;	/* close once out is written */
+	bool		 rdeof;		/* the client sent all it will send */
 	char		 fgroup[64], fnode[64];
 	struct conn	*next;
 };
@@ -92,6 +93,14 @@ conn_free(struct conn *c)
 	nconns--;
 }
 
+/* Wait for a request until the client shut its side, for room to write. */
+static void
+conn_watch(struct conn *c)
+{
+	loop_mod_fd(c->fd, (c->rdeof ? 0 : EPOLLIN) |
+	    (c->outoff < c->outlen ? EPOLLOUT : 0));
+}
+
 static void
 conn_flush(struct conn *c)
 {
@@ -113,9 +122,8 @@ conn_flush(struct conn *c)
 			conn_free(c);
 			return;
 		}
-		loop_mod_fd(c->fd, EPOLLIN);
-	} else
-		loop_mod_fd(c->fd, EPOLLIN | EPOLLOUT);
+	}
+	conn_watch(c);
 }
 
 /* Output not yet read by the connections of uid. */
@@ -588,6 +596,29 @@ out:
 		conn_flush(c);
 }
 
+/*
+ * End of file from the client: it will send nothing more (nc -N, socat
+ * and scripts shut their write side once the request is out), but it
+ * may still read: the request, ended by the end of file if it had no
+ * newline, is answered; then the connection closes.  Only a client that
+ * closed both sides (EPOLLHUP on a unix socket) is gone.
+ */
+static void
+conn_eof(struct conn *c, uint32_t events)
+{
+	if ((events & (EPOLLHUP | EPOLLERR)) || (!c->handled &&
+	    c->inlen == 0)) {
+		conn_free(c);
+		return;
+	}
+	c->rdeof = true;
+	conn_watch(c);
+	if (!c->handled && !c->closing) {
+		c->handled = true;
+		handle(c, c->in);
+	}
+}
+
 static void
 conn_cb(int fd, uint32_t events, void *arg)
 {
@@ -599,12 +630,22 @@ conn_cb(int fd, uint32_t events, void *arg)
 		conn_flush(c);
 		return;
 	}
-	n = read(fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (c->rdeof) {		/* nothing to read: woken by EPOLLHUP */
 		conn_free(c);
 		return;
 	}
-	if (n < 0 || c->closing || c->follow || c->handled)
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		conn_eof(c, events);
+		return;
+	}
+	if (c->closing || c->follow || c->handled)
 		return;
 	if (c->inlen + (size_t)n > REQ_MAX) {
 		reply_error(c, "bad-request", "request larger than %d bytes",
