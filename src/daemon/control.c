@@ -59,6 +59,7 @@ struct conn {
 	bool		 waiting;	/* for a request to be applied */
 	bool		 closing;	/* close once out is written */
 	bool		 rdeof;		/* the client sent all it will send */
+	bool		 gone;		/* and will read nothing either */
 	char		 fgroup[64], fnode[64];
 	struct conn	*next;
 };
@@ -304,11 +305,13 @@ events_refused(struct conn *c, bool follow)
 	const char	*what;
 
 	for (o = conns; o; o = o->next) {
-		if (follow ? !o->follow : !o->waiting)
+		if (!follow || !o->follow)
 			continue;
 		all++;
 		mine += o->cred.uid == c->cred.uid;
 	}
+	if (!follow)	/* those whose client left count too */
+		mine = check_events_inflight(c->cred.uid);
 	if (follow && all >= EVENTS_MAX_FOLLOWERS) {
 		max = EVENTS_MAX_FOLLOWERS;
 		what = "followers in all";
@@ -343,6 +346,14 @@ do_events(struct conn *c, struct json_object *req)
 		since = json_object_get_int64(v);
 	if (json_object_object_get_ex(req, "limit", &v))
 		limit = json_object_get_int(v);
+	if (c->gone && !jget_bool(req, "follow")) {
+		/* Sent and left at once (a flood does): ask nobody. */
+		log_debug("control: events query of uid %u (pid %d) not "
+		    "asked: its client left", (unsigned)c->cred.uid,
+		    (int)c->cred.pid);
+		json_object_put(o);
+		return;
+	}
 	if (events_refused(c, jget_bool(req, "follow"))) {
 		json_object_put(o);
 		return;
@@ -350,7 +361,7 @@ do_events(struct conn *c, struct json_object *req)
 	/* Merged from every member, unless following or asked for ours. */
 	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
 	    check_events(g, n, since > 0 ? (uint64_t)since : 0, limit,
-	    check_reply, c) == 0) {
+	    c->cred.uid, check_reply, c) == 0) {
 		json_object_put(o);
 		c->waiting = true;
 		c->closing = false;
@@ -661,6 +672,8 @@ conn_cb(int fd, uint32_t events, void *arg)
 	if ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		*nl = '\0';
 		c->handled = true;
+		/* Closed already: nobody will read what a query finds. */
+		c->gone = (events & EPOLLHUP) != 0;
 		handle(c, c->in);
 	}
 }
