@@ -44,6 +44,9 @@
 #define FOLLOW_UID	4	/* followers of each uid but root */
 #define FOLLOW_ROOT	16	/* followers kept for root */
 #define QUERIES_UID	4	/* merged events queries of one uid */
+#define QUERY_BURST	10	/* and a token bucket for them: */
+#define QUERY_RATE_MS	500	/* one more each 500 ms */
+#define QUERY_UIDS	64	/* uids with a bucket at a time */
 
 struct conn {
 	int		 fd;
@@ -70,6 +73,12 @@ static gid_t			 admin_gid;
 static int			 lfd = -1;
 static struct conn		*conns;
 static int			 nconns;
+static struct {
+	bool		 used;
+	uid_t		 uid;
+	unsigned	 tokens;
+	uint64_t	 at;	/* tokens counted up to then */
+} buckets[QUERY_UIDS];
 
 static void
 conn_free(struct conn *c)
@@ -292,6 +301,64 @@ check_reply(void *arg, struct json_object *reply)
 	conn_flush(c);
 }
 
+/* Refill bucket i up to now. */
+static void
+bucket_fill(size_t i, uint64_t now)
+{
+	uint64_t	add = (now - buckets[i].at) / QUERY_RATE_MS;
+
+	if (buckets[i].tokens + add >= QUERY_BURST) {
+		buckets[i].tokens = QUERY_BURST;
+		buckets[i].at = now;
+	} else {
+		buckets[i].tokens += (unsigned)add;
+		buckets[i].at += add * QUERY_RATE_MS;
+	}
+}
+
+/*
+ * Take a token from uid's bucket for a merged events query: each asks
+ * every member for up to 128 KiB, so a loop of them (even one at a time)
+ * makes every node build and multicast without pause.  A burst of
+ * QUERY_BURST, then one each QUERY_RATE_MS.  A full bucket is the same
+ * as none: a slot goes to another uid if unused or full, else the one
+ * longest untouched is taken (only with QUERY_UIDS uids limited at once,
+ * and then its uid starts afresh).
+ */
+static int
+bucket_rank(size_t i)	/* which slot to give another uid: lowest */
+{
+	return !buckets[i].used ? 0 : buckets[i].tokens == QUERY_BURST ? 1 : 2;
+}
+
+static bool
+query_token(uid_t uid)
+{
+	uint64_t	 now = now_ms();
+	size_t		 i, pick = 0;
+
+	for (i = 0; i < nitems(buckets); i++) {
+		if (buckets[i].used)
+			bucket_fill(i, now);
+		if (buckets[i].used && buckets[i].uid == uid)
+			break;
+		if (bucket_rank(i) < bucket_rank(pick) || (bucket_rank(i) ==
+		    bucket_rank(pick) && buckets[i].at < buckets[pick].at))
+			pick = i;
+	}
+	if (i == nitems(buckets)) {
+		i = pick;
+		buckets[i].used = true;
+		buckets[i].uid = uid;
+		buckets[i].tokens = QUERY_BURST;
+		buckets[i].at = now;
+	}
+	if (buckets[i].tokens == 0)
+		return false;
+	buckets[i].tokens--;
+	return true;
+}
+
 /*
  * Whether an events request of c must wait: followers are 64 in all, 16
  * of them root's, 4 for each other uid; each uid but root may have 4
@@ -359,6 +426,15 @@ do_events(struct conn *c, struct json_object *req)
 		return;
 	}
 	/* Merged from every member, unless following or asked for ours. */
+	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
+	    c->cred.uid != 0 && !query_token(c->cred.uid)) {
+		reply_error(c, "busy", "pghad is busy: at most %d events "
+		    "queries at once, then %d a second, of one user (uid %u); "
+		    "try again later", QUERY_BURST, 1000 / QUERY_RATE_MS,
+		    (unsigned)c->cred.uid);
+		json_object_put(o);
+		return;
+	}
 	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
 	    check_events(g, n, since > 0 ? (uint64_t)since : 0, limit,
 	    c->cred.uid, check_reply, c) == 0) {

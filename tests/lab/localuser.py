@@ -20,6 +20,9 @@ socket, for t_local.sh (run as nobody inside a node).
         exists, print "first <start>" for what each holds, then exit.
     localuser.py leave ADDR N REQUEST
         N times: connect, send REQUEST, close at once; print "left N".
+    localuser.py seq ADDR N REQUEST
+        N times, one after the other: send REQUEST, read the whole
+        answer; print "reply <start>" for each.
     localuser.py ask ADDR REQUEST
         send REQUEST (exactly as given, a newline or not), shut the write
         side (as nc -N or socat do), read to the end of file; print
@@ -143,6 +146,22 @@ def leave(a, n, req):
     say("left", n)
 
 
+def seq(a, n, req):
+    for _ in range(n):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(30)
+        c.connect(addr(a))
+        c.sendall(req)
+        data = b""
+        while not data.endswith(b"\n"):
+            d = c.recv(65536)
+            if not d:
+                break
+            data += d
+        c.close()
+        say("reply", data.split(b"\n")[0].decode(errors="replace")[:200])
+
+
 def ask(a, req):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.settimeout(30)
@@ -180,12 +199,14 @@ def main():
                sys.argv[5].encode() + b"\n")
     elif cmd == "leave":
         leave(sys.argv[2], int(sys.argv[3]), sys.argv[4].encode() + b"\n")
+    elif cmd == "seq":
+        seq(sys.argv[2], int(sys.argv[3]), sys.argv[4].encode() + b"\n")
     elif cmd == "ask":
         ask(sys.argv[2], sys.argv[3].encode().decode("unicode_escape")
             .encode())
     else:
         sys.exit("usage: localuser.py squat|hold|follow|send|noread|"
-                 "leave|ask ...")
+                 "leave|seq|ask ...")
 
 
 main()

@@ -1,7 +1,8 @@
 #!/bin/bash
 # What one local user may cost pghad (issue 24), each limit as the user
 # meets it: 4 followers a user; 4 merged events queries in flight a user,
-# those whose client left included, root not limited; a query whose
+# those whose client left included, and 10 at once then 2 a second, root
+# not limited; a query whose
 # client left before pghad read it is asked of nobody (no member builds
 # or multicasts a reply); unread output capped at 8 MiB a connection and
 # 16 MiB a user, pghad's memory with it, other users still served; a
@@ -109,7 +110,24 @@ echo "# node1 did not ask $n1 of them; node2 answered $n2 queries"
 is "$n1" 20 "node1 asked nobody for the 20 queries whose clients left"
 is "$n2" 2 "node2 answered only root's 2 queries"
 
-# 4. A client that shuts its write side once the request is out (nc -N,
+# 4. Merged events queries one after the other: 10 at once, then 2 a
+# second, for a user; root is not limited.
+as_uid node1 60002 "$PY" "$LU" seq "$SOCK" 40 '{"cmd":"events","limit":1}' \
+    >"$OUT_DIR/limits-seq.out" 2>&1
+"$LAB" exec node1 "$PY" "$LU" seq "$SOCK" 40 '{"cmd":"events","limit":1}' \
+    >"$OUT_DIR/limits-seqroot.out" 2>&1
+ok_n=$(count '^reply {"ok":true' "$OUT_DIR/limits-seq.out")
+busy_n=$(count 'at most 10 events queries at once, then 2 a second' \
+    "$OUT_DIR/limits-seq.out")
+echo "# uid 60002: $ok_n of 40 answered, $busy_n told to slow down"
+check "uid 60002's first 10 queries are answered" \
+    test "$(head -10 "$OUT_DIR/limits-seq.out" | count '^reply {"ok":true' -)" \
+    -eq 10
+check "then it is told: 10 at once, then 2 a second" test "$busy_n" -ge 1
+check "root's 40 are all answered" \
+    count_is 40 '^reply {"ok":true' "$OUT_DIR/limits-seqroot.out"
+
+# 5. A client that shuts its write side once the request is out (nc -N,
 # socat) gets its answer.
 out=$(nobody node1 "$PY" "$LU" ask "$SOCK" '{"cmd":"events"}\n' 2>&1)
 show <<<"$out"
@@ -122,7 +140,7 @@ out=$(nobody node1 sh -c "printf '%s\n' '{\"cmd\":\"events\"}' |
     socat -t 30 - UNIX-CONNECT:$SOCK" 2>&1 | head -c 200)
 check "socat gets the answer to events" grep -q '^{"ok":true' <<<"$out"
 
-# 5. Unread output.  node1's event log gets 20,000 long events, so that
+# 6. Unread output.  node1's event log gets 20,000 long events, so that
 # its whole log (events --local) is over 8 MiB.
 "$LAB" kill-pghad node1 >/dev/null
 f=$LAB_DIR/node1/var-lib-pgha/events.jsonl
