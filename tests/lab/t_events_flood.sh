@@ -17,6 +17,9 @@ FLOOD_MIN=1000	# requests sent before the power loss
 # Set: each user reads every answer before asking again (a script that
 # polls `pgha events` in a loop), rather than leaving at once.
 FLOOD_READ=${FLOOD_READ:-}
+# Set: each user only spins on the CPU, never touching pghad: what the
+# same CPU load costs a failover without a single request.
+FLOOD_SPIN=${FLOOD_SPIN:-}
 STOP=$OUT_DIR/flood.stop
 
 rss_kb() {	# rss_kb NODE: resident KiB of NODE's pghad
@@ -43,16 +46,24 @@ seed_events() {	# seed_events NODE
 # every node multicast its reply.
 flood_start() {
 	local i read=False
+	local spin=False
 	[[ -n $FLOOD_READ ]] && read=True
+	[[ -n $FLOOD_SPIN ]] && spin=True
 	rm -f "$STOP"
 	for (( i = 1; i <= FLOODERS; i++ )); do
 		"$LAB" exec "$1" setpriv --reuid=65534 --regid=65534 \
 		    --clear-groups /usr/bin/python3 -c "
 import os, socket, time
 end = time.monotonic() + $FLOOD_S
+n = 0
 while time.monotonic() < end:
     if os.path.exists('$STOP'):
         break
+    if $spin:
+        n += 1
+        if n % 10000 == 0:
+            print(flush=True)
+        continue
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect('/run/pgha/pgha.sock')
