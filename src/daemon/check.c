@@ -58,6 +58,7 @@ struct asked {
 	uint32_t		 seq;
 	enum check_what		 what;
 	int			 limit;		/* events */
+	uid_t			 uid;		/* events: who asked */
 	uint64_t		 expect;	/* node bits */
 	uint64_t		 got;
 	struct json_object	*nodes;		/* array */
@@ -74,6 +75,8 @@ static const char		*agent_path;
 static struct job		*jobs;
 static struct asked		*asked;
 static uint32_t			 ask_seq;
+
+static bool	asked_orphan(uint32_t, uint32_t);
 
 void
 check_init(const struct cstate *c, const char *path,
@@ -319,9 +322,16 @@ send_events(uint32_t from, const struct msg *m)
 	size_t			 i, n, total = 0, first = 0;
 	char			*text, *p;
 
+	if (asked_orphan(from, m->u.check.seq)) {
+		log_debug("events query %u of node %u: not answered, its "
+		    "client left", m->u.check.seq, from);
+		return;
+	}
 	/* No room to send it: do not spend the loop building it. */
 	if (!sendq_query_admit(WIRE_MAX_TEXT))
 		return;
+	log_debug("events query %u of node %u: answering", m->u.check.seq,
+	    from);
 	arr = events_query(m->u.check.group[0] ? m->u.check.group : NULL,
 	    m->u.check.node[0] ? m->u.check.node : NULL, m->u.check.since,
 	    (int)m->u.check.limit);
@@ -605,6 +615,31 @@ asked_finish(struct asked *a)
 	free(a);
 }
 
+int
+check_events_inflight(uid_t uid)
+{
+	struct asked	*a;
+	int		 n = 0;
+
+	for (a = asked; a; a = a->next)
+		n += a->what == CHECK_EVENTS && a->uid == uid;
+	return n;
+}
+
+/* One of ours whose client left (check_forget): nobody to answer. */
+static bool
+asked_orphan(uint32_t from, uint32_t seq)
+{
+	struct asked	*a;
+
+	if (from != conf->nodes[cs->local].nodeid)
+		return false;
+	for (a = asked; a; a = a->next)
+		if (a->seq == seq)
+			return a->done == NULL;
+	return true;	/* finished or forgotten */
+}
+
 static void
 asked_timeout(void *arg)
 {
@@ -770,7 +805,7 @@ check_keystore_copy(const char *node, const char *path, const char *hex,
 
 int
 check_events(const char *group, const char *node, uint64_t since, int limit,
-    check_done_cb done, void *arg)
+    uid_t uid, check_done_cb done, void *arg)
 {
 	struct msg	m;
 
@@ -785,6 +820,7 @@ check_events(const char *group, const char *node, uint64_t since, int limit,
 	m.u.check.limit = limit > 0 ? (uint32_t)limit : 0;
 	m.u.check.paths = xstrdup("");
 	ask_all(&m, CHECK_EVENTS, limit, done, arg);
+	asked->uid = uid;	/* ask_all() put it first */
 	return 0;
 }
 
@@ -886,9 +922,17 @@ check_forget(void *arg)
 	struct dbinit	*d;
 
 	/* Its client left: nothing to merge nor wait for (late answers
-	 * find no seq and are dropped). */
+	 * find no seq and are dropped).  An events query stays, told
+	 * nothing, until the members' answers it cost are in: it still
+	 * counts for its uid (check_events_inflight). */
 	for (pp = &asked; (a = *pp) != NULL; ) {
 		if (a->arg != arg) {
+			pp = &a->next;
+			continue;
+		}
+		if (a->what == CHECK_EVENTS) {
+			a->done = NULL;
+			a->arg = NULL;
 			pp = &a->next;
 			continue;
 		}

@@ -35,7 +35,12 @@ int	check_validate(const char *group, const char *paths,
  * -1 when this node is not in the process group (nobody to ask).
  */
 int	check_events(const char *group, const char *node, uint64_t since,
-	    int limit, check_done_cb done, void *arg);
+	    int limit, uid_t uid, check_done_cb done, void *arg);
+/*
+ * Merged events queries of uid not yet answered, those whose client left
+ * included: every member still answers them, so they count until then.
+ */
+int	check_events_inflight(uid_t uid);
 /*
  * initdb for group's postgresql resource here; -1 with code and err at
  * once if the group's disks are not online on this node.  done() gets

@@ -47,6 +47,9 @@
 #define FOLLOW_UID	4	/* followers of each uid but root */
 #define FOLLOW_ROOT	16	/* followers kept for root */
 #define QUERIES_UID	4	/* merged events queries of one uid */
+#define QUERY_BURST	10	/* and a token bucket for them: */
+#define QUERY_RATE_MS	500	/* one more each 500 ms */
+#define QUERY_UIDS	64	/* uids with a bucket at a time */
 
 struct conn {
 	int		 fd;
@@ -61,6 +64,8 @@ struct conn {
 	bool		 handled;	/* one request per connection */
 	bool		 waiting;	/* for a request to be applied */
 	bool		 closing;	/* close once out is written */
+	bool		 rdeof;		/* the client sent all it will send */
+	bool		 gone;		/* and will read nothing either */
 	char		 fgroup[64], fnode[64];
 	struct conn	*next;
 };
@@ -73,6 +78,12 @@ static struct loop_timer	*accept_pause;	/* out of fds: not polled */
 static bool			 accept_starved; /* logged, this episode */
 static struct conn		*conns;
 static int			 nconns;
+static struct {
+	bool		 used;
+	uid_t		 uid;
+	unsigned	 tokens;
+	uint64_t	 at;	/* tokens counted up to then */
+} buckets[QUERY_UIDS];
 
 static void
 conn_free(struct conn *c)
@@ -97,6 +108,14 @@ conn_free(struct conn *c)
 	nconns--;
 }
 
+/* Wait for a request until the client shut its side, for room to write. */
+static void
+conn_watch(struct conn *c)
+{
+	loop_mod_fd(c->fd, (c->rdeof ? 0 : EPOLLIN) |
+	    (c->outoff < c->outlen ? EPOLLOUT : 0));
+}
+
 static void
 conn_flush(struct conn *c)
 {
@@ -118,9 +137,8 @@ conn_flush(struct conn *c)
 			conn_free(c);
 			return;
 		}
-		loop_mod_fd(c->fd, EPOLLIN);
-	} else
-		loop_mod_fd(c->fd, EPOLLIN | EPOLLOUT);
+	}
+	conn_watch(c);
 }
 
 /* Output not yet read by the connections of uid. */
@@ -288,6 +306,64 @@ check_reply(void *arg, struct json_object *reply)
 	conn_flush(c);
 }
 
+/* Refill bucket i up to now. */
+static void
+bucket_fill(size_t i, uint64_t now)
+{
+	uint64_t	add = (now - buckets[i].at) / QUERY_RATE_MS;
+
+	if (buckets[i].tokens + add >= QUERY_BURST) {
+		buckets[i].tokens = QUERY_BURST;
+		buckets[i].at = now;
+	} else {
+		buckets[i].tokens += (unsigned)add;
+		buckets[i].at += add * QUERY_RATE_MS;
+	}
+}
+
+/*
+ * Take a token from uid's bucket for a merged events query: each asks
+ * every member for up to 128 KiB, so a loop of them (even one at a time)
+ * makes every node build and multicast without pause.  A burst of
+ * QUERY_BURST, then one each QUERY_RATE_MS.  A full bucket is the same
+ * as none: a slot goes to another uid if unused or full, else the one
+ * longest untouched is taken (only with QUERY_UIDS uids limited at once,
+ * and then its uid starts afresh).
+ */
+static int
+bucket_rank(size_t i)	/* which slot to give another uid: lowest */
+{
+	return !buckets[i].used ? 0 : buckets[i].tokens == QUERY_BURST ? 1 : 2;
+}
+
+static bool
+query_token(uid_t uid)
+{
+	uint64_t	 now = now_ms();
+	size_t		 i, pick = 0;
+
+	for (i = 0; i < nitems(buckets); i++) {
+		if (buckets[i].used)
+			bucket_fill(i, now);
+		if (buckets[i].used && buckets[i].uid == uid)
+			break;
+		if (bucket_rank(i) < bucket_rank(pick) || (bucket_rank(i) ==
+		    bucket_rank(pick) && buckets[i].at < buckets[pick].at))
+			pick = i;
+	}
+	if (i == nitems(buckets)) {
+		i = pick;
+		buckets[i].used = true;
+		buckets[i].uid = uid;
+		buckets[i].tokens = QUERY_BURST;
+		buckets[i].at = now;
+	}
+	if (buckets[i].tokens == 0)
+		return false;
+	buckets[i].tokens--;
+	return true;
+}
+
 /*
  * Whether an events request of c must wait: followers are 64 in all, 16
  * of them root's, 4 for each other uid; each uid but root may have 4
@@ -301,11 +377,13 @@ events_refused(struct conn *c, bool follow)
 	const char	*what;
 
 	for (o = conns; o; o = o->next) {
-		if (follow ? !o->follow : !o->waiting)
+		if (!follow || !o->follow)
 			continue;
 		all++;
 		mine += o->cred.uid == c->cred.uid;
 	}
+	if (!follow)	/* those whose client left count too */
+		mine = check_events_inflight(c->cred.uid);
 	if (follow && all >= EVENTS_MAX_FOLLOWERS) {
 		max = EVENTS_MAX_FOLLOWERS;
 		what = "followers in all";
@@ -340,14 +418,31 @@ do_events(struct conn *c, struct json_object *req)
 		since = json_object_get_int64(v);
 	if (json_object_object_get_ex(req, "limit", &v))
 		limit = json_object_get_int(v);
+	if (c->gone && !jget_bool(req, "follow")) {
+		/* Sent and left at once (a flood does): ask nobody. */
+		log_debug("control: events query of uid %u (pid %d) not "
+		    "asked: its client left", (unsigned)c->cred.uid,
+		    (int)c->cred.pid);
+		json_object_put(o);
+		return;
+	}
 	if (events_refused(c, jget_bool(req, "follow"))) {
 		json_object_put(o);
 		return;
 	}
 	/* Merged from every member, unless following or asked for ours. */
 	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
+	    c->cred.uid != 0 && !query_token(c->cred.uid)) {
+		reply_error(c, "busy", "pghad is busy: at most %d events "
+		    "queries at once, then %d a second, of one user (uid %u); "
+		    "try again later", QUERY_BURST, 1000 / QUERY_RATE_MS,
+		    (unsigned)c->cred.uid);
+		json_object_put(o);
+		return;
+	}
+	if (!jget_bool(req, "follow") && !jget_bool(req, "local") &&
 	    check_events(g, n, since > 0 ? (uint64_t)since : 0, limit,
-	    check_reply, c) == 0) {
+	    c->cred.uid, check_reply, c) == 0) {
 		json_object_put(o);
 		c->waiting = true;
 		c->closing = false;
@@ -593,6 +688,29 @@ out:
 		conn_flush(c);
 }
 
+/*
+ * End of file from the client: it will send nothing more (nc -N, socat
+ * and scripts shut their write side once the request is out), but it
+ * may still read: the request, ended by the end of file if it had no
+ * newline, is answered; then the connection closes.  Only a client that
+ * closed both sides (EPOLLHUP on a unix socket) is gone.
+ */
+static void
+conn_eof(struct conn *c, uint32_t events)
+{
+	if ((events & (EPOLLHUP | EPOLLERR)) || (!c->handled &&
+	    c->inlen == 0)) {
+		conn_free(c);
+		return;
+	}
+	c->rdeof = true;
+	conn_watch(c);
+	if (!c->handled && !c->closing) {
+		c->handled = true;
+		handle(c, c->in);
+	}
+}
+
 static void
 conn_cb(int fd, uint32_t events, void *arg)
 {
@@ -604,12 +722,22 @@ conn_cb(int fd, uint32_t events, void *arg)
 		conn_flush(c);
 		return;
 	}
-	n = read(fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (c->rdeof) {		/* nothing to read: woken by EPOLLHUP */
 		conn_free(c);
 		return;
 	}
-	if (n < 0 || c->closing || c->follow || c->handled)
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		conn_eof(c, events);
+		return;
+	}
+	if (c->closing || c->follow || c->handled)
 		return;
 	if (c->inlen + (size_t)n > REQ_MAX) {
 		reply_error(c, "bad-request", "request larger than %d bytes",
@@ -625,6 +753,8 @@ conn_cb(int fd, uint32_t events, void *arg)
 	if ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		*nl = '\0';
 		c->handled = true;
+		/* Closed already: nobody will read what a query finds. */
+		c->gone = (events & EPOLLHUP) != 0;
 		handle(c, c->in);
 	}
 }

@@ -14,6 +14,12 @@ trap 'touch "$STOP"; on_fail_dump' EXIT
 FLOODERS=2
 FLOOD_S=60	# each user floods this long (or until $STOP)
 FLOOD_MIN=1000	# requests sent before the power loss
+# Set: each user reads every answer before asking again (a script that
+# polls `pgha events` in a loop), rather than leaving at once.
+FLOOD_READ=${FLOOD_READ:-}
+# Set: each user only spins on the CPU, never touching pghad: what the
+# same CPU load costs a failover without a single request.
+FLOOD_SPIN=${FLOOD_SPIN:-}
 STOP=$OUT_DIR/flood.stop
 
 rss_kb() {	# rss_kb NODE: resident KiB of NODE's pghad
@@ -35,29 +41,46 @@ seed_events() {	# seed_events NODE
 }
 
 # flood_start NODE: FLOODERS users (nobody), each sending {"cmd":"events"}
-# on the control socket and leaving without reading, as fast as it can:
-# every request makes every node multicast its reply.
+# on the control socket and leaving without reading (or reading the
+# answer, with FLOOD_READ), as fast as it can: every request asked makes
+# every node multicast its reply.
 flood_start() {
-	local i
+	local i read=False
+	local spin=False
+	[[ -n $FLOOD_READ ]] && read=True
+	[[ -n $FLOOD_SPIN ]] && spin=True
 	rm -f "$STOP"
 	for (( i = 1; i <= FLOODERS; i++ )); do
 		"$LAB" exec "$1" setpriv --reuid=65534 --regid=65534 \
 		    --clear-groups /usr/bin/python3 -c "
 import os, socket, time
 end = time.monotonic() + $FLOOD_S
+n = 0
 while time.monotonic() < end:
     if os.path.exists('$STOP'):
         break
+    if $spin:
+        n += 1
+        if n % 10000 == 0:
+            print(flush=True)
+        continue
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect('/run/pgha/pgha.sock')
         s.sendall(b'{\"cmd\": \"events\"}\\n')
+        while $read and s.recv(65536):
+            pass
         print(flush=True)
     except OSError:
         pass
     s.close()
 " >"$OUT_DIR/flood$i.count" 2>/dev/null &
 	done
+}
+
+cpu_ms() {	# cpu_ms NODE DAEMON: CPU time DAEMON (pghad, corosync) used so far
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
+	    "/proc/$(cat "$LAB_DIR/$1/$2.pid")/stat" 2>/dev/null
 }
 
 flood_count() { cat "$OUT_DIR"/flood*.count 2>/dev/null | wc -l; }
@@ -102,6 +125,7 @@ t0=$(lab_ms)
 rm -f "$STOP" "$OUT_DIR"/flood*.count
 ( while [[ ! -e $STOP ]]; do rss_kb node1; sleep 0.2; done ) \
     >"$OUT_DIR/flood.rss" 2>/dev/null &
+pg0=$(cpu_ms node1 pghad) cs0=$(cpu_ms node1 corosync)
 flood_start node1
 check "the flood runs" wait_until 60 flooding
 "$LAB" crash node2 >"$OUT_DIR/crash-flood.lab" 2>&1
@@ -111,6 +135,9 @@ check "flood: the client commits again" writer_wait_more 50 30
 # The flood goes on until FLOOD_S has passed.
 wait_until $(( FLOOD_S + 10 )) test ! -e /proc/$(jobs -p | tail -1)
 touch "$STOP"
+flood_s=$(( ($(lab_ms) - t0) / 1000 ))
+pg_cpu=$(( $(cpu_ms node1 pghad) - pg0 ))
+cs_cpu=$(( $(cpu_ms node1 corosync) - cs0 ))
 queries=$(flood_count)
 rss_max=$(sort -n "$OUT_DIR/flood.rss" | tail -1)
 # Queries of the flood whose replies were dropped hold the user's slots
@@ -126,7 +153,8 @@ flood_gap=$(kv "$OUT_DIR/flood.verify" longest_gap_ms)
 check "db1 online on node1 after the flood" online_on node1
 echo "# figures: failover_quiet_ms=$quiet_gap failover_flood_ms=$flood_gap" \
     "requests=$queries by $FLOODERS users in $(( ($(lab_ms) - t0) / 1000 ))s" \
-    "pghad_rss_kb_before=$rss0 pghad_rss_kb_max=$rss_max"
+    "pghad_rss_kb_before=$rss0 pghad_rss_kb_max=$rss_max" \
+    "node1_cpu_ms_in_${flood_s}s: pghad=$pg_cpu corosync=$cs_cpu"
 grep -h "reply to a query not sent" "$LAB_DIR/node1/pghad.log" | tail -1 |
     sed 's/^/#   log: /'
 cp "$LAB_DIR/node1/pghad.log" "$OUT_DIR/flood-node1-pghad.log"
