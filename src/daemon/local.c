@@ -2,10 +2,12 @@
  * local.c - this node's resources (see local.h).
  *
  * This node's own facts are kept here (`mine`), changed only by agent
- * results, and broadcast whole as this node's record.  What to do next is
- * asked of decide_local_next() against the delivered state, and only when
- * no record of ours is in flight, so that every step is taken on the same
- * facts the rest of the cluster sees.
+ * results, and broadcast whole as this node's record.  What to do next
+ * (start, stop, cancel, check) is asked of decide.c's pure functions
+ * (decide_local_plan(), decide_hand_check_due()) against the delivered
+ * state and a view of what runs here (local_view()), and only when no
+ * record of ours is in flight, so that every step is taken on the same
+ * facts the rest of the cluster sees.  This file carries the steps out.
  */
 #define PGHA_LOG_TAG	"local"
 
