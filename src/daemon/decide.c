@@ -738,6 +738,177 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 	}
 }
 
+/* Position of resource r in g, or -1. */
+static int
+res_pos(const struct conf_group *g, const struct conf_resource *r)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++)
+		if (g->res[i] == r)
+			return i;
+	return -1;
+}
+
+/*
+ * Did r, or something it requires, fail here (this node's own record)?
+ * Then r is stopped at once: a server on a failed disk gets no CHECKPOINT
+ * either.
+ */
+static bool
+failed_below(const struct conf_group *g, const struct conf_resource *r,
+    const struct local_res *lr, int depth)
+{
+	int	i = res_pos(g, r), j;
+
+	if (i < 0 || depth > 64)
+		return false;
+	if (lr[i].state == RS_FAILED)
+		return true;
+	for (j = 0; j < r->nrequires; j++)
+		if (failed_below(g, r->requires[j], lr, depth + 1))
+			return true;
+	return false;
+}
+
+bool
+decide_local_busy(const struct conf_group *g, const struct local_res *lr)
+{
+	int	i;
+
+	for (i = 0; i < g->nres; i++)
+		if (lr[i].cancelling || lr[i].run == LRUN_START ||
+		    lr[i].run == LRUN_STOP || lr[i].run == LRUN_PROBE)
+			return true;
+	return false;
+}
+
+/*
+ * Can the step (at position pos) run next to what already runs in g?
+ * Only next to steps of its kind alone: the decider picked it because what
+ * it requires is online (what requires it is offline), so they are
+ * independent of each other.
+ */
+static bool
+local_joins(const struct conf_group *g, const struct local_res *lr, int pos,
+    enum local_run run)
+{
+	int	i;
+
+	if (lr[pos].run != LRUN_NONE || lr[pos].cancelling)
+		return false;
+	for (i = 0; i < g->nres; i++)
+		if (lr[i].cancelling || lr[i].run == LRUN_PROBE ||
+		    (lr[i].run != LRUN_NONE && lr[i].run != run &&
+		    lr[i].run != LRUN_MONITOR))
+			return false;
+	return true;
+}
+
+void
+decide_local_plan(const struct cstate *cs, int gi, const struct local_res *lr,
+    struct local_plan *p)
+{
+	const struct conf_group	*g = &cs->conf->groups[gi];
+	enum local_run		 run;
+	int			 i, pos;
+
+	memset(p, 0, sizeof(*p));
+	decide_local_next(cs, gi, &p->step);
+	if (p->step.op == LOP_NONE)
+		return;
+	run = p->step.op == LOP_START ? LRUN_START : LRUN_STOP;
+	pos = res_pos(g, &cs->conf->resources[p->step.res]);
+	if (decide_local_busy(g, lr) && !local_joins(g, lr, pos, run)) {
+		/*
+		 * A stop overtakes the start of the same resource: the start
+		 * is killed, and once it is reaped the resource (still
+		 * "starting") is stopped.  The starts of other resources are
+		 * let finish (the decider stops them next if it must), but
+		 * for a quorum loss, which stops everything at once: a start
+		 * killed in passing would stay "starting" with nothing left
+		 * to stop or start it.
+		 */
+		for (i = 0; run == LRUN_STOP && i < g->nres; i++) {
+			if (lr[i].run != LRUN_START || lr[i].cancelling ||
+			    (i != pos && cs->quorate))
+				continue;
+			p->cancel |= 1ULL << i;
+		}
+		if (p->cancel != 0) {
+			p->act = LACT_CANCEL;
+			p->cancel_why = p->step.why;
+		}
+		return;
+	}
+	/* Monitors make way for a start or stop. */
+	for (i = 0; i < g->nres; i++)
+		if (lr[i].run == LRUN_MONITOR)
+			p->cancel |= 1ULL << i;
+	if (p->cancel != 0) {
+		p->act = LACT_CANCEL;
+		p->cancel_why = "making way for a start or stop";
+		return;
+	}
+	p->act = LACT_RUN;
+	/*
+	 * Without quorum another node may soon take over: stop at once.  A
+	 * failed resource too: it did not answer, so no checkpoint, no fast
+	 * shutdown waiting on it, and its crash recovery is the next start's.
+	 */
+	p->immediate = run == LRUN_STOP &&
+	    (!cs->quorate || failed_below(g, g->res[pos], lr, 0));
+}
+
+bool
+decide_owned_elsewhere(const struct cstate *cs, const struct conf_group *g)
+{
+	int	o = state_group_owner(cs, g);
+
+	return o >= 0 && o != cs->local;
+}
+
+static bool
+hand_in_group(const struct conf_group *g, const struct local_res *lr)
+{
+	int	k;
+
+	for (k = 0; k < g->nres; k++)
+		if (lr[k].flags & RF_BY_HAND)
+			return true;
+	return false;
+}
+
+/*
+ * Where a group runs in part (some resources brought offline by an
+ * operator), the others are checked now and then: a server started by
+ * hand on the shared disk is noted, so that nothing is started over it.
+ * Where the group runs on another node, its disk mounted here by hand (or
+ * the server started on it) is a second writer: the disks are checked,
+ * and once one is found here, the rest of the group too.
+ */
+bool
+decide_hand_check_due(const struct cstate *cs, const struct conf_group *g,
+    int i, const struct local_res *lr)
+{
+	const struct group_rt	*gr = &cs->groups[g->index];
+	int			 k;
+
+	if (gr->unmanaged || !cs->quorate ||
+	    (lr[i].state != RS_OFFLINE && !(lr[i].flags & RF_BY_HAND)))
+		return false;
+	if (lr[i].flags & RF_BY_HAND)
+		return true;	/* until it is seen stopped */
+	if (decide_owned_elsewhere(cs, g))
+		return g->res[i]->type == RT_DISK || hand_in_group(g, lr);
+	if (state_wanted(cs, g, i))
+		return false;
+	for (k = 0; k < g->nres; k++)
+		if (state_wanted(cs, g, k) && lr[k].state == RS_ONLINE)
+			return true;
+	return false;
+}
+
 int
 decide_stop_check(const struct cstate *cs, int n, char *why, size_t len)
 {

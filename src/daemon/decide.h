@@ -130,4 +130,63 @@ struct local_step {
  */
 void	decide_local_next(const struct cstate *, int gi, struct local_step *);
 
+/* What runs here on one resource, as local.c (the executor) knows it. */
+enum local_run {
+	LRUN_NONE = 0,
+	LRUN_PROBE,	/* a probe or re-probe runs, or a re-probe is due */
+	LRUN_START,
+	LRUN_STOP,
+	LRUN_MONITOR,	/* a monitor, or a check for a server run by hand */
+};
+
+struct local_res {
+	enum local_run	 run;
+	bool		 cancelling;	/* killed, not yet reaped */
+	uint8_t		 state;		/* RS_*, this node's own record */
+	uint32_t	 flags;		/* RF_*, this node's own record */
+};
+
+/* What local.c is to do for a group now. */
+enum local_act {
+	LACT_NONE = 0,	/* nothing, or wait for what runs */
+	LACT_CANCEL,	/* cancel the ops in plan.cancel, then look again */
+	LACT_RUN,	/* carry out plan.step */
+};
+
+struct local_plan {
+	enum local_act	 act;
+	struct local_step step;		/* decide_local_next()'s */
+	bool		 immediate;	/* a stop: at once, no checkpoint */
+	uint64_t	 cancel;	/* bit per position in g->res */
+	const char	*cancel_why;	/* static text */
+};
+
+/*
+ * The local step of group gi, given what already runs here for it (lr:
+ * one per position in g->res): the start or stop to run now (side by side
+ * with independent ones of the same kind), the starts to cancel (a stop
+ * overtakes the start of its resource; losing quorum cancels them all),
+ * the monitors to cancel first, and whether a stop is immediate (no
+ * quorum, or it or what it requires failed here).  Pure.
+ */
+void	decide_local_plan(const struct cstate *, int gi,
+	    const struct local_res *lr, struct local_plan *);
+
+/*
+ * Is a start, stop or probe running in g (lr as above), or an op being
+ * cancelled (killed but not yet reaped: a start killed in mount(2) may
+ * still complete)?  Then no monitor starts either.
+ */
+bool	decide_local_busy(const struct conf_group *, const struct local_res *lr);
+
+/* Group g is active on a node other than this one (state_group_owner). */
+bool	decide_owned_elsewhere(const struct cstate *, const struct conf_group *);
+
+/*
+ * Should resource position i of g, not brought online here, be checked
+ * now and then for a server or disk started by hand (lr as above)?
+ */
+bool	decide_hand_check_due(const struct cstate *, const struct conf_group *,
+	    int i, const struct local_res *lr);
+
 #endif

@@ -2,10 +2,12 @@
  * local.c - this node's resources (see local.h).
  *
  * This node's own facts are kept here (`mine`), changed only by agent
- * results, and broadcast whole as this node's record.  What to do next is
- * asked of decide_local_next() against the delivered state, and only when
- * no record of ours is in flight, so that every step is taken on the same
- * facts the rest of the cluster sees.
+ * results, and broadcast whole as this node's record.  What to do next
+ * (start, stop, cancel, check) is asked of decide.c's pure functions
+ * (decide_local_plan(), decide_hand_check_due()) against the delivered
+ * state and a view of what runs here (local_view()), and only when no
+ * record of ours is in flight, so that every step is taken on the same
+ * facts the rest of the cluster sees.  This file carries the steps out.
  */
 #define PGHA_LOG_TAG	"local"
 
@@ -50,7 +52,6 @@ struct lres {
 	pid_t			 watch_failed;	/* pidfd_open failed for it */
 	pid_t			 watch_pid;	/* the agent's "watch_pid=" */
 	bool			 recheck;	/* it exited: monitor at once */
-	bool			 stop_failed;	/* the stop is a failure's */
 };
 
 struct op_ctx {
@@ -344,7 +345,6 @@ describe(const struct agent_result *res, const char *what, char *buf,
 }
 
 static void	publish(void);
-static bool	owned_elsewhere(const struct conf_group *);
 
 /* Outcome of a probe asked for by `manage` or of a by-hand check. */
 static void
@@ -379,7 +379,7 @@ probe_result(int r, enum op_kind kind, const struct agent_result *res)
 		publish();
 	} else if (up && l->mine.state == RS_OFFLINE) {
 		l->mine.flags |= RF_BY_HAND;
-		set_state(r, RS_ONLINE, owned_elsewhere(
+		set_state(r, RS_ONLINE, decide_owned_elsewhere(cs,
 		    conf->resources[r].group) ?
 		    "found running on a node that does not own the group, "
 		    "started outside pgha (by hand): a second writer of the "
@@ -509,7 +509,8 @@ op_done(const struct agent_result *res, void *arg)
 }
 
 static bool
-launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
+launch(int r, enum op_kind kind, const char *action, uint32_t timeout,
+    bool immediate)
 {
 	struct lres	*l = &lr[r];
 	const char	*extra = NULL;
@@ -520,12 +521,8 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout)
 		    conf->resources[r].name, action);
 		return false;
 	}
-	/*
-	 * Without quorum another node may soon take over: stop at once.  A
-	 * failed resource too: it did not answer, so no checkpoint, no fast
-	 * shutdown waiting on it, and its crash recovery is the next start's.
-	 */
-	if (kind == OK_STOP && (!cs->quorate || l->stop_failed))
+	/* decide_local_plan() says when a stop is immediate. */
+	if (kind == OK_STOP && immediate)
 		extra = AGENT_ENV_STOP_MODE "=" AGENT_STOP_IMMEDIATE;
 	/* Clients of the address's last owner: make them fail at once. */
 	if (kind == OK_START && conf->resources[r].type == RT_ADDRESS)
@@ -559,54 +556,47 @@ local_probe(void (*done)(void))
 		const struct conf_resource *r = &conf->resources[i];
 
 		set_state(i, RS_UNKNOWN, "probing", false);
-		if (!launch(i, OK_PROBE, "monitor", r->monitor_timeout_ms))
+		if (!launch(i, OK_PROBE, "monitor", r->monitor_timeout_ms,
+		    false))
 			fatalx("cannot run the agent for %s", r->name);
 	}
 }
 
-/*
- * Is a start or stop running in group g, or an op being cancelled (killed
- * but not yet reaped: a start killed in mount(2) may still complete)?
- * Which resource, if so.
- */
-static int
-group_busy(const struct conf_group *g)
+/* What runs here for g, for decide.c: one per position in g->res. */
+static void
+local_view(const struct conf_group *g, struct local_res *v)
 {
 	int	i;
 
 	for (i = 0; i < g->nres; i++) {
 		const struct lres	*l = &lr[g->res[i]->index];
 
-		if (l->cancelling || l->kind == OK_START ||
-		    l->kind == OK_STOP || l->kind == OK_PROBE ||
-		    l->kind == OK_REPROBE || l->reprobe_due)
-			return g->res[i]->index;
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].cancelling = l->cancelling;
+		v[i].state = l->mine.state;
+		v[i].flags = l->mine.flags;
+		switch (l->kind) {
+		case OK_PROBE:
+		case OK_REPROBE:
+			v[i].run = LRUN_PROBE;
+			break;
+		case OK_START:
+			v[i].run = LRUN_START;
+			break;
+		case OK_STOP:
+			v[i].run = LRUN_STOP;
+			break;
+		case OK_MONITOR:
+		case OK_HANDPROBE:
+			v[i].run = LRUN_MONITOR;
+			break;
+		case OK_NONE:
+			v[i].run = LRUN_NONE;
+			break;
+		}
+		if (l->reprobe_due)
+			v[i].run = LRUN_PROBE;
 	}
-	return -1;
-}
-
-/*
- * Can a start (or stop) of r run next to what already runs in g?  Only
- * next to starts (stops) alone: the decider picked r because what it
- * requires is online (what requires it is offline), so they are
- * independent of each other.
- */
-static bool
-joins_running(const struct conf_group *g, int r, enum op_kind kind)
-{
-	int	i;
-
-	if (lr[r].op != NULL || lr[r].cancelling)
-		return false;
-	for (i = 0; i < g->nres; i++) {
-		const struct lres	*l = &lr[g->res[i]->index];
-
-		if (l->cancelling || l->reprobe_due ||
-		    (l->op != NULL && l->kind != kind &&
-		    l->kind != OK_MONITOR && l->kind != OK_HANDPROBE))
-			return false;
-	}
-	return true;
 }
 
 static void
@@ -616,24 +606,6 @@ cancel_op(struct lres *l)
 		return;
 	agent_cancel(l->op);
 	l->cancelling = true;
-}
-
-/* Monitors make way for a start or stop; true if any was running. */
-static bool
-cancel_monitors(const struct conf_group *g)
-{
-	int	i;
-	bool	any = false;
-
-	for (i = 0; i < g->nres; i++) {
-		struct lres *l = &lr[g->res[i]->index];
-
-		if (l->kind != OK_MONITOR && l->kind != OK_HANDPROBE)
-			continue;
-		cancel_op(l);
-		any = true;
-	}
-	return any;
 }
 
 /*
@@ -672,137 +644,56 @@ settle_found(const struct conf_group *g)
 	return changed;
 }
 
-/*
- * Did r, or something it requires, fail here?  Then r is stopped at once:
- * a server on a failed disk gets no CHECKPOINT either.
- */
-static bool
-failed_below(const struct conf_resource *r)
-{
-	int	j;
-
-	if (lr[r->index].mine.state == RS_FAILED)
-		return true;
-	for (j = 0; j < r->nrequires; j++)
-		if (failed_below(r->requires[j]))
-			return true;
-	return false;
-}
-
 static void
 step_group(int gi)
 {
 	const struct conf_group		*g = &conf->groups[gi];
 	const struct conf_resource	*r;
-	struct local_step		 st;
-	int				 busy = group_busy(g);
+	struct local_res		 v[CONF_MAX_GROUP_RES];
+	struct local_plan		 p;
+	const struct local_step		*st = &p.step;
+	int				 i;
 
 	if (settle_found(g))
 		return;		/* again once our record is delivered */
-	decide_local_next(cs, gi, &st);
-	if (busy >= 0 && st.op != LOP_NONE && joins_running(g, st.res,
-	    st.op == LOP_START ? OK_START : OK_STOP))
-		busy = -1;	/* independent: in parallel */
-	if (busy >= 0) {
-		/*
-		 * A stop overtakes the start of the same resource: the start
-		 * is killed, and once it is reaped the resource (still
-		 * "starting") is stopped.  The starts of other resources are
-		 * let finish (the decider stops them next if it must), but
-		 * for a quorum loss, which stops everything at once: a start
-		 * killed in passing would stay "starting" with nothing left
-		 * to stop or start it.
-		 */
-		for (int i = 0; st.op == LOP_STOP && i < g->nres; i++) {
-			struct lres *l = &lr[g->res[i]->index];
-
-			if (l->kind != OK_START || l->cancelling ||
-			    (g->res[i]->index != st.res && cs->quorate))
+	local_view(g, v);
+	decide_local_plan(cs, gi, v, &p);
+	if (p.act == LACT_CANCEL) {
+		for (i = 0; i < g->nres; i++) {
+			if (!(p.cancel & (1ULL << i)))
 				continue;
-			log_notice("cancelling the start of %s: %s",
-			    g->res[i]->name, st.why);
-			cancel_op(l);
+			if (v[i].run == LRUN_START)
+				log_notice("cancelling the start of %s: %s",
+				    g->res[i]->name, p.cancel_why);
+			cancel_op(&lr[g->res[i]->index]);
 		}
-		return;
-	}
-	if (st.op == LOP_NONE)
-		return;
-	if (cancel_monitors(g))
 		return;		/* again once they are reaped */
-	r = &conf->resources[st.res];
-	loop_timer_cancel(lr[st.res].mon_timer);
-	lr[st.res].mon_timer = NULL;
-	if (st.op == LOP_START) {
-		log_notice("starting %s: %s", r->name, st.why);
-		set_state(st.res, RS_STARTING, st.why, false);
-		if (!launch(st.res, OK_START, "start", r->start_timeout_ms))
-			set_state(st.res, RS_FAILED, "cannot run its agent",
+	}
+	if (p.act != LACT_RUN)
+		return;
+	r = &conf->resources[st->res];
+	loop_timer_cancel(lr[st->res].mon_timer);
+	lr[st->res].mon_timer = NULL;
+	if (st->op == LOP_START) {
+		log_notice("starting %s: %s", r->name, st->why);
+		set_state(st->res, RS_STARTING, st->why, false);
+		if (!launch(st->res, OK_START, "start", r->start_timeout_ms,
+		    false))
+			set_state(st->res, RS_FAILED, "cannot run its agent",
 			    true);
 	} else {
-		log_notice("stopping %s: %s", r->name, st.why);
-		lr[st.res].stop_failed = failed_below(r);
-		set_state(st.res, RS_STOPPING, st.why, false);
-		if (!launch(st.res, OK_STOP, "stop", r->stop_timeout_ms))
-			set_state(st.res, RS_STOP_FAILED,
+		log_notice("stopping %s: %s", r->name, st->why);
+		set_state(st->res, RS_STOPPING, st->why, false);
+		if (!launch(st->res, OK_STOP, "stop", r->stop_timeout_ms,
+		    p.immediate))
+			set_state(st->res, RS_STOP_FAILED,
 			    "cannot run its agent", true);
 	}
 	publish();
 }
 
-/*
- * Where a group runs in part (some resources brought offline by an
- * operator), check the others now and then: a server started by hand on
- * the shared disk is noted, so that nothing is started over it.
- */
-/*
- * The group runs on another node: its disk mounted here by hand (or the
- * server started on it) is a second writer.  The disks are checked, and
- * once one is found here, the rest of the group too.
- */
-static bool
-owned_elsewhere(const struct conf_group *g)
-{
-	int	o = state_group_owner(cs, g);
-
-	return o >= 0 && o != cs->local;
-}
-
-static bool
-hand_in_group(const struct conf_group *g)
-{
-	int	k;
-
-	for (k = 0; k < g->nres; k++)
-		if (lr[g->res[k]->index].mine.flags & RF_BY_HAND)
-			return true;
-	return false;
-}
-
-static bool
-hand_check_due(const struct conf_group *g, int i)
-{
-	const struct group_rt	*gr = &cs->groups[g->index];
-	const struct res_rt	*x = &lr[g->res[i]->index].mine;
-	int			 k;
-
-	if (gr->unmanaged || !cs->quorate ||
-	    (x->state != RS_OFFLINE && !(x->flags & RF_BY_HAND)))
-		return false;
-	if (x->flags & RF_BY_HAND)
-		return true;	/* until it is seen stopped */
-	if (owned_elsewhere(g))
-		return g->res[i]->type == RT_DISK || hand_in_group(g);
-	if (state_wanted(cs, g, i))
-		return false;
-	for (k = 0; k < g->nres; k++)
-		if (state_wanted(cs, g, k) &&
-		    lr[g->res[k]->index].mine.state == RS_ONLINE)
-			return true;
-	return false;
-}
-
 static void
-monitor_one(const struct conf_group *g, int i)
+monitor_one(const struct conf_group *g, int i, const struct local_res *v)
 {
 	int		 r = g->res[i]->index;
 	struct lres	*l = &lr[r];
@@ -810,16 +701,16 @@ monitor_one(const struct conf_group *g, int i)
 
 	if (l->reprobe_due) {
 		l->reprobe_due = false;
-		if (!launch(r, OK_REPROBE, "monitor", t))
+		if (!launch(r, OK_REPROBE, "monitor", t, false))
 			l->reprobe_due = true;
 		return;
 	}
 	if (cs->groups[g->index].unmanaged)
 		return;
-	if (hand_check_due(g, i)) {
+	if (decide_hand_check_due(cs, g, i, v)) {
 		if (l->mon_due) {
 			l->mon_due = false;
-			if (!launch(r, OK_HANDPROBE, "monitor", t))
+			if (!launch(r, OK_HANDPROBE, "monitor", t, false))
 				mon_schedule(r);
 		} else if (l->mon_timer == NULL)
 			mon_schedule(r);
@@ -830,7 +721,7 @@ monitor_one(const struct conf_group *g, int i)
 	l->mon_due = false;
 	if (l->mine.state == RS_ONLINE && !(l->mine.flags & RF_BY_HAND)) {
 		l->recheck = false;
-		if (!launch(r, OK_MONITOR, "monitor", t))
+		if (!launch(r, OK_MONITOR, "monitor", t, false))
 			mon_schedule(r);	/* try again later */
 	}
 }
@@ -838,15 +729,17 @@ monitor_one(const struct conf_group *g, int i)
 static void
 monitor_group(const struct conf_group *g)
 {
-	int	i;
+	struct local_res	v[CONF_MAX_GROUP_RES];
+	int			i;
 
 	for (i = 0; i < g->nres; i++) {
 		struct lres *l = &lr[g->res[i]->index];
 
+		local_view(g, v);	/* again: what the last one launched */
 		if (l->op != NULL || (!l->reprobe_due &&
-		    group_busy(g) >= 0))
+		    decide_local_busy(g, v)))
 			continue;
-		monitor_one(g, i);
+		monitor_one(g, i, v);
 	}
 }
 

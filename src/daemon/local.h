@@ -1,6 +1,6 @@
 /*
  * local.h - this node's resources: probing at start-up, running start,
- * stop and monitor operations in the order decide_local_next() gives, and
+ * stop and monitor operations as decide_local_plan() says, and
  * reporting every change as this node's record.
  */
 #ifndef PGHA_LOCAL_H

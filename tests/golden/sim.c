@@ -4,8 +4,9 @@
  * Corosync is stood in for by a membership, quorum (more than half the
  * nodes) and one total order of messages per partition, every message
  * encoded and decoded by wire.c; each node's local.c by its next step
- * from decide_local_next(), done at once (a start succeeds unless the
- * scenario broke the resource there); the decider's adapter by sending
+ * from decide_local_plan(), done at once (a start succeeds unless the
+ * scenario broke the resource there, or runs until cancelled if the
+ * scenario made it hang); the decider's adapter by sending
  * its plan's messages and printing the nodes to fence, whose outcome is
  * the scenario's to give.  Time is the scenario's: nothing here reads a
  * clock.
@@ -46,6 +47,8 @@ struct simnode {
 	uint64_t	 started;	/* wall, when pghad started */
 	struct res_rt	*facts;		/* what runs here: [nresources] */
 	bool		*broken;	/* starts fail: [nresources] */
+	bool		*hangs;		/* starts hang: [nresources] */
+	bool		*running;	/* a start in flight: [nresources] */
 	uint32_t	 admin;		/* NF_STOPPED|NF_PAUSED|NF_DRAIN */
 	uint64_t	 fence_said;	/* nodes "fence" was printed for */
 };
@@ -402,42 +405,75 @@ static bool
 local_on(int n)
 {
 	struct cstate	*cs = sn[n].rep->cs;
-	bool		 any = false;
+	bool		 any = false, acted = false;
 	int		 gi;
 
 	refresh(n);
 	for (gi = 0; gi < conf->ngroups; gi++) {
-		struct local_step	 st;
+		const struct conf_group	*g = &conf->groups[gi];
+		struct local_res	 v[CONF_MAX_GROUP_RES];
+		struct local_plan	 p;
+		const struct local_step	*st = &p.step;
 		struct res_rt		*x;
+		int			 i;
 
-		decide_local_next(cs, gi, &st);
-		if (st.op == LOP_NONE)
+		memset(v, 0, sizeof(v));
+		for (i = 0; i < g->nres; i++) {
+			int r = g->res[i]->index;
+
+			v[i].run = sn[n].running[r] ? LRUN_START : LRUN_NONE;
+			v[i].state = sn[n].facts[r].state;
+			v[i].flags = sn[n].facts[r].flags;
+		}
+		decide_local_plan(cs, gi, v, &p);
+		if (p.act == LACT_CANCEL) {
+			/* Killed and reaped at once; it stays "starting". */
+			for (i = 0; i < g->nres; i++) {
+				int r = g->res[i]->index;
+
+				if (!(p.cancel & (1ULL << i)) ||
+				    !sn[n].running[r])
+					continue;
+				sn[n].running[r] = false;
+				say("  %s: cancel the start of %s (%s)\n",
+				    nname(n), conf->resources[r].name,
+				    p.cancel_why);
+				acted = true;
+			}
 			continue;
-		x = &sn[n].facts[st.res];
+		}
+		if (p.act != LACT_RUN)
+			continue;
+		x = &sn[n].facts[st->res];
 		/* Not yet delivered back: local.c waits for its record. */
-		if (cs->nodes[cs->local].res[st.res].state != x->state)
+		if (cs->nodes[cs->local].res[st->res].state != x->state)
 			continue;
 		x->changed_ms = now;
-		if (st.op == LOP_START && sn[n].broken[st.res]) {
+		if (st->op == LOP_START && sn[n].hangs[st->res]) {
+			x->state = RS_STARTING;
+			sn[n].running[st->res] = true;
+			snprintf(x->cause, sizeof(x->cause), "%s", st->why);
+		} else if (st->op == LOP_START && sn[n].broken[st->res]) {
 			x->state = RS_FAILED;
 			x->fail_seq++;
 			snprintf(x->cause, sizeof(x->cause), "start failed");
 			snprintf(x->last_error, sizeof(x->last_error),
 			    "start failed");
 		} else {
-			x->state = st.op == LOP_START ? RS_ONLINE :
+			x->state = st->op == LOP_START ? RS_ONLINE :
 			    RS_OFFLINE;
-			snprintf(x->cause, sizeof(x->cause), "%s", st.why);
+			snprintf(x->cause, sizeof(x->cause), "%s", st->why);
 		}
 		say("  %s: %s %s (%s)%s\n", nname(n),
-		    st.op == LOP_START ? "start" : "stop",
-		    conf->resources[st.res].name, st.why,
-		    x->state == RS_FAILED ? ": fails" : "");
+		    st->op == LOP_START ? "start" : "stop",
+		    conf->resources[st->res].name, st->why,
+		    x->state == RS_FAILED ? ": fails" :
+		    x->state == RS_STARTING ? ": hangs" : "");
 		any = true;
 	}
 	if (any)
 		publish(n);
-	return any;
+	return any || acted;
 }
 
 /* Run until nothing more happens: messages, then decisions, then the
@@ -593,6 +629,8 @@ cmd_kill(void)
 	replica_free(sn[n].rep);
 	sn[n].rep = NULL;
 	sn[n].daemon = false;
+	/* Its agents are orphans now: no start of it is in flight. */
+	memset(sn[n].running, 0, (size_t)conf->nresources * sizeof(bool));
 	left[n] = 1;
 	confchg_all(left, joined);
 	sn[n].pid++;	/* a new pghad is a new process */
@@ -614,8 +652,10 @@ cmd_crash(void)
 		left[n] = 2;
 	}
 	sn[n].cs_up = false;
-	for (r = 0; r < conf->nresources; r++)
+	for (r = 0; r < conf->nresources; r++) {
 		memset(&sn[n].facts[r], 0, sizeof(sn[n].facts[r]));
+		sn[n].running[r] = false;
+	}
 	sn[n].admin = 0;
 	quorum_all();
 	confchg_all(left, joined);
@@ -913,8 +953,10 @@ cmd_fenced(void)
 			sn[n].pid++;
 		}
 		sn[n].cs_up = false;
-		for (r = 0; r < conf->nresources; r++)
+		for (r = 0; r < conf->nresources; r++) {
 			memset(&sn[n].facts[r], 0, sizeof(sn[n].facts[r]));
+			sn[n].running[r] = false;
+		}
 	}
 }
 
@@ -1047,9 +1089,14 @@ run_cmd(void)
 		cmd_by_hand();
 	else if (strcmp(c, "stop-by-hand") == 0)
 		cmd_stop_by_hand();
-	else if (strcmp(c, "breaks") == 0 || strcmp(c, "fixed") == 0)
-		sn[node_arg(argc_ > 1 ? argv_[1] : NULL)].broken[
-		    res_arg(argc_ > 2 ? argv_[2] : NULL)] = c[0] == 'b';
+	else if (strcmp(c, "breaks") == 0 || strcmp(c, "fixed") == 0 ||
+	    strcmp(c, "hangs") == 0) {
+		struct simnode	*x = &sn[node_arg(argc_ > 1 ? argv_[1] : NULL)];
+		int		 r = res_arg(argc_ > 2 ? argv_[2] : NULL);
+
+		x->broken[r] = c[0] == 'b';
+		x->hangs[r] = c[0] == 'h';
+	}
 	else if (strcmp(c, "fenced") == 0)
 		cmd_fenced();
 	else if (strcmp(c, "wait") == 0)
@@ -1144,6 +1191,10 @@ sim_init(struct conf *c)
 		    sizeof(struct res_rt));
 		sn[n].broken = xcalloc((size_t)conf->nresources,
 		    sizeof(bool));
+		sn[n].hangs = xcalloc((size_t)conf->nresources,
+		    sizeof(bool));
+		sn[n].running = xcalloc((size_t)conf->nresources,
+		    sizeof(bool));
 	}
 }
 
@@ -1158,6 +1209,8 @@ sim_free(void)
 		replica_free(sn[n].rep);
 		free(sn[n].facts);
 		free(sn[n].broken);
+		free(sn[n].hangs);
+		free(sn[n].running);
 	}
 	memset(sn, 0, sizeof(sn));
 	conf = NULL;

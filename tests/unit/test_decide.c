@@ -445,6 +445,209 @@ test_independent(void)
 	conf_free(c);
 }
 
+/* Position of resource index r in group 0. */
+static int
+gpos(const struct conf *c, int r)
+{
+	int	i;
+
+	for (i = 0; i < c->groups[0].nres; i++)
+		if (c->groups[0].res[i]->index == r)
+			return i;
+	abort();
+}
+
+/* What runs here for group 0: nothing but what the record says. */
+static void
+view(const struct cstate *cs, struct local_res *v)
+{
+	const struct conf_group	*g = &cs->conf->groups[0];
+	int			 i;
+
+	memset(v, 0, sizeof(*v) * CONF_MAX_GROUP_RES);
+	for (i = 0; i < g->nres; i++) {
+		v[i].state = cs->nodes[cs->local].res[g->res[i]->index].state;
+		v[i].flags = cs->nodes[cs->local].res[g->res[i]->index].flags;
+	}
+}
+
+/* An address independent of the disk; the server requires both. */
+static const char *confi =
+    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
+    "[group db1]\npreferred_owners = node1 node2\n"
+    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
+    "mountpoint = /srv/db1\nfstype = ext4\n"
+    "[resource ip]\ngroup = db1\ntype = address\n"
+    "address = 198.18.0.100/24\n"
+    "[resource pg]\ngroup = db1\ntype = postgresql\n"
+    "data = /srv/db1/data\nrequires = d ip\n%s";
+
+/*
+ * decide_local_plan(): what runs here already decides whether the next
+ * step runs now, waits, or first cancels something.
+ */
+static void
+test_local_plan(void)
+{
+	struct conf		*c = load(confi, "");
+	struct cstate		*cs = fresh(c, 0);
+	struct decision		 d;
+	struct local_res	 v[CONF_MAX_GROUP_RES];
+	struct local_plan	 p;
+	int			 dk = ridx(c, "d"), ip = ridx(c, "ip");
+	int			 pg = ridx(c, "pg");
+	int			 pd = gpos(c, dk), pp = gpos(c, pg);
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	view(cs, v);
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.op == LOP_START && p.step.res == dk &&
+	    p.cancel == 0, "nothing runs: start the disk now");
+
+	cs->nodes[0].res[dk].state = RS_STARTING;
+	view(cs, v);
+	v[pd].run = LRUN_START;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.op == LOP_START && p.step.res == ip,
+	    "the address starts beside the disk's start");
+
+	v[pd].run = LRUN_PROBE;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_NONE && p.cancel == 0,
+	    "a probe runs: the address waits, nothing cancelled");
+	v[pd].run = LRUN_START;
+	v[pd].cancelling = true;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_NONE && p.cancel == 0,
+	    "an op being cancelled: the address waits");
+	v[pd].cancelling = false;
+
+	/* Monitors make way. */
+	cs->nodes[0].res[dk].state = RS_ONLINE;
+	view(cs, v);
+	v[pd].run = LRUN_MONITOR;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_CANCEL && p.cancel == (1ULL << pd) &&
+	    p.cancel_why != NULL && p.step.res == ip,
+	    "the disk's monitor is cancelled before the address starts");
+	ok(!decide_local_busy(&c->groups[0], v),
+	    "a monitor alone: not busy");
+	v[pd].cancelling = true;
+	ok(decide_local_busy(&c->groups[0], v),
+	    "a monitor being cancelled: busy");
+	v[pd].cancelling = false;
+
+	/* A stop overtakes the start of its own resource. */
+	cs->nodes[0].res[dk].state = RS_STARTING;
+	cs->groups[0].target = 2;
+	view(cs, v);
+	v[pd].run = LRUN_START;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_CANCEL && p.step.op == LOP_STOP &&
+	    p.step.res == dk && p.cancel == (1ULL << pd) &&
+	    p.cancel_why == p.step.why,
+	    "moved away while the disk starts: its start is cancelled");
+	v[pd].cancelling = true;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_NONE && p.cancel == 0,
+	    "... once, then wait until it is reaped");
+
+	/* But not the start of another resource, while quorate. */
+	cs->nodes[0].res[ip].state = RS_ONLINE;
+	view(cs, v);
+	v[pd].run = LRUN_START;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.step.op == LOP_STOP && p.step.res == ip &&
+	    p.act == LACT_NONE && p.cancel == 0,
+	    "stop the address: the disk's start is let finish");
+	cs->quorate = false;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.step.op == LOP_STOP && p.step.res == ip &&
+	    p.act == LACT_CANCEL && p.cancel == (1ULL << pd),
+	    "no quorum: the disk's start is cancelled too");
+
+	/* Immediate stops. */
+	all_state(cs, 0, RS_ONLINE);
+	view(cs, v);
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.op == LOP_STOP && p.step.res == pg &&
+	    p.immediate, "no quorum: the stop is immediate");
+	cs->quorate = true;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.op == LOP_STOP && p.step.res == pg &&
+	    !p.immediate, "quorate, nothing failed: a clean stop");
+	v[pd].state = RS_FAILED;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.res == pg && p.immediate,
+	    "the disk under the server failed here: immediate");
+	v[pd].state = RS_ONLINE;
+	v[pp].state = RS_FAILED;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_RUN && p.step.res == pg && p.immediate,
+	    "the server itself failed here: immediate");
+	v[pp].state = RS_ONLINE;
+	cs->groups[0].target = 1;
+	decide_local_plan(cs, 0, v, &p);
+	ok(p.act == LACT_NONE && p.step.op == LOP_NONE,
+	    "all online where it runs: nothing");
+	done(cs);
+	conf_free(c);
+}
+
+/* decide_hand_check_due(): when a resource is checked for a hand start. */
+static void
+test_hand_check(void)
+{
+	struct conf		*c = load(confi, "");
+	struct cstate		*cs = fresh(c, 0);
+	const struct conf_group	*g = &c->groups[0];
+	struct decision		 d;
+	struct local_res	 v[CONF_MAX_GROUP_RES];
+	int			 dk = ridx(c, "d"), ip = ridx(c, "ip");
+	int			 pd = gpos(c, dk), pi = gpos(c, ip);
+	int			 pp = gpos(c, ridx(c, "pg"));
+
+	decide_group(cs, 0, &d);
+	apply(cs, &d);
+	/* Runs on node2: its disk mounted here is a second writer. */
+	cs->groups[0].target = 2;
+	all_state(cs, 1, RS_ONLINE);
+	view(cs, v);
+	ok(decide_owned_elsewhere(cs, g), "owned by node2");
+	ok(decide_hand_check_due(cs, g, pd, v),
+	    "owned elsewhere: the disk here is checked");
+	ok(!decide_hand_check_due(cs, g, pi, v),
+	    "... the address not, while nothing runs here by hand");
+	v[pd].flags |= RF_BY_HAND;
+	v[pd].state = RS_ONLINE;
+	ok(decide_hand_check_due(cs, g, pi, v),
+	    "... but once the disk is found here by hand");
+	ok(decide_hand_check_due(cs, g, pd, v),
+	    "the one found by hand: until it is seen stopped");
+	cs->quorate = false;
+	ok(!decide_hand_check_due(cs, g, pd, v), "no quorum: no checks");
+	cs->quorate = true;
+	cs->groups[0].unmanaged = true;
+	ok(!decide_hand_check_due(cs, g, pd, v), "unmanaged: no checks");
+	cs->groups[0].unmanaged = false;
+
+	/* Runs here in part: the server offline by an operator. */
+	cs->groups[0].target = 1;
+	all_state(cs, 1, RS_OFFLINE);
+	all_state(cs, 0, RS_ONLINE);
+	cs->nodes[0].res[ridx(c, "pg")].state = RS_OFFLINE;
+	cs->groups[0].want &= ~(1ULL << pp);
+	view(cs, v);
+	ok(!decide_owned_elsewhere(cs, g), "owned here");
+	ok(decide_hand_check_due(cs, g, pp, v),
+	    "the server taken offline is checked while the rest runs");
+	ok(!decide_hand_check_due(cs, g, pd, v),
+	    "the disk, online, is monitored, not checked");
+	done(cs);
+	conf_free(c);
+}
+
 /* Node n fails its group's resource: the decider sees and places. */
 static void
 fail_on(struct cstate *cs, int n, struct decision *d)
@@ -716,6 +919,8 @@ main(void)
 	test_fewest();
 	test_local();
 	test_independent();
+	test_local_plan();
+	test_hand_check();
 	test_threshold();
 	test_planned();
 	test_failback();
