@@ -908,6 +908,19 @@ apply_cluster_msg(struct replica *rep, uint32_t nodeid, const struct msg *m,
 {
 	struct cstate		*cs = rep->cs;
 
+	/*
+	 * A partition without quorum changes no cluster fact, and so keeps
+	 * its version: when it merges again, the side that had quorum wins
+	 * the sync (round_check()).  Every member of the partition knows
+	 * quorum at the same point, so all refuse alike.
+	 */
+	if (!cs->quorate) {
+		if (m->type == MSG_REQUEST)
+			request_refused(rep, "no-quorum", "%s's partition has "
+			    "no quorum: the request was not applied",
+			    node_name(rep, nodeid));
+		return;
+	}
 	cs->version++;
 	switch (m->type) {
 	case MSG_DECIDE:
