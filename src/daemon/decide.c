@@ -238,6 +238,69 @@ probing(const struct cstate *cs, const struct conf_group *g)
 	return false;
 }
 
+/*
+ * A Corosync member of this partition whose pghad has not said what it
+ * runs (node_rt.unknown): it may run any group.  Startup fencing: fenced
+ * if it can be, and until then, or until its pghad joins or it leaves the
+ * membership (and MSG_NODEDOWN makes it a lost node), no group that is
+ * not known to run on a live node is placed.
+ */
+static bool
+unknown_member(const struct cstate *cs, int n)
+{
+	const struct node_rt	*nd = &cs->nodes[n];
+
+	return n != cs->local && !nd->in_cpg && nd->unknown && !nd->unclean &&
+	    (nd->cs_member || nd->member_since != 0);
+}
+
+/* Can the decider fence node n? */
+static bool
+may_fence(const struct cstate *cs, int n)
+{
+	return cs->conf->fencing && cs->conf->nodes[n].fence_agent != NULL;
+}
+
+/* Does the group run on a node whose pghad is in the cluster? */
+static bool
+runs_live(const struct cstate *cs, const struct conf_group *g)
+{
+	int	n;
+
+	for (n = 0; n < cs->conf->nnodes; n++)
+		if (cs->nodes[n].in_cpg && !cs->nodes[n].daemon_down &&
+		    state_group_active_on(cs, g, n))
+			return true;
+	return false;
+}
+
+static bool
+unknown_blocks(const struct cstate *cs, const struct conf_group *g,
+    char *why, size_t len)
+{
+	int	n;
+
+	if (runs_live(cs, g))
+		return false;
+	for (n = 0; n < cs->conf->nnodes; n++) {
+		const char *name = cs->conf->nodes[n].name;
+
+		if (!unknown_member(cs, n))
+			continue;
+		if (may_fence(cs, n))
+			snprintf(why, len, "held: %s is a member whose pghad "
+			    "never joined: it may run groups; waiting until "
+			    "it is fenced (or its pghad joins)", name);
+		else
+			snprintf(why, len, "held: %s is a Corosync member "
+			    "without pghad, which may run groups; start "
+			    "pghad on %s, or power it off (or stop its "
+			    "corosync)", name, name);
+		return true;
+	}
+	return false;
+}
+
 /* Something that forbids moving the group: say why, or return false. */
 static bool
 group_blocked(const struct cstate *cs, const struct conf_group *g,
@@ -247,6 +310,7 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		const struct node_rt *nd = &cs->nodes[n];
+		bool may_run;
 
 		for (i = 0; i < g->nres; i++) {
 			int r = g->res[i]->index;
@@ -259,13 +323,16 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 				return true;
 			}
 		}
-		if (nd->daemon_down && state_group_active_on(cs, g, n)) {
+		/* (Nothing known of what it runs: it may run this.) */
+		may_run = nd->unknown || state_group_active_on(cs, g, n);
+
+		if (nd->daemon_down && may_run) {
 			snprintf(why, len, "pghad on %s is down while the "
 			    "group may still run there: left in place",
 			    cs->conf->nodes[n].name);
 			return true;
 		}
-		if (nd->unclean && state_group_active_on(cs, g, n)) {
+		if (nd->unclean && may_run) {
 			snprintf(why, len, "%s was lost while it may still "
 			    "run the group: waiting until it is fenced (or "
 			    "confirmed down: pgha node confirm-down %s)",
@@ -273,7 +340,7 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 			return true;
 		}
 	}
-	return false;
+	return unknown_blocks(cs, g, why, len);
 }
 
 /* Is this reason one of group_blocked()'s?  Once the block is gone, it
@@ -285,6 +352,7 @@ blocked_reason(const char *reason)
 	    "there: left in place") != NULL ||
 	    strstr(reason, " was lost while it may still run the group: "
 	    "waiting until it is fenced") != NULL ||
+	    strncmp(reason, "held: ", 6) == 0 ||
 	    strstr(reason, " could not be stopped on ") != NULL;
 }
 
@@ -1009,6 +1077,8 @@ decide_node_active(const struct cstate *cs, int n)
 	const struct conf	*c = cs->conf;
 	int			 r, gi;
 
+	if (cs->nodes[n].unknown)
+		return true;	/* nothing known: anything may run there */
 	for (r = 0; r < c->nresources; r++)
 		if (cs->nodes[n].res[r].state != RS_OFFLINE)
 			return true;
@@ -1027,24 +1097,31 @@ decide_gone_unclean(const struct cstate *cs, int n)
 	return cs->conf->fencing && decide_node_active(cs, n);
 }
 
-/* A corosync member whose pghad has not joined yet, while starting up:
- * how long to wait still, or 0. */
+/*
+ * A corosync member whose pghad has not joined yet, while starting up or
+ * (one whose pghad never said what it runs) since it became a member: how
+ * long to wait still, or 0.
+ */
 static uint64_t
 join_wait(const struct cstate *cs, const struct decide_input *in)
 {
-	int	n;
+	uint64_t	wait = 0, w;
+	int		n;
 
-	if (in->uptime_ms >= DECIDE_JOIN_WAIT_MS)
-		return 0;
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		const struct node_rt *nd = &cs->nodes[n];
 
-		if (n == cs->local || !nd->cs_member || nd->in_cpg ||
-		    nd->daemon_down)
+		if (n == cs->local || !nd->cs_member || nd->in_cpg)
 			continue;
-		return DECIDE_JOIN_WAIT_MS - in->uptime_ms;
+		if (!nd->daemon_down && in->uptime_ms < DECIDE_JOIN_WAIT_MS &&
+		    (w = DECIDE_JOIN_WAIT_MS - in->uptime_ms) > wait)
+			wait = w;
+		if (nd->unknown && nd->member_since + DECIDE_JOIN_WAIT_MS >
+		    in->now_wall && (w = nd->member_since +
+		    DECIDE_JOIN_WAIT_MS - in->now_wall) > wait)
+			wait = w;
 	}
-	return 0;
+	return wait;
 }
 
 void
@@ -1069,10 +1146,20 @@ decide_plan(const struct cstate *cs, const struct decide_input *in,
 	    !in->decider || !cs->all_recorded)
 		return;
 	p->decided = true;
+	/* Gone from corosync's membership while its pghad was down, or
+	 * before its pghad said what it runs (a member since we started):
+	 * a lost node. */
 	for (n = 0; n < c->nnodes; n++)
-		if (cs->nodes[n].daemon_down && !cs->nodes[n].cs_member)
+		if (!cs->nodes[n].cs_member && !cs->nodes[n].in_cpg &&
+		    (cs->nodes[n].daemon_down || (cs->nodes[n].unknown &&
+		    !cs->nodes[n].unclean && cs->nodes[n].member_since != 0)))
 			p->nodedown[p->nnodedown++] = c->nodes[n].nodeid;
 	p->join_wait_ms = join_wait(cs, in);
+	/* Startup fencing, once its pghad had the join wait to come. */
+	if (p->join_wait_ms == 0)
+		for (n = 0; n < c->nnodes; n++)
+			if (unknown_member(cs, n) && may_fence(cs, n))
+				p->fence |= 1ULL << n;
 	w.groups = xcalloc((size_t)c->ngroups, sizeof(*w.groups));
 	memcpy(w.groups, cs->groups, (size_t)c->ngroups * sizeof(*w.groups));
 	p->dec = xcalloc((size_t)c->ngroups + 1, sizeof(*p->dec));

@@ -157,6 +157,7 @@ clear_node_facts(struct replica *rep, int n)
 		cs->nodes[n].res[r].fail_seq = 0;
 	}
 	cs->nodes[n].flags = 0;
+	cs->nodes[n].unknown = false;
 }
 
 static void
@@ -201,6 +202,7 @@ apply_record(struct replica *rep, uint32_t nodeid, const struct msg *m,
 		    "it (kept in its state_dir/node-admin)");
 	cs->nodes[n].flags = m->u.record.flags;
 	cs->nodes[n].recorded = true;
+	cs->nodes[n].unknown = false;
 }
 
 enum ag_mode {
@@ -858,11 +860,17 @@ apply_nodedown(struct replica *rep, uint32_t from, const struct msg *m,
 	struct cstate		*cs = rep->cs;
 	int	n = state_node_idx(cs, m->u.nodedown.nodeid);
 
-	if (n < 0 || cs->nodes[n].in_cpg || !cs->nodes[n].daemon_down)
+	if (n < 0 || cs->nodes[n].in_cpg || (!cs->nodes[n].daemon_down &&
+	    (!cs->nodes[n].unknown || cs->nodes[n].unclean)))
 		return;
-	node_gone(rep, n, m->wall, log_events ? node_name(rep, from) : NULL,
-	    "daemon-down", "left corosync's membership while its pghad "
-	    "was down");
+	if (cs->nodes[n].daemon_down)
+		node_gone(rep, n, m->wall, log_events ? node_name(rep, from) :
+		    NULL, "daemon-down", "left corosync's membership while "
+		    "its pghad was down");
+	else
+		node_gone(rep, n, m->wall, log_events ? node_name(rep, from) :
+		    NULL, "unknown", "left corosync's membership before its "
+		    "pghad said what it runs");
 }
 
 /* The decider's fencing outcome, or an operator's word for a node. */
@@ -877,7 +885,8 @@ node_cleared(struct replica *rep, int n, uint64_t wall, const char *by,
 	if (by != NULL)
 		fx_event(rep->fx, wall, by, NULL, "node",
 		    conf->nodes[n].name, nd->unclean ? "unclean" :
-		    "daemon-down", "offline", why);
+		    nd->daemon_down ? "daemon-down" : "unknown", "offline",
+		    why);
 	nd->unclean = nd->daemon_down = false;
 	clear_node_facts(rep, n);
 }
@@ -890,7 +899,9 @@ apply_fenced(struct replica *rep, uint32_t from, const struct msg *m,
 	struct cstate		*cs = rep->cs;
 	int	n = state_node_idx(cs, m->u.fenced.nodeid);
 
-	if (n < 0 || cs->nodes[n].in_cpg || !cs->nodes[n].unclean)
+	/* Unclean, or a member whose pghad never said what it runs. */
+	if (n < 0 || cs->nodes[n].in_cpg || (!cs->nodes[n].unclean &&
+	    !cs->nodes[n].unknown))
 		return;
 	if (m->u.fenced.ok)
 		node_cleared(rep, n, m->wall, log_events ? node_name(rep,
@@ -898,8 +909,9 @@ apply_fenced(struct replica *rep, uint32_t from, const struct msg *m,
 		    m->u.fenced.text);
 	else if (log_events)
 		fx_event(rep->fx, m->wall, node_name(rep, from), NULL,
-		    "node", conf->nodes[n].name, "unclean",
-		    "unclean", m->u.fenced.text);
+		    "node", conf->nodes[n].name, cs->nodes[n].unclean ?
+		    "unclean" : "unknown", cs->nodes[n].unclean ? "unclean" :
+		    "unknown", m->u.fenced.text);
 }
 
 static void
@@ -908,6 +920,19 @@ apply_cluster_msg(struct replica *rep, uint32_t nodeid, const struct msg *m,
 {
 	struct cstate		*cs = rep->cs;
 
+	/*
+	 * A partition without quorum changes no cluster fact, and so keeps
+	 * its version: when it merges again, the side that had quorum wins
+	 * the sync (round_check()).  Every member of the partition knows
+	 * quorum at the same point, so all refuse alike.
+	 */
+	if (!cs->quorate) {
+		if (m->type == MSG_REQUEST)
+			request_refused(rep, "no-quorum", "%s's partition has "
+			    "no quorum: the request was not applied",
+			    node_name(rep, nodeid));
+		return;
+	}
 	cs->version++;
 	switch (m->type) {
 	case MSG_DECIDE:
@@ -1025,6 +1050,10 @@ apply_node_facts(struct replica *rep, const struct msg_node *x)
 		if (r == NULL || x->res[i].state >= RS__MAX)
 			continue;
 		state_res_from_msg(&nd->res[r->index], &x->res[i]);
+		if (x->res[i].flags & RF_NO_RECORD) {
+			nd->res[r->index].flags &= (uint8_t)~RF_NO_RECORD;
+			nd->unknown = true;
+		}
 	}
 }
 
@@ -1158,9 +1187,12 @@ node_to_msg(struct replica *rep, int n, struct msg_node *x)
 	x->unclean = nd->unclean;
 	x->nres = (uint32_t)conf->nresources;
 	x->res = xcalloc((size_t)conf->nresources, sizeof(struct msg_res));
-	for (r = 0; r < conf->nresources; r++)
+	for (r = 0; r < conf->nresources; r++) {
 		state_res_to_msg(&nd->res[r], conf->resources[r].name,
 		    &x->res[r]);
+		if (nd->unknown)
+			x->res[r].flags |= RF_NO_RECORD;
+	}
 }
 
 static void
@@ -1479,11 +1511,18 @@ quorum(struct replica *rep, const struct replica_input *in)
 	int		 k;
 
 	if (in->has_list) {
-		for (k = 0; k < rep->conf->nnodes; k++)
+		bool	was[CONF_MAX_NODES];
+
+		for (k = 0; k < rep->conf->nnodes; k++) {
+			was[k] = cs->nodes[k].cs_member;
 			cs->nodes[k].cs_member = false;
+		}
 		for (i = 0; i < in->nqlist; i++)
 			if ((k = state_node_idx(cs, in->qlist[i])) >= 0)
 				cs->nodes[k].cs_member = true;
+		for (k = 0; k < rep->conf->nnodes; k++)
+			if (cs->nodes[k].cs_member && !was[k])
+				cs->nodes[k].member_since = rep->wall;
 	}
 	rep->q_quorate = in->quorate;
 	update_quorate(rep);

@@ -62,9 +62,11 @@ state_new(const struct conf *conf)
 	cs->conf = conf;
 	cs->local = -1;
 	cs->nodes = xcalloc((size_t)conf->nnodes, sizeof(*cs->nodes));
-	for (i = 0; i < conf->nnodes; i++)
+	for (i = 0; i < conf->nnodes; i++) {
 		cs->nodes[i].res = xcalloc((size_t)conf->nresources,
 		    sizeof(struct res_rt));
+		cs->nodes[i].unknown = true;
+	}
 	cs->groups = xcalloc((size_t)conf->ngroups, sizeof(*cs->groups));
 	cs->fc = xcalloc((size_t)conf->nresources * (size_t)conf->nnodes,
 	    sizeof(*cs->fc));
@@ -233,6 +235,13 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	if (owner < 0) {
 		if (!gr->intent_online)
 			return "offline";
+		/* A member whose pghad never said what it runs may run
+		 * it: held (decide.c, startup fencing). */
+		for (n = 0; n < cs->conf->nnodes; n++)
+			if (tgt < 0 && n != cs->local &&
+			    cs->nodes[n].cs_member && !cs->nodes[n].in_cpg &&
+			    cs->nodes[n].unknown)
+				return "unknown";
 		/* Placed nowhere by the decider: no node can run it. */
 		if (tgt < 0 && gr->placed)
 			return "failed";

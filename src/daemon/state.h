@@ -64,6 +64,12 @@ struct node_rt {
 	bool		recorded;	/* sent a record since it joined */
 	bool		refused;	/* its cluster file differs */
 	bool		cs_member;	/* in corosync's membership (local view) */
+	uint64_t	member_since;	/* wall clock it became one (local) */
+	/* Nothing is known of what it runs: no record from its pghad has
+	 * reached this cluster since its facts began (a new cluster, or
+	 * the pghad left before its first record), and it was not fenced,
+	 * confirmed down or lost since.  Such a node may run anything. */
+	bool		unknown;
 	uint32_t	cpg_pid;
 	uint32_t	flags;		/* enum node_flag, from its record */
 	struct res_rt	*res;		/* [conf->nresources] */

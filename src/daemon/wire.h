@@ -82,6 +82,8 @@ int	rbuf_close(struct rbuf *);
 /* msg_res.flags */
 #define RF_BY_HAND	0x01	/* running, but not started by pgha */
 #define RF_FOUND	0x02	/* found running when pghad started */
+#define RF_NO_RECORD	0x04	/* in a SYNC's view of a node: nothing is
+				 * known of what it runs (node_rt.unknown) */
 
 struct msg_res {
 	char		name[WIRE_NAME_LEN];

@@ -54,69 +54,12 @@ static const char *tails[] = { "", " node1", " node2", " node3", " force",
 
 static struct conf	*conf;
 
-/*
- * Would a quorate partition be left without a running pghad, if node
- * gone's pghad stopped and the sides were side[] (NULL: as they are)?
- * Such steps are not taken: a pghad started there later forms a new
- * cluster from the cluster file, knowing nothing of what runs where the
- * members' pghads are down or of nodes lost unfenced (a known risk:
- * golden scenario new_cluster_forgets).
- */
-static bool
-orphans_quorum(int gone, const int *side)
-{
-	int	s, k, up, pghads;
-
-	for (s = 0; s < 3; s++) {
-		up = pghads = 0;
-		for (k = 0; k < 3; k++) {
-			if ((side ? side[k] : sim_node_part(k)) != s ||
-			    !sim_node_up(k))
-				continue;
-			up++;
-			if (k != gone && sim_node_daemon(k))
-				pghads++;
-		}
-		if (up * 2 > 3 && pghads == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Every node that is up runs pghad (none is up with its pghad down). */
-static bool
-all_up_run_pghad(void)
-{
-	int	k;
-
-	for (k = 0; k < 3; k++)
-		if (sim_node_up(k) && !sim_node_daemon(k))
-			return false;
-	return true;
-}
-
-/* One ring: no partition now. */
-static bool
-one_ring(void)
-{
-	int	k, part = -1;
-
-	for (k = 0; k < 3; k++) {
-		if (!sim_node_up(k))
-			continue;
-		if (part >= 0 && sim_node_part(k) != part)
-			return false;
-		part = sim_node_part(k);
-	}
-	return true;
-}
-
 /* One command from the bytes at *p; "" when they make none. */
 static void
 command(const uint8_t **p, const uint8_t *end, char *buf, size_t len)
 {
 	uint8_t	op, a, b;
-	int	n, k, i, side[3];
+	int	n, k, i;
 
 	buf[0] = '\0';
 	if (end - *p < 3) {
@@ -134,13 +77,11 @@ command(const uint8_t **p, const uint8_t *end, char *buf, size_t len)
 			snprintf(buf, len, "start %s", nodes[n]);
 		break;
 	case 1:
-		/* Killed where every pghad sees it (see below). */
-		if (sim_node_daemon(n) && one_ring() &&
-		    !orphans_quorum(n, NULL))
+		if (sim_node_daemon(n))
 			snprintf(buf, len, "kill %s", nodes[n]);
 		break;
 	case 2:
-		if (sim_node_up(n) && !orphans_quorum(n, NULL))
+		if (sim_node_up(n))
 			snprintf(buf, len, "crash %s", nodes[n]);
 		break;
 	case 3:
@@ -149,16 +90,6 @@ command(const uint8_t **p, const uint8_t *end, char *buf, size_t len)
 		break;
 	case 4:
 		/* b's bits: each node's side. */
-		for (i = 0; i < 3; i++)
-			side[i] = (b >> i) & 1;
-		/*
-		 * Not while a node is up with its pghad down: pghads on
-		 * another side never saw it, take it for a node that runs
-		 * nothing, and may start its groups (a known risk: golden
-		 * scenario unknown_member_runs).
-		 */
-		if (orphans_quorum(-1, side) || !all_up_run_pghad())
-			break;
 		snprintf(buf, len, "partition");
 		for (k = 0; k < 2; k++) {
 			if (k)
