@@ -28,7 +28,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "cluster.h"
+#include "cpg.h"
 #include "control.h"
 #include "events.h"
 #include "log.h"

@@ -1,6 +1,6 @@
 /*
  * intruder.c - remembering the processes that joined our CPG group in a
- * pghad's name (see intruder.h).  cluster.c decides who is one.
+ * pghad's name (see intruder.h).  cpg.c decides who is one.
  */
 #define PGHA_LOG_TAG	"cpg"
 

@@ -24,7 +24,7 @@
 
 #include "agent.h"
 #include "check.h"
-#include "cluster.h"
+#include "cpg.h"
 #include "conntrack.h"
 #include "conf.h"
 #include "control.h"

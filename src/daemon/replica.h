@@ -8,7 +8,7 @@
  * an operator's request, the messages to multicast, the local actions.  It
  * reads no clock (the wall time is an input field), does no I/O and keeps
  * no globals, so that tests replay it exactly as the daemon ran it
- * (tests/golden/decide/).  The caller (cluster.c) does the effects.
+ * (tests/golden/decide/).  The caller (cpg.c) does the effects.
  *
  * Sync rule, when members join (or the membership changes while a sync
  * is pending): every member sends MSG_SYNC holding its cluster facts as

@@ -1,6 +1,6 @@
 /*
  * state.c - runtime state container and the read-only questions asked of
- * it (see state.h).  Changing it is cluster.c's job, from delivered
+ * it (see state.h).  Changing it is replica.c's job, from delivered
  * messages only.
  */
 #define PGHA_LOG_TAG	"replica"

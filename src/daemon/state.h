@@ -9,7 +9,7 @@
  *    should run, the operator's intent, bans.  Changed only by totally
  *    ordered messages (MSG_DECIDE from the decider, MSG_REQUEST from an
  *    operator) that every node applies in the same order, and handed to
- *    joiners in MSG_SYNC (see cluster.c for the sync rule).
+ *    joiners in MSG_SYNC (see replica.h for the sync rule).
  */
 #ifndef PGHA_STATE_H
 #define PGHA_STATE_H

@@ -1,10 +1,10 @@
 /*
- * cluster.h - membership, quorum and the replicated state, through
- * Corosync CPG and the quorum service.  Only cluster.c includes Corosync
+ * cpg.h - membership, quorum and the replicated state, through
+ * Corosync CPG and the quorum service.  Only cpg.c includes Corosync
  * headers.
  */
-#ifndef PGHA_CLUSTER_H
-#define PGHA_CLUSTER_H
+#ifndef PGHA_CPG_H
+#define PGHA_CPG_H
 
 #include <json-c/json.h>
 

@@ -1,5 +1,5 @@
 /*
- * cluster.c - Corosync CPG and quorum: the transport of the replicated
+ * cpg.c - Corosync CPG and quorum: the transport of the replicated
  * state (replica.c), the decider's pass, fencing, requests and status.
  *
  * Each delivered message, membership change and quorum change is handed
@@ -23,7 +23,7 @@
 
 #include "agent.h"
 #include "check.h"
-#include "cluster.h"
+#include "cpg.h"
 #include "conntrack.h"
 #include "decide.h"
 #include "events.h"
