@@ -29,6 +29,7 @@ import time
 PROMPT = re.compile(r'^(node[0-9]+)# (.*)$')
 EXIT = re.compile(r'^\[exit [0-9]+\]$')
 LOOKS = re.compile(r'^pgha (status|events|validate)\b')
+EVENTS = re.compile(r'^pgha events\b')
 SETTLE = 20	# seconds
 MARK = re.compile(r'^<!-- transcript: (.*?) ?-->$')
 
@@ -38,6 +39,8 @@ VOLATILE = [
     (re.compile(r'\b\d\d:\d\d:\d\d(\.\d+)?\b'), '<TIME>'),
     (re.compile(r'\b\d+(\.\d+)? ?(ms|s|min|m|h)\b'), '<DUR>'),
     (re.compile(r'\b(uid|gid|pid|sha256) [0-9a-f]+\b'), r'\1 <N>'),
+    (re.compile(r'\[[0-9]+\]'), '[<N>]'),
+    (re.compile(r'/dev/loop[0-9]+'), '/dev/loop<N>'),
     (re.compile(r'\b[0-9a-f]{12,64}\b'), '<HEX>'),
     (re.compile(r'/var/tmp/[A-Za-z0-9_.-]+-lab\b'), '/var/tmp/<LAB>-lab'),
     (re.compile(r'waiting for server to (start|shut down)\.+'),
@@ -72,12 +75,16 @@ def blocks(lines):
 
 
 def commands(body):
-    """Split a block into [(node, command, expected-lines)]."""
+    """Split a block into [(node, command, expected-lines, remarks)]:
+    lines after "[exit N]" (e.g. "(maintenance of node2)") are the
+    document's remarks, kept but not compared."""
     out = []
     for line in body:
         m = PROMPT.match(line)
         if m:
-            out.append((m.group(1), m.group(2), []))
+            out.append((m.group(1), m.group(2), [], []))
+        elif out[-1][3] or (out[-1][2] and EXIT.match(out[-1][2][-1])):
+            out[-1][3].append(line)
         else:
             out[-1][2].append(line)
     return out
@@ -102,8 +109,25 @@ def observe(runner, node, cmd, exp):
     return got
 
 
-def match(exp, got):
+def match_events(exp, got):
+    """Events of several nodes interleave: their order among events of
+    the same moment varies.  Every line the document shows must be in
+    GOT; without "..." in the document, nothing else may be."""
+    e = sorted(norm(x) for x in exp if x.strip() != '...')
+    g = [norm(x) for x in got]
+    if len(e) == len(exp) and len(e) != len(g):
+        return False
+    for x in e:
+        if x not in g:
+            return False
+        g.remove(x)
+    return True
+
+
+def match(exp, got, cmd=''):
     """Does EXP (with "..." lines) match GOT, after normalising?"""
+    if EVENTS.match(cmd) and match_events(exp, got):
+        return True
     e = [None if x.strip() == '...' else norm(x) for x in exp]
     g = [norm(x) for x in got]
     memo = {}
@@ -194,7 +218,7 @@ def main(argv):
                                  h.stdout.decode().splitlines()))
         body = lines[start:end]
         new, good = [], True
-        for node, cmd, exp in commands(body):
+        for node, cmd, exp, remarks in commands(body):
             deadline = time.monotonic() + SETTLE
             while True:
                 got = observe(runner, node, cmd, exp)
@@ -202,11 +226,11 @@ def main(argv):
                 # state the cluster is still reaching (a failover, a
                 # monitor interval): ask again until it matches or the
                 # deadline passes.
-                if match(exp, got) or not LOOKS.match(cmd) or \
+                if match(exp, got, cmd) or not LOOKS.match(cmd) or \
                         time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
-            if not match(exp, got):
+            if not match(exp, got, cmd):
                 good = False
                 reg = regenerate(exp, got)
                 diff = difflib.unified_diff(exp, reg, 'document', 'lab run',
@@ -218,6 +242,7 @@ def main(argv):
             else:
                 new.append('%s# %s' % (node, cmd))
                 new.extend(exp)
+            new.extend(remarks)
         if good:
             print('ok - %s: transcript matches the lab' % where)
         else:

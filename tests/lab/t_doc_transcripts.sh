@@ -9,6 +9,7 @@
 #
 #   tests/lab/t_doc_transcripts.sh [BUILD]            check
 #   tests/lab/t_doc_transcripts.sh [BUILD] --update   rewrite stale blocks
+#   (or PGHA_DOC_UPDATE=1 tests/lab/run-all.sh BUILD tests/lab/t_doc_transcripts.sh)
 #
 # Steps the document does in prose are hooks below, named by a
 # "<!-- transcript: before=HOOK -->" line before the block.
@@ -31,6 +32,12 @@ hook_validate_fixed() {
 	    "$LAB_DATA/postgresql.auto.conf"
 }
 
+# 5.4.1, after the server started by hand was stopped by hand: "pgha
+# notices it has stopped within 500 ms" (a person types slower).
+hook_byhand_gone() {
+	wait_until 10 pg_offline node1
+}
+
 # Called back by doc_transcripts.py: "exec NODE COMMAND", "hook NAME".
 if [[ ${1:-} == exec || ${1:-} == hook ]]; then
 	. "$here/scenario.sh"
@@ -43,6 +50,7 @@ if [[ ${1:-} == exec || ${1:-} == hook ]]; then
 fi
 
 update=()
+[[ ${PGHA_DOC_UPDATE:-0} == 1 ]] && update=(--update)
 args=()
 for a in "$@"; do
 	if [[ $a == --update ]]; then update=(--update); else args+=("$a"); fi
