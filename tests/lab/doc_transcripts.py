@@ -113,8 +113,10 @@ def match_events(exp, got):
     """Events of several nodes interleave: their order among events of
     the same moment varies.  Every line the document shows must be in
     GOT; without "..." in the document, nothing else may be."""
-    e = sorted(norm(x) for x in exp if x.strip() != '...')
-    g = [norm(x) for x in got]
+    def cols(x):	# its columns are as wide as the widest value listed
+        return re.sub(r'  +', '  ', norm(x))
+    e = sorted(cols(x) for x in exp if x.strip() != '...')
+    g = [cols(x) for x in got]
     if len(e) == len(exp) and len(e) != len(g):
         return False
     for x in e:
