@@ -274,6 +274,24 @@ runs_live(const struct cstate *cs, const struct conf_group *g)
 	return false;
 }
 
+/*
+ * Is some group meant to run while it runs on no live node?  Only then is
+ * an unknown member in the way: a member whose pghad is merely slow to
+ * start (a restart of every pghad, node by node) is not fenced while every
+ * group that should run already runs where pghad sees it.
+ */
+static bool
+unknown_in_the_way(const struct cstate *cs)
+{
+	int	gi;
+
+	for (gi = 0; gi < cs->conf->ngroups; gi++)
+		if (cs->groups[gi].intent_online &&
+		    !runs_live(cs, &cs->conf->groups[gi]))
+			return true;
+	return false;
+}
+
 static bool
 unknown_blocks(const struct cstate *cs, const struct conf_group *g,
     char *why, size_t len)
@@ -1155,8 +1173,9 @@ decide_plan(const struct cstate *cs, const struct decide_input *in,
 		    !cs->nodes[n].unclean && cs->nodes[n].member_since != 0)))
 			p->nodedown[p->nnodedown++] = c->nodes[n].nodeid;
 	p->join_wait_ms = join_wait(cs, in);
-	/* Startup fencing, once its pghad had the join wait to come. */
-	if (p->join_wait_ms == 0)
+	/* Startup fencing, once its pghad had the join wait to come, and
+	 * only when a group that should run is held by it. */
+	if (p->join_wait_ms == 0 && unknown_in_the_way(cs))
 		for (n = 0; n < c->nnodes; n++)
 			if (unknown_member(cs, n) && may_fence(cs, n))
 				p->fence |= 1ULL << n;
