@@ -204,6 +204,8 @@ def regenerate(exp, got):
         hi = len(got) if last_seg or not hits else hits[-1][1] + hits[-1][2]
         if not hits and not first_seg and not last_seg:
             out.extend(seg)	# nothing of it left: keep it, say so by diff
+            if k < len(segs) - 1:
+                out.append('...')
             continue
         same = {}
         for a, b, n in hits:
