@@ -38,6 +38,71 @@ hook_byhand_gone() {
 	wait_until 10 pg_offline node1
 }
 
+group_is() { [[ $(group_field node1 state) == "$1" ]]; }	# STATE (node1 asked)
+
+# 6.1, before "pgha status": "a bad setting went into postgresql.auto.conf
+# (on the shared disk) and the server then died" (5.4.2 left node2
+# stopped: both nodes run again first, db1 on node1).
+hook_failover_error() {
+	pgha_on node1 node start node2 >/dev/null &&
+	wait_until 30 node_is node1 node2 online &&
+	wait_until 30 node_is node2 node2 online &&
+	wait_online_on node1 node1 30 &&
+	"$LAB" exec node1 sh -c \
+	    "echo 'shared_buffers = nonsense' >>$LAB_DATA/postgresql.auto.conf" &&
+	"$LAB" kill-postmaster node1 &&
+	wait_until 60 group_is failed
+}
+
+# db1 online on node2, or its server back online on node1 with another
+# postmaster than PID (a crashed one leaves its postmaster.pid).
+moved_or_restarted() {
+	online_on node2 ||
+	{ online_on node1 && [[ $(postmaster_pid node1) != "$1" ]]; }
+}
+# db1 failed (pid: the postmaster's before a crash), or its server back
+# online on node1 with another postmaster.
+failed_or_restarted() {
+	group_is failed ||
+	{ online_on node1 && [[ $(postmaster_pid node1) != "$1" ]]; }
+}
+
+# "Failover policy", before the failover_threshold transcript: a fresh lab
+# with the settings the section says the examples ran with, then "with two
+# nodes, the second failover within 6 hours": the server on node1 killed
+# until db1 fails over (restarts = 1: restarted in place first), db1
+# moved back to node1 by name, and killed there until the second failover
+# is refused.
+hook_threshold_reached() {
+	local i pid
+	PGHA_LAB_FAILOVER_THRESHOLD=auto PGHA_LAB_FAILOVER_PERIOD=6h \
+	    PGHA_LAB_FAILBACK=immediate \
+	    PGHA_LAB_PG_EXTRA=$'restarts = 1\nrestart_period = 15m' lab_fresh
+	wait_online_on node1 node1 60 || return
+	for (( i = 0; i < 3; i++ )); do
+		pid=$(postmaster_pid node1)
+		"$LAB" kill-postmaster node1 || return
+		wait_until 30 moved_or_restarted "$pid" || return
+		online_on node2 && break
+	done
+	online_on node2 || return
+	pgha_on node1 group move db1 --to node1 &&
+	wait_online_on node1 node1 30 || return
+	for (( i = 0; i < 3; i++ )); do
+		pid=$(postmaster_pid node1)
+		"$LAB" kill-postmaster node1 || return
+		wait_until 30 failed_or_restarted "$pid" || return
+		group_is failed && return
+	done
+	return 1
+}
+
+# "failback": db1 brought online again after the threshold (on node1,
+# its first preferred owner).
+hook_failback_ready() {
+	pgha_on node1 group online db1 && wait_online_on node1 node1 30
+}
+
 # Called back by doc_transcripts.py: "exec NODE COMMAND", "hook NAME".
 if [[ ${1:-} == exec || ${1:-} == hook ]]; then
 	. "$here/scenario.sh"
