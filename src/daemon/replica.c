@@ -335,6 +335,7 @@ replica_group_to_msg(const struct replica *rep, int gi,
 		}
 }
 
+static void	view_goes_stale(struct replica *, int);
 static void	request_confirm_down(struct replica *, uint32_t,
 		    const struct msg *);
 static void	node_cleared(struct replica *, int, uint64_t, const char *,
@@ -1362,6 +1363,9 @@ member_left(struct replica *rep, const struct replica_member *a)
 		    "in place");
 	}
 	nd->refused = false;
+	/* Gone while we have no quorum: see view_goes_stale(). */
+	if (!cs->quorate)
+		view_goes_stale(rep, n);
 }
 
 /* The registered members, sorted: what SYNC messages name. */
@@ -1488,13 +1492,41 @@ confchg(struct replica *rep, const struct replica_input *in)
 
 /* --- quorum and the connection -------------------------------------- */
 
+/*
+ * What we know of a node is only as good as the last time we heard from
+ * it while quorate together with it (Pacemaker's rule).  Once our
+ * partition has no quorum, a quorate partition without us may form and
+ * change anything on the nodes that are not with us: give them groups,
+ * move groups off them.  So from then on each of them may run anything
+ * (node_rt.unknown, as at startup) until its pghad's record says what it
+ * runs, or it is fenced or confirmed down.  Its other facts (unclean,
+ * daemon down) are kept.  Every member of the partition applies this at
+ * the same point of its inputs, and SYNC hands it on (RF_NO_RECORD).
+ */
+static void
+view_goes_stale(struct replica *rep, int n)
+{
+	struct cstate	*cs = rep->cs;
+
+	if (n == cs->local || cs->nodes[n].in_cpg || cs->nodes[n].unknown)
+		return;
+	cs->nodes[n].unknown = true;
+	fx_log(rep->fx, LOG_INFO, "node %s: what it runs is unknown from "
+	    "now on (not with us while we have no quorum)",
+	    rep->conf->nodes[n].name);
+}
+
 static void
 update_quorate(struct replica *rep)
 {
 	struct cstate	*cs = rep->cs;
 	bool		 was = cs->quorate;
+	int		 n;
 
 	cs->quorate = rep->q_quorate && rep->cpg_ok;
+	if (was && !cs->quorate)
+		for (n = 0; n < rep->conf->nnodes; n++)
+			view_goes_stale(rep, n);
 	if (was != cs->quorate)
 		fx_event(rep->fx, rep->wall, local_name(rep), NULL, "node",
 		    local_name(rep), was ? "quorate" : "not-quorate",
@@ -1539,7 +1571,6 @@ cut_off(struct replica *rep)
 	    local_name(rep), "online", "cut-off",
 	    "lost the connection to corosync");
 	rep->cpg_ok = rep->joined = false;
-	update_quorate(rep);
 	cs->stable = false;
 	elog_clear(rep);
 	round_clear(rep);
@@ -1548,6 +1579,10 @@ cut_off(struct replica *rep)
 		cs->nodes[n].in_cpg = false;
 		cs->nodes[n].synced = cs->nodes[n].recorded = false;
 	}
+	/* Nobody is with us now: every other node's facts may go stale. */
+	update_quorate(rep);
+	for (n = 0; n < rep->conf->nnodes; n++)
+		view_goes_stale(rep, n);
 }
 
 static void
