@@ -1058,6 +1058,48 @@ apply_node_facts(struct replica *rep, const struct msg_node *x)
 	}
 }
 
+/* Does a SYNC's entry say nothing is known of what the node runs? */
+static bool
+node_msg_unknown(const struct msg_node *x)
+{
+	uint32_t	i;
+
+	for (i = 0; i < x->nres; i++)
+		if (x->res[i].flags & RF_NO_RECORD)
+			return true;
+	return false;
+}
+
+/*
+ * The winner may hold a non-member as unknown because it lost quorum
+ * since it last heard from it, while another synced member kept quorum
+ * all along and so still knows what it runs (view_goes_stale()): that
+ * member's view holds, the lowest node id first.  Without this, a node
+ * long fenced and down would be fenced again whenever the side that lost
+ * quorum wins a sync on a tie of versions.
+ */
+static void
+fresher_node_facts(struct replica *rep, int w)
+{
+	struct cstate	*cs = rep->cs;
+	int		 k, n;
+	uint32_t	 i;
+
+	for (k = 0; k < CONF_MAX_NODES; k++) {
+		const struct msg *m = &rep->round_msg[k];
+
+		if (k == w || !rep->round_seen[k] || !m->u.sync.synced ||
+		    strcmp(m->u.sync.hash, rep->round_msg[w].u.sync.hash) != 0)
+			continue;
+		for (i = 0; i < m->u.sync.nnodes; i++) {
+			n = state_node_idx(cs, m->u.sync.nodes[i].nodeid);
+			if (n >= 0 && cs->nodes[n].unknown &&
+			    !node_msg_unknown(&m->u.sync.nodes[i]))
+				apply_node_facts(rep, &m->u.sync.nodes[i]);
+		}
+	}
+}
+
 /*
  * Every member's SYNC is in: the winner (-1: a new cluster) sets the
  * cluster facts and what is known of non-members; then what was delivered
@@ -1086,6 +1128,7 @@ finish_round(struct replica *rep, int w, const char *hash)
 		cs->version = m->u.sync.version;
 		for (i = 0; i < m->u.sync.nnodes; i++)
 			apply_node_facts(rep, &m->u.sync.nodes[i]);
+		fresher_node_facts(rep, w);
 	}
 	for (k = 0; k < rep->nmembers; k++) {
 		int n = state_node_idx(cs, (uint32_t)(rep->members[k] >> 32));
