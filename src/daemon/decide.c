@@ -769,6 +769,7 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 	const struct conf_group	*g = &cs->conf->groups[gi];
 	const struct node_rt	*me = &cs->nodes[cs->local];
 	bool			 all[256], unwanted[256], online;
+	char			 why[CAUSE_LEN];
 	int			 i;
 
 	memset(st, 0, sizeof(*st));
@@ -804,6 +805,15 @@ decide_local_next(const struct cstate *cs, int gi, struct local_step *st)
 		return;	/* wait until the other node has stopped it */
 	/* What another member runs is known only from its record. */
 	if (!cs->all_recorded)
+		return;
+	/*
+	 * Nor is it known on a member whose pghad has not said what it
+	 * runs: the target may come from facts that went stale (a sync
+	 * from a side that had lost quorum), so start nothing there is not
+	 * already running until it is fenced or its record comes, as the
+	 * decider waits to place (unknown_blocks()).
+	 */
+	if (unknown_blocks(cs, g, why, sizeof(why)))
 		return;
 	for (i = 0; i < g->nres; i++) {
 		const struct conf_resource	*r = g->res[i];

@@ -335,6 +335,7 @@ replica_group_to_msg(const struct replica *rep, int gi,
 		}
 }
 
+static void	view_goes_stale(struct replica *, int);
 static void	request_confirm_down(struct replica *, uint32_t,
 		    const struct msg *);
 static void	node_cleared(struct replica *, int, uint64_t, const char *,
@@ -1057,6 +1058,48 @@ apply_node_facts(struct replica *rep, const struct msg_node *x)
 	}
 }
 
+/* Does a SYNC's entry say nothing is known of what the node runs? */
+static bool
+node_msg_unknown(const struct msg_node *x)
+{
+	uint32_t	i;
+
+	for (i = 0; i < x->nres; i++)
+		if (x->res[i].flags & RF_NO_RECORD)
+			return true;
+	return false;
+}
+
+/*
+ * The winner may hold a non-member as unknown because it lost quorum
+ * since it last heard from it, while another synced member kept quorum
+ * all along and so still knows what it runs (view_goes_stale()): that
+ * member's view holds, the lowest node id first.  Without this, a node
+ * long fenced and down would be fenced again whenever the side that lost
+ * quorum wins a sync on a tie of versions.
+ */
+static void
+fresher_node_facts(struct replica *rep, int w)
+{
+	struct cstate	*cs = rep->cs;
+	int		 k, n;
+	uint32_t	 i;
+
+	for (k = 0; k < CONF_MAX_NODES; k++) {
+		const struct msg *m = &rep->round_msg[k];
+
+		if (k == w || !rep->round_seen[k] || !m->u.sync.synced ||
+		    strcmp(m->u.sync.hash, rep->round_msg[w].u.sync.hash) != 0)
+			continue;
+		for (i = 0; i < m->u.sync.nnodes; i++) {
+			n = state_node_idx(cs, m->u.sync.nodes[i].nodeid);
+			if (n >= 0 && cs->nodes[n].unknown &&
+			    !node_msg_unknown(&m->u.sync.nodes[i]))
+				apply_node_facts(rep, &m->u.sync.nodes[i]);
+		}
+	}
+}
+
 /*
  * Every member's SYNC is in: the winner (-1: a new cluster) sets the
  * cluster facts and what is known of non-members; then what was delivered
@@ -1085,6 +1128,7 @@ finish_round(struct replica *rep, int w, const char *hash)
 		cs->version = m->u.sync.version;
 		for (i = 0; i < m->u.sync.nnodes; i++)
 			apply_node_facts(rep, &m->u.sync.nodes[i]);
+		fresher_node_facts(rep, w);
 	}
 	for (k = 0; k < rep->nmembers; k++) {
 		int n = state_node_idx(cs, (uint32_t)(rep->members[k] >> 32));
@@ -1362,6 +1406,9 @@ member_left(struct replica *rep, const struct replica_member *a)
 		    "in place");
 	}
 	nd->refused = false;
+	/* Gone while we have no quorum: see view_goes_stale(). */
+	if (!cs->quorate)
+		view_goes_stale(rep, n);
 }
 
 /* The registered members, sorted: what SYNC messages name. */
@@ -1488,13 +1535,41 @@ confchg(struct replica *rep, const struct replica_input *in)
 
 /* --- quorum and the connection -------------------------------------- */
 
+/*
+ * What we know of a node is only as good as the last time we heard from
+ * it while quorate together with it (Pacemaker's rule).  Once our
+ * partition has no quorum, a quorate partition without us may form and
+ * change anything on the nodes that are not with us: give them groups,
+ * move groups off them.  So from then on each of them may run anything
+ * (node_rt.unknown, as at startup) until its pghad's record says what it
+ * runs, or it is fenced or confirmed down.  Its other facts (unclean,
+ * daemon down) are kept.  Every member of the partition applies this at
+ * the same point of its inputs, and SYNC hands it on (RF_NO_RECORD).
+ */
+static void
+view_goes_stale(struct replica *rep, int n)
+{
+	struct cstate	*cs = rep->cs;
+
+	if (n == cs->local || cs->nodes[n].in_cpg || cs->nodes[n].unknown)
+		return;
+	cs->nodes[n].unknown = true;
+	fx_log(rep->fx, LOG_INFO, "node %s: what it runs is unknown from "
+	    "now on (not with us while we have no quorum)",
+	    rep->conf->nodes[n].name);
+}
+
 static void
 update_quorate(struct replica *rep)
 {
 	struct cstate	*cs = rep->cs;
 	bool		 was = cs->quorate;
+	int		 n;
 
 	cs->quorate = rep->q_quorate && rep->cpg_ok;
+	if (was && !cs->quorate)
+		for (n = 0; n < rep->conf->nnodes; n++)
+			view_goes_stale(rep, n);
 	if (was != cs->quorate)
 		fx_event(rep->fx, rep->wall, local_name(rep), NULL, "node",
 		    local_name(rep), was ? "quorate" : "not-quorate",
@@ -1539,7 +1614,6 @@ cut_off(struct replica *rep)
 	    local_name(rep), "online", "cut-off",
 	    "lost the connection to corosync");
 	rep->cpg_ok = rep->joined = false;
-	update_quorate(rep);
 	cs->stable = false;
 	elog_clear(rep);
 	round_clear(rep);
@@ -1548,6 +1622,10 @@ cut_off(struct replica *rep)
 		cs->nodes[n].in_cpg = false;
 		cs->nodes[n].synced = cs->nodes[n].recorded = false;
 	}
+	/* Nobody is with us now: every other node's facts may go stale. */
+	update_quorate(rep);
+	for (n = 0; n < rep->conf->nnodes; n++)
+		view_goes_stale(rep, n);
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * fuzz_replica.c - random sequences of inputs (pghad starts, kills,
- * crashes, partitions, operators' requests, failures, fencing outcomes,
+ * crashes, partitions and heals (with the quorum news before or after
+ * the process group's), operators' requests, failures, fencing outcomes,
  * time) fed to a simulated cluster running the real replica_step() and
  * decide_plan() on every node (tests/golden/sim.c); after each step the
  * invariants of sim_check() must hold: the plan a function of state and
@@ -101,9 +102,12 @@ command(const uint8_t **p, const uint8_t *end, char *buf, size_t len)
 					    len - strlen(buf) - 1);
 				}
 		}
+		/* b's bit 3: the quorum news before the confchg. */
+		if (b & 0x08)
+			strncat(buf, " quorum-first", len - strlen(buf) - 1);
 		break;
 	case 5:
-		snprintf(buf, len, "heal");
+		snprintf(buf, len, "heal%s", b & 1 ? " quorum-first" : "");
 		break;
 	case 6:
 	case 7: {

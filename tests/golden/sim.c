@@ -679,6 +679,21 @@ cmd_boot(void)
 	quorum_all();
 }
 
+/*
+ * A trailing "quorum-first": the quorum service's news reaches every
+ * pghad before the process group's (Corosync gives no order between
+ * the two); by default the process group's comes first.
+ */
+static bool
+quorum_first(void)
+{
+	if (argc_ > 1 && strcmp(argv_[argc_ - 1], "quorum-first") == 0) {
+		argv_[--argc_] = NULL;
+		return true;
+	}
+	return false;
+}
+
 /* partition a b / c: corosync's rings become these sides: each node
  * loses those now on another side, and is joined by those that come
  * from another. */
@@ -689,6 +704,7 @@ cmd_partition(void)
 	bool	joined[CONF_MAX_NODES] = { false };
 	int	side = 0, i, n;
 	int	newpart[CONF_MAX_NODES], oldpart[CONF_MAX_NODES];
+	bool	qfirst = quorum_first();
 
 	flush();
 	for (n = 0; n < conf->nnodes; n++)
@@ -709,6 +725,8 @@ cmd_partition(void)
 		oldpart[n] = sn[n].part;
 		sn[n].part = newpart[n];
 	}
+	if (qfirst)
+		quorum_all();
 	for (n = 0; n < conf->nnodes; n++) {
 		struct replica_member	mem[CONF_MAX_NODES],
 					lm[CONF_MAX_NODES],
@@ -742,7 +760,8 @@ cmd_partition(void)
 		in.njoin = nj;
 		step(n, &in, 0);
 	}
-	quorum_all();
+	if (!qfirst)
+		quorum_all();
 }
 
 /* heal: every partition merges; the others' pghads join. */
@@ -750,12 +769,15 @@ static void
 cmd_heal(void)
 {
 	int	n, oldpart[CONF_MAX_NODES];
+	bool	qfirst = quorum_first();
 
 	flush();
 	for (n = 0; n < conf->nnodes; n++) {
 		oldpart[n] = sn[n].part;
 		sn[n].part = 0;
 	}
+	if (qfirst)
+		quorum_all();
 	for (n = 0; n < conf->nnodes; n++) {
 		struct replica_member	mem[CONF_MAX_NODES],
 					jm[CONF_MAX_NODES];
@@ -780,7 +802,8 @@ cmd_heal(void)
 		in.njoin = nj;
 		step(n, &in, 0);
 	}
-	quorum_all();
+	if (!qfirst)
+		quorum_all();
 }
 
 static const struct {
