@@ -223,8 +223,14 @@ keystore_cross(struct json_object *reply, const char *path,
 	free(diff);
 }
 
+/*
+ * For each distinct path of the node facts called name, once: cross(reply,
+ * path, out), which compares that fact across the nodes.
+ */
 static void
-keystores_cross(struct json_object *reply, struct json_object *out)
+facts_cross(struct json_object *reply, const char *name,
+    void (*cross)(struct json_object *, const char *, struct json_object *),
+    struct json_object *out)
 {
 	struct json_object	*n, *f;
 	char			*seen = xstrdup(""), *t;
@@ -233,10 +239,10 @@ keystores_cross(struct json_object *reply, struct json_object *out)
 	EACH(out_jarray(reply, "nodes"), i, n) {
 		EACH(out_jarray(n, "findings"), j, f) {
 			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
-			    strcmp(out_jstr(f, "name"), "keystore") != 0 ||
+			    strcmp(out_jstr(f, "name"), name) != 0 ||
 			    has_word(seen, out_jstr(f, "path")))
 				continue;
-			keystore_cross(reply, out_jstr(f, "path"), out);
+			cross(reply, out_jstr(f, "path"), out);
 			t = xasprintf("%s%s%s", seen, *seen ? " " : "",
 			    out_jstr(f, "path"));
 			free(seen);
@@ -355,29 +361,6 @@ confdir_cross(struct json_object *reply, const char *dir,
 }
 
 static void
-confdirs_cross(struct json_object *reply, struct json_object *out)
-{
-	struct json_object	*n, *f;
-	char			*seen = xstrdup(""), *t;
-	size_t			 i, j;
-
-	EACH(out_jarray(reply, "nodes"), i, n) {
-		EACH(out_jarray(n, "findings"), j, f) {
-			if (strcmp(out_jstr(f, "kind"), "fact") != 0 ||
-			    strcmp(out_jstr(f, "name"), "config_dir") != 0 ||
-			    has_word(seen, out_jstr(f, "path")))
-				continue;
-			confdir_cross(reply, out_jstr(f, "path"), out);
-			t = xasprintf("%s%s%s", seen, *seen ? " " : "",
-			    out_jstr(f, "path"));
-			free(seen);
-			seen = t;
-		}
-	}
-	free(seen);
-}
-
-static void
 count(struct json_object *arr, int *err, int *warn)
 {
 	struct json_object	*f;
@@ -423,8 +406,8 @@ report(const struct cli_args *a, struct json_object *reply)
 	int			 err = 0, warn = 0;
 
 	cross_checks(reply, cl);
-	keystores_cross(reply, cl);
-	confdirs_cross(reply, cl);
+	facts_cross(reply, "keystore", keystore_cross, cl);
+	facts_cross(reply, "config_dir", confdir_cross, cl);
 	count(cl, &err, &warn);
 	EACH(out_jarray(reply, "nodes"), i, n)
 		count(out_jarray(n, "findings"), &err, &warn);
