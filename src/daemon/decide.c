@@ -303,6 +303,14 @@ unknown_blocks(const struct cstate *cs, const struct conf_group *g,
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		const char *name = cs->conf->nodes[n].name;
 
+		/* (Fencing is on: every node has a fence agent.) */
+		if (state_node_unseen(cs, n)) {
+			snprintf(why, len, "held: %s has not been seen since "
+			    "the cluster started and may run groups; waiting "
+			    "until it is fenced, or joins (or is confirmed "
+			    "down: pgha node confirm-down %s)", name, name);
+			return true;
+		}
 		if (!unknown_member(cs, n))
 			continue;
 		if (may_fence(cs, n))
@@ -1139,6 +1147,10 @@ join_wait(const struct cstate *cs, const struct decide_input *in)
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		const struct node_rt *nd = &cs->nodes[n];
 
+		/* Unseen: as long as a member's pghad has to join. */
+		if (state_node_unseen(cs, n) && in->uptime_ms < DECIDE_JOIN_WAIT_MS &&
+		    (w = DECIDE_JOIN_WAIT_MS - in->uptime_ms) > wait)
+			wait = w;
 		if (n == cs->local || !nd->cs_member || nd->in_cpg)
 			continue;
 		if (!nd->daemon_down && in->uptime_ms < DECIDE_JOIN_WAIT_MS &&
@@ -1183,11 +1195,13 @@ decide_plan(const struct cstate *cs, const struct decide_input *in,
 		    !cs->nodes[n].unclean && cs->nodes[n].member_since != 0)))
 			p->nodedown[p->nnodedown++] = c->nodes[n].nodeid;
 	p->join_wait_ms = join_wait(cs, in);
-	/* Startup fencing, once its pghad had the join wait to come, and
-	 * only when a group that should run is held by it. */
+	/* Startup fencing of unknown members and unseen nodes, once they
+	 * had the join wait to come, and only when a group that should run
+	 * is held by them. */
 	if (p->join_wait_ms == 0 && unknown_in_the_way(cs))
 		for (n = 0; n < c->nnodes; n++)
-			if (unknown_member(cs, n) && may_fence(cs, n))
+			if ((unknown_member(cs, n) || state_node_unseen(cs, n)) &&
+			    may_fence(cs, n))
 				p->fence |= 1ULL << n;
 	w.groups = xcalloc((size_t)c->ngroups, sizeof(*w.groups));
 	memcpy(w.groups, cs->groups, (size_t)c->ngroups * sizeof(*w.groups));

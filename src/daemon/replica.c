@@ -800,7 +800,7 @@ request_confirm_down(struct replica *rep, uint32_t nodeid, const struct msg *m)
 		    "cluster: it is not down", cn->name);
 		return;
 	}
-	if (!nd->unclean && !nd->daemon_down) {
+	if (!nd->unclean && !nd->daemon_down && !nd->unknown) {
 		request_refused(rep, "failed",
 		    "%s needs no confirmation: it is "
 		    "offline and known to run nothing", cn->name);

@@ -125,6 +125,25 @@ state_node_may_keep(const struct cstate *cs, int n)
 	    !nd->daemon_down && !(nd->flags & NF_LEAVING);
 }
 
+/*
+ * A node of the cluster file that nobody here has seen since this cluster
+ * started: not in corosync's membership since we started, and no member
+ * knows what it runs (a new cluster: every pghad started again, and this
+ * node is cut off, powered off or slow to boot).  It may run any group;
+ * with fencing on it is fenced before a group that runs nowhere starts,
+ * as Pacemaker's startup fencing does.  With fencing = no it is taken as
+ * down, as every lost node is.
+ */
+bool
+state_node_unseen(const struct cstate *cs, int n)
+{
+	const struct node_rt	*nd = &cs->nodes[n];
+
+	return n != cs->local && cs->conf->fencing && !nd->in_cpg &&
+	    nd->unknown && !nd->unclean && !nd->daemon_down &&
+	    !nd->cs_member && nd->member_since == 0;
+}
+
 bool
 state_node_eligible(const struct cstate *cs, int n)
 {
@@ -235,12 +254,13 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 	if (owner < 0) {
 		if (!gr->intent_online)
 			return "offline";
-		/* A member whose pghad never said what it runs may run
-		 * it: held (decide.c, startup fencing). */
+		/* A member whose pghad never said what it runs, or a node
+		 * never seen, may run it: held (decide.c, startup
+		 * fencing). */
 		for (n = 0; n < cs->conf->nnodes; n++)
 			if (tgt < 0 && n != cs->local &&
-			    cs->nodes[n].cs_member && !cs->nodes[n].in_cpg &&
-			    cs->nodes[n].unknown)
+			    ((cs->nodes[n].cs_member && !cs->nodes[n].in_cpg &&
+			    cs->nodes[n].unknown) || state_node_unseen(cs, n)))
 				return "unknown";
 		/* Placed nowhere by the decider: no node can run it. */
 		if (tgt < 0 && gr->placed)

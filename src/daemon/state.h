@@ -136,6 +136,9 @@ state_fc(const struct cstate *cs, int res, int node)
 
 /* Node index for a nodeid, -1 if not in the cluster file. */
 int		 state_node_idx(const struct cstate *, uint32_t nodeid);
+/* A node nobody here has seen since the cluster started, with fencing on:
+ * it may run anything until it is fenced or joins (state.c). */
+bool		 state_node_unseen(const struct cstate *, int node);
 /* True if a node may be given groups. */
 bool		 state_node_eligible(const struct cstate *, int node);
 /* True if a node may keep the groups it runs (paused nodes may). */

@@ -58,6 +58,7 @@ up(struct cstate *cs, int n)
 {
 	cs->nodes[n].in_cpg = cs->nodes[n].synced = true;
 	cs->nodes[n].recorded = true;
+	cs->nodes[n].unknown = false;	/* its record said what it runs */
 }
 
 /* Each test state is a replica's, so that decisions are applied as the
