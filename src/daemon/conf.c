@@ -888,7 +888,8 @@ check_fence_options(struct parser *p, const struct raw_sect *s,
 /*
  * A node that may run a group needs a fence agent when fencing is on:
  * without one, its groups wait for an operator whenever it is lost.
- * Any node may run any group (preferred_owners only orders them).
+ * A node may run every group whose possible_owners are empty or name it
+ * (preferred_owners only orders them).
  */
 static void
 check_fencing(struct parser *p)
@@ -915,8 +916,12 @@ check_fencing(struct parser *p)
 	}
 	for (i = 0; i < c->nnodes; i++) {
 		const struct conf_node *n = &c->nodes[i];
+		int g;
 
-		if (n->fence_agent != NULL)
+		for (g = 0; g < c->ngroups; g++)
+			if (c->groups[g].possible_mask & (1ULL << i))
+				break;
+		if (n->fence_agent != NULL || g == c->ngroups)
 			continue;
 		perr(p, n->line, "[node %s] has no fence_agent, but fencing "
 		    "is on (%s) and it may run [group %s]: if %s were lost, "
@@ -925,7 +930,7 @@ check_fencing(struct parser *p)
 		    "fence_options) for %s, or fencing = no in [cluster] if "
 		    "something else makes sure a lost node has stopped",
 		    n->name, kv ? "fencing = yes" : "the default",
-		    c->groups[0].name, n->name, n->name, n->name);
+		    c->groups[g].name, n->name, n->name, n->name);
 	}
 }
 
@@ -963,11 +968,12 @@ split_list(struct parser *p, const struct raw_sect *s, const struct raw_kv
 	return v;
 }
 
+/* A list of nodes (preferred_owners, possible_owners) into *list. */
 static void
-group_owners(struct parser *p, const struct raw_sect *s,
-    struct conf_group *g)
+node_list(struct parser *p, const struct raw_sect *s, const char *key,
+    struct conf_node ***list, int *nlist)
 {
-	const struct raw_kv	*kv = find_kv(s, "preferred_owners");
+	const struct raw_kv	*kv = find_kv(s, key);
 	const struct conf_node	*n;
 	char			**names, *store;
 	int			  i, cnt;
@@ -975,23 +981,44 @@ group_owners(struct parser *p, const struct raw_sect *s,
 	if (kv == NULL)
 		return;
 	if (*kv->val == '\0') {
-		perr(p, kv->line, "%s preferred_owners: empty value",
-		    s->label);
+		perr(p, kv->line, "%s %s: empty value", s->label, key);
 		return;
 	}
 	names = split_list(p, s, kv, &store, &cnt);
-	g->preferred = xcalloc(cnt, sizeof(*g->preferred));
+	*list = xcalloc(cnt, sizeof(**list));
 	for (i = 0; i < cnt; i++) {
 		n = conf_node_by_name(p->conf, names[i]);
 		if (n == NULL)
-			perr(p, kv->line, "%s preferred_owners: no node \"%s\"",
-			    s->label, names[i]);
+			perr(p, kv->line, "%s %s: no node \"%s\"", s->label,
+			    key, names[i]);
 		else
-			g->preferred[g->npreferred++] =
-			    (struct conf_node *)n;
+			(*list)[(*nlist)++] = (struct conf_node *)n;
 	}
 	free(names);
 	free(store);
+}
+
+static void
+group_owners(struct parser *p, const struct raw_sect *s,
+    struct conf_group *g)
+{
+	int	i;
+
+	node_list(p, s, "preferred_owners", &g->preferred, &g->npreferred);
+	node_list(p, s, "possible_owners", &g->possible, &g->npossible);
+	if (g->npossible == 0) {
+		g->possible_mask = p->conf->nnodes >= 64 ? ~0ULL :
+		    (1ULL << p->conf->nnodes) - 1;
+		return;
+	}
+	for (i = 0; i < g->npossible; i++)
+		g->possible_mask |= 1ULL << g->possible[i]->index;
+	for (i = 0; i < g->npreferred; i++)
+		if (!(g->possible_mask & (1ULL << g->preferred[i]->index)))
+			perr(p, find_kv(s, "preferred_owners")->line, "%s "
+			    "preferred_owners: %s is not one of its "
+			    "possible_owners: add it there, or remove it "
+			    "here", s->label, g->preferred[i]->name);
 }
 
 static void
@@ -1853,6 +1880,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->ngroups; i++) {
 		free(c->groups[i].name);
 		free(c->groups[i].preferred);
+		free(c->groups[i].possible);
 		free(c->groups[i].failback_text);
 		free(c->groups[i].res);
 	}

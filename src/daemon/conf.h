@@ -94,6 +94,12 @@ struct conf_group {
 	/* Preferred owners in order; may be empty (any node). */
 	struct conf_node	**preferred;	/* borrows */
 	int			 npreferred;
+	/* The only nodes that may run it (MSCS's possible owners); empty:
+	 * any node.  possible_mask has a bit per node index, all set when
+	 * the list is empty. */
+	struct conf_node	**possible;	/* borrows */
+	int			 npossible;
+	uint64_t		 possible_mask;
 	bool			 autostart;	/* online when the cluster forms */
 	uint32_t		 ban_timeout_ms; /* 0: bans last until cleared */
 	/* At most this many failovers in failover_period_ms; then it stays

@@ -52,6 +52,8 @@ const struct conf_key conf_keys[] = {
 
 	{ "preferred_owners", CS_GROUP, CK_ANY_TYPE, CV_NODES, 0, 0, NULL,
 	    { 0 }, 0, 0, "nodes to run the group on, best first (any)" },
+	{ "possible_owners", CS_GROUP, CK_ANY_TYPE, CV_NODES, 0, 0, NULL,
+	    { 0 }, 0, 0, "the only nodes that may run the group (any)" },
 	{ "autostart", CS_GROUP, CK_ANY_TYPE, CV_BOOL, 0,
 	    offsetof(struct conf_group, autostart), "yes", { 0 }, 0, 0,
 	    "bring the group online when the cluster forms" },

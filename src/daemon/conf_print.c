@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf.h"
 #include "conf_keys.h"
@@ -35,14 +36,22 @@ print_key(FILE *f, const struct conf_key *k, const void *obj)
 	int				 i;
 
 	switch (k->vtype) {
-	case CV_NODES:
-		if (g->npreferred == 0)
+	case CV_NODES: {
+		bool			 pos = strcmp(k->name,
+					    "possible_owners") == 0;
+		struct conf_node	**list = pos ? g->possible :
+					    g->preferred;
+		int			 nlist = pos ? g->npossible :
+					    g->npreferred;
+
+		if (nlist == 0)
 			return;
 		fprintf(f, "%s =", k->name);
-		for (i = 0; i < g->npreferred; i++)
-			fprintf(f, " %s", g->preferred[i]->name);
+		for (i = 0; i < nlist; i++)
+			fprintf(f, " %s", list[i]->name);
 		fputc('\n', f);
 		return;
+	}
 	case CV_RESLIST:
 		if (r->nrequires == 0)
 			return;

@@ -36,11 +36,16 @@ whycat(char *why, size_t len, const char *node, const char *what)
 }
 
 static bool
-node_usable(const struct cstate *cs, const struct group_rt *gr, int n,
-    char *why, size_t whylen)
+node_usable(const struct cstate *cs, const struct conf_group *g,
+    const struct group_rt *gr, int n, char *why, size_t whylen)
 {
 	const struct node_rt	*nd = &cs->nodes[n];
 	const char		*name = cs->conf->nodes[n].name;
+
+	if (!(g->possible_mask & (1ULL << n))) {
+		whycat(why, whylen, name, "not one of its possible_owners");
+		return false;
+	}
 
 	if (!nd->in_cpg) {
 		whycat(why, whylen, name, nd->daemon_down ? "pghad down" :
@@ -80,7 +85,7 @@ best_node(const struct cstate *cs, const struct conf_group *g,
 		tried[n] = true;
 		if (n == exclude)
 			continue;
-		if (node_usable(cs, gr, n, why, whylen))
+		if (node_usable(cs, g, gr, n, why, whylen))
 			return n;
 	}
 	for (n = 0; n < cs->conf->nnodes; n++) {
@@ -88,7 +93,7 @@ best_node(const struct cstate *cs, const struct conf_group *g,
 
 		if (tried[n] || n == exclude)
 			continue;
-		if (!node_usable(cs, gr, n, why, whylen))
+		if (!node_usable(cs, g, gr, n, why, whylen))
 			continue;
 		c = groups_on(cs, n, g->index);
 		if (best < 0 || c < bestc) {
@@ -103,7 +108,7 @@ bool
 decide_node_usable(const struct cstate *cs, const struct conf_group *g,
     int n, char *why, size_t whylen)
 {
-	return node_usable(cs, &cs->groups[g->index], n, why, whylen);
+	return node_usable(cs, g, &cs->groups[g->index], n, why, whylen);
 }
 
 int
@@ -303,7 +308,10 @@ unknown_blocks(const struct cstate *cs, const struct conf_group *g,
 	for (n = 0; n < cs->conf->nnodes; n++) {
 		const char *name = cs->conf->nodes[n].name;
 
-		/* (Fencing is on: every node has a fence agent.) */
+		if (!(g->possible_mask & (1ULL << n)))
+			continue;	/* it cannot run g */
+		/* (Fencing is on: every node that may run g has a fence
+		 * agent.) */
 		if (state_node_unseen(cs, n)) {
 			snprintf(why, len, "held: %s has not been seen since "
 			    "the cluster started and may run groups; waiting "
@@ -349,8 +357,10 @@ group_blocked(const struct cstate *cs, const struct conf_group *g,
 				return true;
 			}
 		}
-		/* (Nothing known of what it runs: it may run this.) */
-		may_run = nd->unknown || state_group_active_on(cs, g, n);
+		/* (Nothing known of what it runs: it may run this, if it
+		 * is a possible owner.) */
+		may_run = (nd->unknown && (g->possible_mask & (1ULL << n))) ||
+		    state_group_active_on(cs, g, n);
 
 		if (nd->daemon_down && may_run) {
 			snprintf(why, len, "pghad on %s is down while the "
@@ -448,7 +458,7 @@ failback_node(const struct cstate *cs, const struct conf_group *g,
 		return -1;
 	for (i = 0; i < pref_pos(g, t) && i < g->npreferred; i++) {
 		n = g->preferred[i]->index;
-		if (node_usable(cs, gr, n, NULL, 0))
+		if (node_usable(cs, g, gr, n, NULL, 0))
 			return in_window(cs, g, cs->now_wall) ? n : -1;
 	}
 	return -1;
@@ -565,7 +575,7 @@ move_away(const struct cstate *cs, const struct conf_group *g,
 		snprintf(prev, sizeof(prev), "%s", d->g.reason);
 	else {
 		prev[0] = '\0';
-		if (node_usable(cs, &d->g, t, prev, sizeof(prev)))
+		if (node_usable(cs, g, &d->g, t, prev, sizeof(prev)))
 			snprintf(prev, sizeof(prev), "%s", why);
 	}
 	if (!planned && !failover_allowed(cs, g, &d->g)) {
@@ -1148,7 +1158,8 @@ join_wait(const struct cstate *cs, const struct decide_input *in)
 		const struct node_rt *nd = &cs->nodes[n];
 
 		/* Unseen: as long as a member's pghad has to join. */
-		if (state_node_unseen(cs, n) && in->uptime_ms < DECIDE_JOIN_WAIT_MS &&
+		if (state_node_unseen(cs, n) &&
+		    in->uptime_ms < DECIDE_JOIN_WAIT_MS &&
 		    (w = DECIDE_JOIN_WAIT_MS - in->uptime_ms) > wait)
 			wait = w;
 		if (n == cs->local || !nd->cs_member || nd->in_cpg)
@@ -1201,7 +1212,7 @@ decide_plan(const struct cstate *cs, const struct decide_input *in,
 	if (p->join_wait_ms == 0 && unknown_in_the_way(cs))
 		for (n = 0; n < c->nnodes; n++)
 			if ((unknown_member(cs, n) || state_node_unseen(cs, n)) &&
-			    may_fence(cs, n))
+			    may_fence(cs, n) && state_node_may_run_some(cs, n))
 				p->fence |= 1ULL << n;
 	w.groups = xcalloc((size_t)c->ngroups, sizeof(*w.groups));
 	memcpy(w.groups, cs->groups, (size_t)c->ngroups * sizeof(*w.groups));

@@ -380,7 +380,8 @@ request_move(struct replica *rep, const struct conf_group *g,
 
 		cn = conf_node_by_name(conf, m->u.request.to);
 		n = cn ? cn->index : -1;
-		if (n >= 0 && !state_node_eligible(cs, n)) {
+		if (n >= 0 && (!state_node_eligible(cs, n) ||
+		    !(g->possible_mask & (1ULL << n)))) {
 			/* Why it cannot, as the request's pre-check says. */
 			if (!cs->nodes[n].in_cpg)
 				code = "node-down";

@@ -98,7 +98,8 @@ reqcheck(const struct cstate *cs, bool joined, enum req_op op,
 		}
 	}
 	if (op == REQ_MOVE) {
-		if (n && !state_node_eligible(cs, n->index)) {
+		if (n && (!state_node_eligible(cs, n->index) ||
+		    !(g->possible_mask & (1ULL << n->index)))) {
 			*code = cs->nodes[n->index].in_cpg ? "failed" :
 			    "node-down";
 			why[0] = '\0';

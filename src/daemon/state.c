@@ -141,7 +141,19 @@ state_node_unseen(const struct cstate *cs, int n)
 
 	return n != cs->local && cs->conf->fencing && !nd->in_cpg &&
 	    nd->unknown && !nd->unclean && !nd->daemon_down &&
-	    !nd->cs_member && nd->member_since == 0;
+	    !nd->cs_member && nd->member_since == 0 &&
+	    state_node_may_run_some(cs, n);
+}
+
+bool
+state_node_may_run_some(const struct cstate *cs, int n)
+{
+	int	gi;
+
+	for (gi = 0; gi < cs->conf->ngroups; gi++)
+		if (cs->conf->groups[gi].possible_mask & (1ULL << n))
+			return true;
+	return false;
 }
 
 bool
@@ -259,6 +271,7 @@ state_group_summary(const struct cstate *cs, const struct conf_group *g)
 		 * fencing). */
 		for (n = 0; n < cs->conf->nnodes; n++)
 			if (tgt < 0 && n != cs->local &&
+			    (g->possible_mask & (1ULL << n)) &&
 			    ((cs->nodes[n].cs_member && !cs->nodes[n].in_cpg &&
 			    cs->nodes[n].unknown) || state_node_unseen(cs, n)))
 				return "unknown";

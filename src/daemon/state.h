@@ -139,6 +139,8 @@ int		 state_node_idx(const struct cstate *, uint32_t nodeid);
 /* A node nobody here has seen since the cluster started, with fencing on:
  * it may run anything until it is fenced or joins (state.c). */
 bool		 state_node_unseen(const struct cstate *, int node);
+/* Is node n a possible owner of some group? */
+bool		 state_node_may_run_some(const struct cstate *, int node);
 /* True if a node may be given groups. */
 bool		 state_node_eligible(const struct cstate *, int node);
 /* True if a node may keep the groups it runs (paused nodes may). */

@@ -32,7 +32,7 @@ static const char *cluster =
     "address = 198.18.0.100/24\nrequires = db1-disk\n"
     "[resource db1-pg]\ngroup = db1\ntype = postgresql\n"
     "data = /srv/db1/data\nrequires = db1-disk db1-ip\nrestarts = 1\n"
-    "[group g2]\nfailover_threshold = 1\n"
+    "[group g2]\nfailover_threshold = 1\npossible_owners = node2 node3\n"
     "[resource g2-ip]\ngroup = g2\ntype = address\n"
     "address = 198.18.0.101/24\n";
 

@@ -339,7 +339,8 @@ check_plan(const struct cstate *cs, const struct decide_input *in,
 		    d->g.target == cs->groups[d->group].target)
 			continue;
 		if (t < 0 || !state_node_eligible(cs, t) ||
-		    (d->g.banned & (1ULL << t)))
+		    (d->g.banned & (1ULL << t)) ||
+		    !(cs->conf->groups[d->group].possible_mask & (1ULL << t)))
 			broken("a group was planned on a node that may not "
 			    "take it");
 	}

@@ -152,6 +152,23 @@ static const char *const bad_cases[][3] = {
 	  "t.conf:4: [group g] preferred_owners: \"n1\" is listed twice\n"
 	  "t.conf:4: [group g] preferred_owners: no node \"n2\"\n",
 	  "preferred_owners: unknown and twice" },
+	{ NODE1 "[node n2]\nnodeid = 2\n[group g]\n"
+	    "possible_owners = n1\npreferred_owners = n2 n1\n",
+	  "t.conf:7: [group g] preferred_owners: n2 is not one of its "
+	  "possible_owners: add it there, or remove it here\n",
+	  "preferred owner outside possible_owners" },
+	{ PRE "possible_owners =\n",
+	  "t.conf:4: [group g] possible_owners: empty value\n",
+	  "possible_owners: empty" },
+	{ "[node n1]\nnodeid = 1\nfence_agent = /usr/sbin/fence_x\n"
+	    "[node n2]\nnodeid = 2\n[node n3]\nnodeid = 3\n"
+	    "[group g]\npossible_owners = n1 n3\n",
+	  "t.conf:6: [node n3] has no fence_agent, but fencing is on (the "
+	  "default) and it may run [group g]: if n3 were lost, its groups "
+	  "would stay down until an operator ran pgha node confirm-down n3.  "
+	  "Set fence_agent (and fence_options) for n3, or fencing = no in "
+	  "[cluster] if something else makes sure a lost node has stopped\n",
+	  "fencing: only a possible owner needs a fence_agent" },
 	{ PRE "[resource d]\ngroup = g\ntype = disk\ndevice = /dev/a\n"
 	    "mountpoint = /m\nfstype = xfs\nencrypt = yes\n",
 	  "t.conf:10: [resource d] encrypt: fstype xfs has no file-system "
