@@ -289,7 +289,22 @@ static void
 timeout_cb(void *arg)
 {
 	struct agent_op	*op = arg;
+	int		 status;
 
+	op->timer = NULL;
+	/*
+	 * pghad itself may have been stopped (SIGSTOP, a stalled host)
+	 * while the agent ran: when it resumes, the deadline and the
+	 * agent's exit are both due, and the timer may come first.  An
+	 * agent that has exited did not hang: take its answer.
+	 */
+	if (waitpid(op->pid, &status, WNOHANG) == op->pid) {
+		log_info("agent %s (pid %d) had exited when its deadline "
+		    "came (pghad was held up): taking its result",
+		    op->what, (int)op->pid);
+		op_finish(op, status);
+		return;
+	}
 	op->timed_out = true;
 	log_warnx("agent %s (pid %d) timed out after %u ms: SIGTERM",
 	    op->what, (int)op->pid, op->timeout_ms);
