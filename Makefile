@@ -36,7 +36,7 @@ TEST_CPPFLAGS = -Isrc/daemon
 COMMON_PKGS = json-c libcrypto
 DAEMON_PKGS = libcpg libquorum json-c libcrypto libmnl
 CLI_PKGS    = json-c libcrypto
-AGENT_PKGS  = libpq libcrypto json-c libmnl
+AGENT_PKGS  = libpq libcrypto json-c libmnl libcmap libvotequorum
 LAB_PKGS    = libpq
 
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))

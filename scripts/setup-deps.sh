@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
 	gcc make pkg-config clang libclang-rt-14-dev
-	libcpg-dev libquorum-dev
+	libcpg-dev libquorum-dev libcmap-dev libvotequorum-dev
 	libjson-c-dev libpq-dev libssl-dev libmnl-dev
 	corosync corosync-qdevice corosync-qnetd postgresql-15 postgresql-client-15
 	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq

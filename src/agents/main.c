@@ -41,6 +41,7 @@ help(void)
 {
 	printf("usage: pgha-agent TYPE ACTION\n"
 	    "       pgha-agent postgresql validate|init\n"
+	    "       pgha-agent corosync validate\n"
 	    "       pgha-agent --help | --version\n"
 	    "Runs one operation of a built-in resource agent, as pghad does;\n"
 	    "its parameters come from OCF_RESKEY_* in the environment.\n"
@@ -55,7 +56,8 @@ static int
 usage(void)
 {
 	log_warnx("usage: pgha-agent disk|address|postgresql "
-	    "start|stop|monitor, or pgha-agent postgresql validate|init");
+	    "start|stop|monitor, pgha-agent postgresql validate|init, or "
+	    "pgha-agent corosync validate");
 	return OCF_ERR_ARGS;
 }
 
@@ -65,6 +67,10 @@ pg_extra(const char *type, const char *action)
 {
 	bool	validate = strcmp(action, "validate") == 0;
 
+	if (strcmp(type, "corosync") == 0 && validate) {
+		agent_deadline_init(ACT_MONITOR);
+		return corosync_validate();
+	}
 	if (strcmp(type, "postgresql") != 0)
 		return usage();
 	signal(SIGPIPE, SIG_IGN);

@@ -18,6 +18,8 @@
  * 0 when the checks could run, whatever they found.
  */
 int	pgcheck_validate(void);
+/* pgha-agent corosync validate (csvalidate.c) */
+int	corosync_validate(void);
 /* initdb on the group's disks; one line per step on stdout. */
 int	pgcheck_init(void);
 

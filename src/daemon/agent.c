@@ -550,3 +550,16 @@ agent_result_str(const struct agent_result *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "exit %d", r->exit_code);
 }
+
+struct agent_op *
+agent_run_cluster_check(const char *path, uint32_t timeout_ms,
+    agent_done_cb done, void *arg)
+{
+	char	*env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+		    (char *)"LANG=C", NULL };
+	char	*argv[4] = { (char *)path, (char *)"corosync",
+		    (char *)"validate", NULL };
+
+	return spawn(argv, env, NULL, timeout_ms, done, arg,
+	    "corosync validate", true);
+}

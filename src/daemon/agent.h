@@ -49,6 +49,10 @@ struct agent_op	*agent_run_capture(const struct conf_resource *r,
  * key=value per line, on its standard input.  Same completion rules as
  * agent_run(); metadata's stdout is in result.out.
  */
+/* `PATH corosync validate`: pgha validate's checks of Corosync, whose
+ * findings (JSON lines) are the result's out. */
+struct agent_op	*agent_run_cluster_check(const char *path,
+		    uint32_t timeout_ms, agent_done_cb done, void *arg);
 struct agent_op	*agent_run_fence(const struct conf_node *n,
 		    const char *action, agent_done_cb done, void *arg);
 /*

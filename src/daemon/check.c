@@ -49,6 +49,8 @@ struct job {
 	char			*env;		/* extra environment */
 	const struct conf_resource *res[256];
 	int			 nres, next;
+	bool			 cluster;	/* Corosync and fencing too */
+	int			 fence_next;	/* next node to ask status */
 	char			*text;		/* JSON lines so far */
 	struct job		*next_job;
 };
@@ -280,6 +282,107 @@ answer(uint32_t to, uint32_t seq, char *text)
 	msg_clear(&r);
 }
 
+/* `pgha-agent corosync validate` is done: its findings, or why none. */
+static void
+cluster_done(const struct agent_result *res, void *arg)
+{
+	struct job	*j = arg;
+	char		 rs[96], *msg;
+
+	if (res->out != NULL)
+		text_add(&j->text, res->out);
+	if (res->timed_out || res->exit_code != 0) {
+		agent_result_str(res, rs, sizeof(rs));
+		msg = xasprintf("pgha-agent corosync validate %s%s%s", rs,
+		    res->tail[0] ? ": " : "", res->tail);
+		text_finding(&j->text, "corosync", "error", msg);
+		free(msg);
+	}
+	job_step(j);
+}
+
+/* A fence agent's answer to "status" for the node before fence_next. */
+static void
+fence_status_done(const struct agent_result *res, void *arg)
+{
+	struct job		*j = arg;
+	const struct conf_node	*n = &conf->nodes[j->fence_next - 1];
+	struct json_object	*o = json_object_new_object();
+	char			 rs[96];
+
+	agent_result_str(res, rs, sizeof(rs));
+	if (!res->timed_out && res->exit_code == 0) {
+		char *m = xasprintf("%s's fence agent answers status: on "
+		    "(%llu ms)", n->name,
+		    (unsigned long long)res->duration_ms);
+
+		json_object_object_add(o, "kind", json_object_new_string("ok"));
+		json_object_object_add(o, "check",
+		    json_object_new_string("fence_agent"));
+		json_object_object_add(o, "message", json_object_new_string(m));
+		free(m);
+	} else {
+		char *m = xasprintf(!res->timed_out && res->exit_code == 2 ?
+		    "%s's fence agent says %s is off, but it is a node of "
+		    "the cluster: check its plug and options" :
+		    "%s's fence agent does not answer status from here "
+		    "(%s%s%s): if %s is lost it cannot be fenced, and its "
+		    "groups wait", n->name, !res->timed_out &&
+		    res->exit_code == 2 ? n->name : rs, res->tail[0] ? ": " :
+		    "", res->tail, n->name);
+
+		json_object_object_add(o, "kind",
+		    json_object_new_string("finding"));
+		json_object_object_add(o, "level",
+		    json_object_new_string("error"));
+		json_object_object_add(o, "resource",
+		    json_object_new_string("fencing"));
+		json_object_object_add(o, "setting",
+		    json_object_new_string("fence_agent"));
+		json_object_object_add(o, "path",
+		    json_object_new_string(n->fence_agent));
+		json_object_object_add(o, "message", json_object_new_string(m));
+		json_object_object_add(o, "fix", json_object_new_string(
+		    "run the agent by hand with action=status (see "
+		    "pgha.conf(5), fence_options)"));
+		free(m);
+	}
+	text_add(&j->text, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	job_step(j);
+}
+
+/* The cluster-wide part of validate: Corosync here, then every other
+ * node's fence agent, one at a time.  True while one runs. */
+static bool
+cluster_step(struct job *j)
+{
+	if (!j->cluster)
+		return false;
+	if (j->fence_next < 0) {
+		j->fence_next = 0;
+		if (agent_run_cluster_check(agent_path, CHECK_AGENT_MS,
+		    cluster_done, j) != NULL)
+			return true;
+		text_finding(&j->text, "corosync", "error", "cannot run "
+		    "pgha-agent corosync validate");
+	}
+	while (j->fence_next < conf->nnodes) {
+		const struct conf_node *n = &conf->nodes[j->fence_next++];
+
+		if (n->index == cs->local || n->fence_agent == NULL ||
+		    !conf->fencing)
+			continue;
+		if (agent_run_fence(n, "status", fence_status_done, j) != NULL)
+			return true;
+		text_finding(&j->text, "fencing", "error", "cannot run a "
+		    "fence agent");
+	}
+	j->cluster = false;
+	return false;
+}
+
 /* Run the next resource's check, or send what was found. */
 static void
 job_step(struct job *j)
@@ -306,6 +409,8 @@ job_step(struct job *j)
 		text_finding(&j->text, r->name, "error", "cannot run "
 		    "pgha-agent");
 	}
+	if (cluster_step(j))
+		return;
 	if (strlen(j->text) > WIRE_MAX_TEXT - 1)
 		j->text[WIRE_MAX_TEXT - 1] = '\0';
 	answer(j->to, j->seq, j->text);
@@ -500,8 +605,11 @@ job_start(uint32_t from, const struct msg *m)
 	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
 	/* Once: not again in the paths round. */
-	if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
+	if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0') {
 		conf_findings(&j->text);
+		j->cluster = true;
+		j->fence_next = -1;
+	}
 	if (m->u.check.group[0] &&
 	    conf_group_by_name(conf, m->u.check.group) == NULL)
 		text_finding(&j->text, NULL, "error", "this node's cluster "
