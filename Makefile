@@ -57,6 +57,19 @@ PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
 
 all: $(PROGS)
 
+# Where an installed pghad finds pgha-agent when none is beside it (see
+# default_agent_path() in pghad.c).
+PREFIX	?= /usr
+AGENTDIR ?= $(PREFIX)/lib/pgha
+
+# pghad has AGENTDIR compiled in; the stamp rebuilds it when AGENTDIR
+# changes (make PREFIX=/usr/local install after a plain make).
+$(BUILD)/src/daemon/pghad.o: CPPFLAGS += -DPGHA_AGENTDIR='"$(AGENTDIR)"'
+$(BUILD)/src/daemon/pghad.o: $(BUILD)/agentdir.stamp
+$(BUILD)/agentdir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(AGENTDIR)' | cmp -s - $@ || echo '$(AGENTDIR)' > $@
+
 # Per-directory include paths and package flags (pattern-specific).
 $(BUILD)/src/common/%.o: OBJ_CFLAGS = $(call pkgcflags,$(COMMON_PKGS))
 $(BUILD)/src/daemon/%.o: OBJ_CFLAGS = -Isrc/daemon \
@@ -171,6 +184,6 @@ golden-update: all $(GOLDEN_DECIDE)
 clean:
 	rm -rf build build-san
 
-.PHONY: all check lab-check fuzz golden-update clean
+.PHONY: all check lab-check fuzz golden-update clean FORCE
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
