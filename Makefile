@@ -1,5 +1,6 @@
 # pgha - build with `make`; `make check` runs unit, golden and fuzz-corpus
-# tests; `make lab-check` runs the lab (integration) tests as root.
+# tests; `make lab-check` runs the lab (integration) tests as root;
+# `make install` (DESTDIR, PREFIX) installs what the package ships.
 #
 # SAN=1 builds with clang, ASan and UBSan into build-san/.
 
@@ -57,6 +58,36 @@ PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent \
 
 all: $(PROGS)
 
+# What `make install` and the Debian package ship (the rest is the lab's).
+INSTALL_PROGS = $(BUILD)/pghad $(BUILD)/pgha $(BUILD)/pgha-agent
+programs: $(INSTALL_PROGS)
+
+# --- install layout (make install DESTDIR=... PREFIX=...) ---------------
+# pghad is a system daemon (sbin); pgha goes to bin because its read-only
+# commands (status, events) are open to every user, and members of
+# admin_group are not root: a user's PATH on Debian has no sbin.
+# pgha-agent is no command for a user: it goes to AGENTDIR, where an
+# installed pghad finds it (see default_agent_path() in pghad.c).
+PREFIX	?= /usr
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+AGENTDIR ?= $(PREFIX)/lib/pgha
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/pgha
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+	   systemd 2>/dev/null),/lib/systemd/system)
+INSTALL	?= install
+
+# pghad has AGENTDIR compiled in; the stamp rebuilds it when AGENTDIR
+# changes (make PREFIX=/usr/local install after a plain make).
+$(BUILD)/src/daemon/pghad.o: CPPFLAGS += -DPGHA_AGENTDIR='"$(AGENTDIR)"'
+$(BUILD)/src/daemon/pghad.o: $(BUILD)/agentdir.stamp
+$(BUILD)/agentdir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(AGENTDIR)' | cmp -s - $@ || echo '$(AGENTDIR)' > $@
+
 # Per-directory include paths and package flags (pattern-specific).
 $(BUILD)/src/common/%.o: OBJ_CFLAGS = $(call pkgcflags,$(COMMON_PKGS))
 $(BUILD)/src/daemon/%.o: OBJ_CFLAGS = -Isrc/daemon \
@@ -72,13 +103,13 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/pghad: $(call obj,$(DAEMON_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
-	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(DAEMON_PKGS))
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(DAEMON_PKGS))
 
 $(BUILD)/pgha: $(call obj,$(CLI_SRC) $(COMMON_SRC))
-	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(CLI_PKGS))
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(CLI_PKGS))
 
 $(BUILD)/pgha-agent: $(call obj,$(AGENT_SRC) $(COMMON_SRC) $(SOCKDIAG_SRC))
-	$(CC) $(SANFLAGS) -o $@ $^ $(call pkglibs,$(AGENT_PKGS))
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(AGENT_PKGS))
 
 $(BUILD)/pgha-labinit: $(call obj,tests/lab/labinit.c)
 	$(CC) $(SANFLAGS) -o $@ $^
@@ -168,9 +199,50 @@ golden-update: all $(GOLDEN_DECIDE)
 	PGHA_VERSION='$(VERSION)' tests/golden/cli-run.sh $(BUILD) -update
 	tests/golden/run_decide.sh $(BUILD) -update
 
+MAN_PAGES = $(wildcard man/*.[1-8])
+DOC_FILES = README.md $(wildcard docs/*.md)
+
+install: $(INSTALL_PROGS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(AGENTDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/pgha
+	$(INSTALL) -m 0755 $(BUILD)/pghad $(DESTDIR)$(SBINDIR)/pghad
+	$(INSTALL) -m 0755 $(BUILD)/pgha $(DESTDIR)$(BINDIR)/pgha
+	$(INSTALL) -m 0755 $(BUILD)/pgha-agent $(DESTDIR)$(AGENTDIR)/pgha-agent
+	for m in $(MAN_PAGES); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	    $(INSTALL) -d $$d && $(INSTALL) -m 0644 $$m $$d/ || exit 1; \
+	done
+	sed -e 's|/usr/sbin/pghad|$(SBINDIR)/pghad|' \
+	    -e 's|/etc/pgha/|$(SYSCONFDIR)/pgha/|' \
+	    contrib/systemd/pghad.service >$(DESTDIR)$(UNITDIR)/pghad.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pghad.service
+	$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 docs/example.conf $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 contrib/bash-completion/pgha \
+	    $(DESTDIR)$(COMPLETIONDIR)/pgha
+
+# /var/lib/pgha is made by the unit (StateDirectory=) or the package.
+# The cluster file, keystore and state stay: they are the node's, not
+# the program's (a keystore removed is an encrypted disk lost).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pghad $(DESTDIR)$(BINDIR)/pgha \
+	    $(DESTDIR)$(AGENTDIR)/pgha-agent \
+	    $(DESTDIR)$(UNITDIR)/pghad.service \
+	    $(DESTDIR)$(COMPLETIONDIR)/pgha \
+	    $(DESTDIR)$(DOCDIR)/examples/example.conf \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	for m in $(MAN_PAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
+	done
+	rmdir $(DESTDIR)$(AGENTDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all check lab-check fuzz golden-update clean
+.PHONY: all programs check lab-check fuzz golden-update clean install \
+	uninstall FORCE
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

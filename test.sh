@@ -1,8 +1,9 @@
 #!/bin/bash
 # test.sh - set up a fresh Debian 12 machine and run every pgha test:
 # unit, golden and fuzz-corpus tests (gcc -Werror), the same under clang
-# ASan+UBSan, a short libFuzzer run of each harness, and the lab
-# (integration) tests with real corosync, PostgreSQL and pghad.
+# ASan+UBSan, a short libFuzzer run of each harness, the Debian package
+# (tests/package.sh), and the lab (integration) tests with real corosync,
+# PostgreSQL and pghad.
 #
 #	./test.sh            everything		as root (or with sudo)
 #	./test.sh --no-lab   without the lab
@@ -95,6 +96,7 @@ fuzz_short() {
 	[ "$f" -eq 0 ]
 }
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per harness" fuzz_short
+step "Debian package, make install, unit file" tests/package.sh
 if [ "$LAB" -eq 1 ]; then
 	step "lab (integration)" tests/lab/run-all.sh build
 	# A short seeded round of the fault-injection suite; a failing seed

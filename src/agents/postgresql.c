@@ -197,12 +197,13 @@ as_user(const struct pg *pg, bool on)
 {
 	if (getuid() != 0)
 		return;
+	/* A failure shows as a refused connection; say why beside it. */
 	if (on) {
-		(void)setegid(pg->gid);
-		(void)seteuid(pg->uid);
+		if (setegid(pg->gid) == -1 || seteuid(pg->uid) == -1)
+			log_warn("cannot act as uid %d", (int)pg->uid);
 	} else {
-		(void)seteuid(0);
-		(void)setegid(0);
+		if (seteuid(0) == -1 || setegid(0) == -1)
+			log_warn("cannot act as root again");
 	}
 }
 
@@ -562,8 +563,8 @@ prepare_dirs(const struct pg *pg, int *logfd)
 	/* The server's log belongs to the server's user (a root-only
 	 * directory: nobody else can have put this file there). */
 	if (as_root && fstat(*logfd, &st) == 0 && st.st_uid == 0 &&
-	    pg->uid != 0)
-		(void)fchown(*logfd, pg->uid, pg->gid);
+	    pg->uid != 0 && fchown(*logfd, pg->uid, pg->gid) == -1)
+		log_warn("%s: chown to uid %d", pg->logfile, (int)pg->uid);
 	return 0;
 }
 

@@ -32,7 +32,7 @@ const struct conf_key conf_keys[] = {
 	    "directory for the daemon's state and event log" },
 	{ "agent_path", CS_CLUSTER, CK_ANY_TYPE, CV_PATH, 0,
 	    offsetof(struct conf, agent_path), NULL, { 0 }, 0, 0,
-	    "pgha-agent binary (unset: the one next to pghad)" },
+	    "pgha-agent (unset: next to pghad, else the installed one)" },
 	{ "fencing", CS_CLUSTER, CK_ANY_TYPE, CV_BOOL, 0,
 	    offsetof(struct conf, fencing), "yes", { 0 }, 0, 0,
 	    "fence a node lost while it may run a group before moving it" },

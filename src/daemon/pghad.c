@@ -71,16 +71,31 @@ usage(int help)
 	exit(help ? 0 : EXIT_CONFIG);
 }
 
+#ifndef PGHA_AGENTDIR
+#error "PGHA_AGENTDIR is set by the Makefile (AGENTDIR)"
+#endif
+
+/*
+ * Without agent_path in the cluster file: the pgha-agent next to pghad
+ * (the build tree, where the lab and the tests run), else the installed
+ * one in AGENTDIR (an installed pghad is in sbin, its agent is not: it is
+ * no command for a user's PATH).  No environment variable is needed.
+ */
 static char *
 default_agent_path(void)
 {
 	char	buf[PATH_MAX];
+	char	*p;
 	ssize_t	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
-	if (n <= 0)
-		return xstrdup("/usr/libexec/pgha/pgha-agent");
-	buf[n] = '\0';
-	return xasprintf("%s/pgha-agent", dirname(buf));
+	if (n > 0) {
+		buf[n] = '\0';
+		p = xasprintf("%s/pgha-agent", dirname(buf));
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup(PGHA_AGENTDIR "/pgha-agent");
 }
 
 static void
