@@ -12,6 +12,8 @@ PKGS=(
 	socat libnss3-tools libfuse3-dev fuse3
 	libecpg-dev unixodbc unixodbc-dev odbc-postgresql
 	default-jre-headless default-jdk-headless libpostgresql-jdbc-java nodejs
+	# nodes with systemd as PID 1 (tests/lab/sysd/nodes.sh)
+	systemd-container mmdebstrap
 )
 
 # The client contract test (tests/lab/t_clients.sh, docs/clients.md) installs
