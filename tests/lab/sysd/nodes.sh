@@ -40,13 +40,14 @@ SELF=$(readlink -f "$0")
 
 # What a node needs to run pgha offline (the nodes reach no mirror): the
 # service manager, corosync and its witness parts, PostgreSQL 15, the
-# libraries pghad links, sshd for `pgha cluster setup`, OCF agents.
+# libraries pghad links, sshd for `pgha cluster setup`, OCF agents, man
+# (systemd-analyze verify runs the units' Documentation= man: links).
 # $PGHA_SYSD_EXTRA_PKGS adds more (space separated; a new root).
 PKGS=(systemd systemd-sysv dbus iproute2 iputils-ping procps psmisc kmod
 	util-linux mount e2fsprogs less
 	corosync corosync-qdevice corosync-qnetd libnss3-tools
 	postgresql-15 postgresql-client-15 libpq5 libjson-c5 libmnl0 libssl3
-	openssh-server openssh-client resource-agents)
+	openssh-server openssh-client resource-agents man-db)
 # shellcheck disable=SC2206
 PKGS+=(${PGHA_SYSD_EXTRA_PKGS:-})
 
