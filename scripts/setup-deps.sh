@@ -13,6 +13,8 @@ PKGS=(
 	libecpg-dev unixodbc unixodbc-dev odbc-postgresql
 	default-jre-headless default-jdk-headless libpostgresql-jdbc-java nodejs
 	debhelper dpkg-dev lintian systemd
+	# nodes with systemd as PID 1 (tests/lab/sysd/nodes.sh)
+	systemd-container mmdebstrap
 )
 
 # The client contract test (tests/lab/t_clients.sh, docs/clients.md) installs
