@@ -34,6 +34,18 @@ void	log_set_verbose(int);
 void	log_dump_ring(int fd);
 
 /*
+ * A sink that takes every line (debug ones only when verbose) instead of
+ * stderr or syslog: pghad's journal writer (sdnotify.c).  tag and msg are
+ * borrowed for the call; pri is syslog's.  A sink that returns -1 has
+ * lost the line: it goes to stderr with the "<pri>" prefix that systemd
+ * reads on a stream connected to the journal.  NULL: no sink.  log.c
+ * does not link libsystemd: the programs that do not need it stay free
+ * of it.
+ */
+typedef int	(*log_sink_fn)(const char *tag, int pri, const char *msg);
+void	log_set_sink(log_sink_fn);
+
+/*
  * The functions behind the macros; tag is borrowed (a string literal).
  * log_err: an error (LOG_ERR) with strerror(errno) appended;
  * log_warn: a warning (LOG_WARNING) with strerror(errno) appended;
