@@ -1,7 +1,8 @@
 /*
  * log.h - logging for pghad and pgha-agent (bgpd's API).
  *
- * In the foreground lines go to stderr, otherwise to syslog.  Every line
+ * In the foreground lines go to stderr, otherwise to syslog, or to a sink
+ * (pghad's journal writer) when one is set.  Every line
  * carries the subsystem tag of the file that logged it, as Corosync's do:
  * a file names its subsystem with
  *
