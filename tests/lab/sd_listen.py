@@ -6,7 +6,9 @@ datagram socket at SOCKET (the NOTIFY_SOCKET a daemon is given) and writes
 each datagram's assignments to LOG, one "MS PID KEY=VALUE" line each, MS
 the wall clock in ms and PID the sender's as the kernel reports it
 (SCM_CREDENTIALS, in the listener's pid namespace: the host pid), as
-systemd learns it for NotifyAccess=main.
+systemd learns it for NotifyAccess=main.  Bound at a node's
+/run/systemd/journal/socket it stands in for journald: sd_journal_send(3)
+sends KEY=VALUE lines in a datagram too (values without a newline).
 
 --stop-on-ready: the sender of READY=1 is frozen (SIGSTOP) before its line
 is written, so that a test sees the cluster as it was when the daemon said

@@ -13,12 +13,16 @@ set -uo pipefail
 
 SOCK=$LAB_DIR/node2/notify.sock
 NLOG=$OUT_DIR/t_systemd_notify.notify
+JLOG=$OUT_DIR/t_systemd_notify.journal
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 LISTENER=
 PGHAD_JOB=
 
 cleanup() {
 	local c
 	[[ -n $LISTENER ]] && kill -TERM "$LISTENER" 2>/dev/null
+	"$LAB" exec node2 sh -c 'kill $(cat /run/pgha-test-journald.pid)' \
+	    2>/dev/null
 	# A failure while pghad was frozen must not leave nsenter stopped.
 	if [[ -n $PGHAD_JOB ]]; then
 		for c in $(cat /proc/"$PGHAD_JOB"/task/*/children 2>/dev/null); do
@@ -32,8 +36,14 @@ trap cleanup EXIT
 # Start node2's pghad as systemd would: NOTIFY_SOCKET, WATCHDOG_USEC (1 s:
 # a keep-alive every 500 ms) and WATCHDOG_PID, its own pid in its node.
 # It stays a child of this script (through lab exec) for its exit code.
+# JSTREAM set: JOURNAL_STREAM too, naming its log file as systemd names
+# the journal's stream.
 start_notified() {
-	NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=1000000 "$LAB" exec node2 \
+	local js=()
+	[[ -n ${JSTREAM:-} ]] &&
+	    js=(JOURNAL_STREAM="$(stat -c '%d:%i' "$LAB_DIR/node2/pghad.log")")
+	env "${js[@]}" NOTIFY_SOCKET="$SOCK" WATCHDOG_USEC=1000000 \
+	    "$LAB" exec node2 \
 	    /bin/sh -c 'export WATCHDOG_PID=$$; exec "$@"' sh \
 	    "$PGHA_BUILD/pghad" -d -f "$LAB_DIR/pgha.conf" \
 	    >>"$LAB_DIR/node2/pghad.log" 2>&1 </dev/null &
@@ -90,7 +100,8 @@ start_and_wait_ready() {	# start_and_wait_ready WHAT
 lab_fresh
 check "db1 online on node1" online_on node1
 : >"$NLOG"
-python3 "$LAB_TESTS_DIR/sd_listen.py" "$SOCK" "$NLOG" --stop-on-ready \
+: >"$JLOG"
+"$PYTHON" "$LAB_TESTS_DIR/sd_listen.py" "$SOCK" "$NLOG" --stop-on-ready \
     2>"$OUT_DIR/t_systemd_notify.listener" &
 LISTENER=$!
 check "the notify listener is bound" wait_until 10 test -S "$SOCK"
@@ -148,7 +159,34 @@ is "$?" 137 "pghad killed with SIGKILL"
 check "node1 sees node2's pghad down" wait_until 30 \
     node_is node1 node2 daemon-down
 old=$PID
-start_and_wait_ready "after SIGKILL, started again" || { done_testing; exit 1; }
+# This time stderr is "the journal": JOURNAL_STREAM names it, and a
+# stand-in journald (sd_listen.py: the journal's native protocol is
+# KEY=VALUE lines in a datagram too) listens on node2's
+# /run/systemd/journal/socket.
+logl=$(wc -l <"$LAB_DIR/node2/pghad.log")
+"$LAB" exec node2 sh -c 'mkdir -p /run/systemd/journal &&
+    echo $$ >/run/pgha-test-journald.pid && exec "$@"' sh \
+    "$PYTHON" "$LAB_TESTS_DIR/sd_listen.py" /run/systemd/journal/socket "$JLOG" \
+    2>>"$OUT_DIR/t_systemd_notify.listener" &
+check "the stand-in journald is bound" wait_until 10 \
+    "$LAB" exec node2 test -S /run/systemd/journal/socket
+JSTREAM=1 start_and_wait_ready "after SIGKILL, started again" ||
+    { done_testing; exit 1; }
+# FIELD... that follow MESSAGE=M in the same datagram, as sent.
+fields_of() {	# fields_of M
+	awk -v m="MESSAGE=$1" 'k && $1 == t && $3 !~ /^MESSAGE=/ {
+		print $3; next } { k = 0 }
+	    index($0, m) && $3 ~ /^MESSAGE=/ { k = 1; t = $1 }' "$JLOG" |
+	    tr '\n' ' '
+}
+is "$(fields_of "[main] pghad starting on node2")" \
+    "PRIORITY=5 PGHA_SUBSYSTEM=main SYSLOG_IDENTIFIER=pghad " \
+    "journal: a notice with its priority, subsystem and identifier"
+is "$(fields_of "[systemd] joined the cluster: told systemd")" \
+    "PRIORITY=6 PGHA_SUBSYSTEM=systemd SYSLOG_IDENTIFIER=pghad " \
+    "journal: an info line, priority 6"
+is "$(tail -n +"$(( logl + 1 ))" "$LAB_DIR/node2/pghad.log" | wc -l)" 0 \
+    "journal: nothing of it on stderr"
 check "a new pghad sent it" test "$PID" != "$old"
 check "READY=1 comes with db1 adopted: running db1" \
     said_status "$START_LINE" "$PID" "quorate; running db1; 2 members"
