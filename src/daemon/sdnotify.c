@@ -246,7 +246,9 @@ sdnotify_start(const struct cstate *s)
 	uint64_t	usec = 0;
 
 	cs = s;
-	loop_set_after(update);
+	/* Not started by systemd: nothing to say after each pass. */
+	if (getenv("NOTIFY_SOCKET") != NULL)
+		loop_set_after(update);
 	/* 0: WATCHDOG_PID names another process (not started by systemd
 	 * as its main process), or no watchdog. */
 	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
