@@ -35,7 +35,7 @@ ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS)
 TEST_CPPFLAGS = -Isrc/daemon
 
 COMMON_PKGS = json-c libcrypto
-DAEMON_PKGS = libcpg libquorum json-c libcrypto libmnl
+DAEMON_PKGS = libcpg libquorum json-c libcrypto libmnl libsystemd
 CLI_PKGS    = json-c libcrypto
 AGENT_PKGS  = libpq libcrypto json-c libmnl libcmap libvotequorum
 LAB_PKGS    = libpq
@@ -146,12 +146,16 @@ UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_DEPS_test_spawn  = src/agents/spawn.c src/agents/agent_util.c
 UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)
 UNIT_DEPS_test_durable = src/daemon/durable.c src/daemon/loop.c
+UNIT_DEPS_test_sdnotify = src/daemon/sdnotify.c src/daemon/loop.c \
+	src/daemon/state.c $(CONF_SRC)
+UNIT_LIBS_test_sdnotify = $(call pkglibs,libsystemd)
 UNIT_LIBS = $(call pkglibs,json-c libcrypto libmnl)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call obj,$$(UNIT_DEPS_$$*)) $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $^ $(UNIT_LIBS) \
+	    $(UNIT_LIBS_$*)
 
 # --- golden decide scenarios: the real state machine and decider -------
 GOLDEN_DECIDE = $(BUILD)/tests/golden_decide

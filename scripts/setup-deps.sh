@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	libcpg-dev libquorum-dev libcmap-dev libvotequorum-dev
-	libjson-c-dev libpq-dev libssl-dev libmnl-dev
+	libjson-c-dev libpq-dev libssl-dev libmnl-dev libsystemd-dev
 	corosync corosync-qdevice corosync-qnetd postgresql-15 postgresql-client-15
 	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq
 	socat libnss3-tools libfuse3-dev fuse3

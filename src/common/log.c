@@ -15,6 +15,7 @@
 static int	 log_fg = 1;
 static int	 log_verbose;
 static const char *log_ident = "pgha";
+static log_sink_fn log_sink;
 
 static char	 ring[LOG_RING_LINES][256];
 static unsigned	 ring_next;
@@ -38,6 +39,12 @@ void
 log_set_verbose(int v)
 {
 	log_verbose = v;
+}
+
+void
+log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
 }
 
 static const char *
@@ -80,7 +87,12 @@ vlog(const char *tag, int pri, const char *fmt, va_list ap)
 	    prio_name(pri), msg);
 	if (pri == LOG_DEBUG && !log_verbose)
 		return;
-	if (log_fg == LOG_BARE) {
+	if (log_sink != NULL) {
+		if (log_sink(tag, pri, msg) == -1) {
+			fprintf(stderr, "<%d>[%s] %s\n", pri, tag, msg);
+			fflush(stderr);
+		}
+	} else if (log_fg == LOG_BARE) {
 		fprintf(stderr, "%s\n", msg);
 		fflush(stderr);
 	} else if (log_fg) {

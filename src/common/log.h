@@ -1,7 +1,8 @@
 /*
  * log.h - logging for pghad and pgha-agent (bgpd's API).
  *
- * In the foreground lines go to stderr, otherwise to syslog.  Every line
+ * In the foreground lines go to stderr, otherwise to syslog, or to a sink
+ * (pghad's journal writer) when one is set.  Every line
  * carries the subsystem tag of the file that logged it, as Corosync's do:
  * a file names its subsystem with
  *
@@ -32,6 +33,18 @@
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_set_verbose(int);
 void	log_dump_ring(int fd);
+
+/*
+ * A sink that takes every line (debug ones only when verbose) instead of
+ * stderr or syslog: pghad's journal writer (sdnotify.c).  tag and msg are
+ * borrowed for the call; pri is syslog's.  A sink that returns -1 has
+ * lost the line: it goes to stderr with the "<pri>" prefix that systemd
+ * reads on a stream connected to the journal.  NULL: no sink.  log.c
+ * does not link libsystemd: the programs that do not need it stay free
+ * of it.
+ */
+typedef int	(*log_sink_fn)(const char *tag, int pri, const char *msg);
+void	log_set_sink(log_sink_fn);
 
 /*
  * The functions behind the macros; tag is borrowed (a string literal).

@@ -35,6 +35,7 @@ static int		 epfd = -1;
 static struct fd_entry	 fds[MAX_FDS];
 static struct loop_timer *timers;	/* sorted by when */
 static bool		 stopping;
+static void		(*after_cb)(void);
 
 void
 loop_init(void)
@@ -134,6 +135,12 @@ check_stall(uint64_t start, const char *what)
 }
 
 void
+loop_set_after(void (*cb)(void))
+{
+	after_cb = cb;
+}
+
+void
 loop_run(void)
 {
 	struct epoll_event	evs[64];
@@ -160,6 +167,8 @@ loop_run(void)
 			check_stall(start, "an fd callback");
 		}
 		run_timers();
+		if (after_cb != NULL)
+			after_cb();
 	}
 }
 

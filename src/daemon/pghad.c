@@ -32,6 +32,7 @@
 #include "local.h"
 #include "log.h"
 #include "loop.h"
+#include "sdnotify.h"
 #include "util.h"
 
 #define DEFAULT_CONF	"/etc/pgha/pgha.conf"
@@ -124,6 +125,7 @@ signal_cb(int fd, uint32_t events, void *arg)
 			stopping = true;
 			log_notice("stop signal: moving groups away and "
 			    "stopping local resources");
+			sdnotify_phase(SDN_STOPPING);
 			local_shutdown(shutdown_done);
 			break;
 		case SIGUSR2:
@@ -189,6 +191,7 @@ static void
 probed(void)
 {
 	log_notice("probe complete: joining the cluster");
+	sdnotify_phase(SDN_JOINING);
 	cluster_join();
 	local_kick();
 }
@@ -240,6 +243,7 @@ main(int argc, char *argv[])
 	if (control_conf_check(conf, stderr) == -1)
 		exit(EXIT_CONFIG);
 	log_init("pghad", fg, verbose);
+	sdnotify_journal_init("pghad");
 	signal(SIGSEGV, crash_handler);
 	signal(SIGABRT, crash_handler);
 	agent_path = conf->agent_path ? xstrdup(conf->agent_path) :
@@ -253,6 +257,7 @@ main(int argc, char *argv[])
 	agent_init();
 	events_init(conf->state_dir);
 	lock_state_dir(conf->state_dir);
+	sdnotify_phase(SDN_COROSYNC);
 	cs = cluster_init(conf);
 	log_notice("pghad starting on %s: cluster %s, %d group(s), cluster "
 	    "file sha256 %.12s", conf->nodes[cs->local].name,
@@ -263,6 +268,8 @@ main(int argc, char *argv[])
 	    cluster_record_in_flight);
 	check_init(cs, agent_path, cluster_send_msg);
 	conntrack_init(cs, cluster_send_msg);
+	sdnotify_start(cs);
+	sdnotify_phase(SDN_PROBING);
 	local_probe(probed);
 	loop_run();
 	control_close();

@@ -65,6 +65,23 @@ dump_ring(void)
 	log_dump_ring(STDERR_FILENO);
 }
 
+/* The journal sink's view of the last line, and what it answers. */
+static char	sunk[512];
+static int	sink_answer;
+
+static int
+sink(const char *tag, int pri, const char *msg)
+{
+	snprintf(sunk, sizeof(sunk), "%d %s %s", pri, tag, msg);
+	return sink_answer;
+}
+
+static void
+say_debug(void)
+{
+	log_debug("a debug line");
+}
+
 /* A line of stderr: "HH:MM:SS.mmm pghad[tag] level: text". */
 static int
 line_is(const char *out, const char *want)
@@ -99,6 +116,35 @@ main(void)
 	out = capture(STDERR_FILENO, dump_ring);
 	ok(strstr(out, " [fence] notice: node 2 fenced\n") != NULL,
 	    "flight recorder line tagged [fence]");
+	free(out);
+
+	/* A sink (the journal) takes the line with its priority and tag. */
+	log_set_sink(sink);
+	out = capture(STDERR_FILENO, say_notice);
+	is_str(sunk, "5 fence node 2 fenced", "the sink gets priority, tag "
+	    "and message");
+	is_str(out, "", "and nothing goes to stderr");
+	free(out);
+	sunk[0] = '\0';
+	out = capture(STDERR_FILENO, say_debug);
+	is_str(sunk, "", "debug lines reach the sink only when verbose");
+	free(out);
+	/* The journal refused it: stderr with systemd's priority prefix. */
+	sink_answer = -1;
+	out = capture(STDERR_FILENO, say_err);
+	is_str(sunk, "3 fence accept: Too many open files",
+	    "log_err: priority 3 (LOG_ERR)");
+	is_str(out, "<3>[fence] accept: Too many open files\n",
+	    "a line the sink lost: stderr with the <N> prefix");
+	free(out);
+	out = capture(STDERR_FILENO, say_warn);
+	is_str(out, "<4>[fence] open x: No such file or directory\n",
+	    "log_warn: <4> (LOG_WARNING)");
+	free(out);
+	log_set_sink(NULL);
+	out = capture(STDERR_FILENO, say_notice);
+	ok(line_is(out, "pghad[fence] notice: node 2 fenced\n"),
+	    "no sink: stderr as before: %s", out);
 	free(out);
 	return done_testing();
 }
