@@ -19,6 +19,7 @@
  *   - exit codes: OCF's 0-7 as they are; 8 and 9 (promoted master) and
  *     anything else are failures, said as such: pgha has no promotable
  *     resources.
+ *   - /run/resource-agents (HA_RSCTMP) is made if it is missing.
  * meta-data prints the agent's XML on stdout after checking that it is
  * one (a <resource-agent> element with a <parameters> list), for pgha
  * validate and for operators.
@@ -40,6 +41,7 @@
 #define OCF_RUNNING_MASTER	8
 #define OCF_FAILED_MASTER	9
 #define META_MAX		(256 * 1024)
+#define OCF_RSCTMP		"/run/resource-agents"
 
 static const char *
 ocf_rc_name(int rc)
@@ -139,11 +141,27 @@ ocf_result(const char *path, const char *action, int rc)
 	return OCF_ERR_GENERIC;
 }
 
+/*
+ * The agents keep their state files in HA_RSCTMP, /run/resource-agents,
+ * which resource-agents' tmpfiles.d entry makes at boot; a host whose
+ * /run was not set up by systemd-tmpfiles (a container) lacks it.
+ */
+static void
+rsctmp(void)
+{
+	if (mkdir(OCF_RSCTMP, 01755) == 0)
+		(void)chmod(OCF_RSCTMP, 01755);		/* past the umask */
+	else if (errno != EEXIST)
+		log_warn("mkdir %s", OCF_RSCTMP);
+}
+
 int
 ocf_main(enum agent_action act)
 {
 	const char	*path = ocf_agent();
 	int		 rc;
+
+	rsctmp();
 
 	if (path == NULL)
 		return act == ACT_START ? OCF_ERR_INSTALLED : OCF_NOT_RUNNING;
