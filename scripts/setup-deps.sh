@@ -12,6 +12,7 @@ PKGS=(
 	socat libnss3-tools libfuse3-dev fuse3
 	libecpg-dev unixodbc unixodbc-dev odbc-postgresql
 	default-jre-headless default-jdk-headless libpostgresql-jdbc-java nodejs
+	resource-agents pgbouncer
 )
 
 # The client contract test (tests/lab/t_clients.sh, docs/clients.md) installs
