@@ -21,6 +21,7 @@
  */
 #define PGHA_LOG_TAG	"check"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,30 @@ conf_findings(char **text)
 		    "warning" : "error", line);
 	conf_free(c);
 	free(buf);
+}
+
+/*
+ * An OCF agent the group needs must be installed on every node that may
+ * run it; the cluster file cannot say (the same everywhere), so each node
+ * looks at its own.  A stat: no agent runs for it.
+ */
+static void
+ocf_findings(char **text, const struct conf_group *g)
+{
+	char	*msg;
+	int	 i;
+
+	for (i = 0; i < g->nres; i++) {
+		const struct conf_resource *r = g->res[i];
+
+		if (r->type != RT_OCF || access(r->ocf_path, X_OK) == 0)
+			continue;
+		msg = xasprintf("%s: %s: %s: install the agent on this node "
+		    "(e.g. the resource-agents package), or the group cannot "
+		    "start here", r->ocf_type, r->ocf_path, strerror(errno));
+		text_finding(text, r->name, "error", msg);
+		free(msg);
+	}
 }
 
 static void
@@ -515,6 +540,8 @@ job_start(uint32_t from, const struct msg *m)
 		for (i = 0; i < g->nres && j->nres < 256; i++)
 			if (g->res[i]->type == RT_POSTGRESQL)
 				j->res[j->nres++] = g->res[i];
+		if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
+			ocf_findings(&j->text, g);
 	}
 	j->next_job = jobs;
 	jobs = j;
