@@ -1,8 +1,8 @@
 #!/bin/bash
-# Resources besides the database follow it: an OCF agent shipped by
-# Debian (ocf:heartbeat:Dummy, resource-agents) and PgBouncer as a
-# service resource in front of the server, listening on the group's
-# address.  Online, planned move, a node's loss, a killed pgbouncer; and
+# Resources besides the database follow it: OCF agents shipped by Debian
+# (resource-agents: ocf:heartbeat:Dummy, and ocf:heartbeat:anything
+# running a real daemon) and PgBouncer as a service resource in front of
+# the server, listening on the group's address.  Online, planned move, a node's loss, a killed pgbouncer; and
 # an OCF agent that no node has.
 set -uo pipefail
 . "$(dirname "$0")/scenario.sh"
@@ -18,7 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for need in /usr/sbin/pgbouncer /usr/lib/ocf/resource.d/heartbeat/Dummy; do
+for need in /usr/sbin/pgbouncer /usr/bin/socat \
+    /usr/lib/ocf/resource.d/heartbeat/Dummy; do
 	if [[ ! -x $need ]]; then
 		echo "1..0 # SKIP no $need (scripts/setup-deps.sh)"
 		exit 0
@@ -46,6 +47,15 @@ cat >"$PGB_DIR/extra.conf" <<EOF
 group = db1
 type = ocf:heartbeat:Dummy
 requires = db1-disk
+monitor_interval = 1s
+
+# A real daemon run by an OCF agent: an echo server on the group's address.
+[resource db1-echo]
+group = db1
+type = ocf:heartbeat:anything
+param.binfile = /usr/bin/socat
+param.cmdline_options = TCP-LISTEN:7000,bind=198.18.0.100,fork,reuseaddr EXEC:/bin/cat
+requires = db1-ip
 monitor_interval = 1s
 
 [resource db1-bouncer]
@@ -107,12 +117,26 @@ only_on() {	# only_on NODE CHECK...: CHECK holds on NODE and not on the other
 }
 dummy_on() { node_file "$1" "$DUMMY_STATE"; }
 bouncer_on() { bouncer_pid "$1" >/dev/null; }
+echo_on() {	# echo_on NODE: ocf:heartbeat:anything's socat runs in NODE
+	local p
+	for p in $(ip netns pids "$LAB_NAME-$1" 2>/dev/null); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == socat ]] && return 0
+	done
+	return 1
+}
+echo_answers() {	# the echo server on the group's address answers
+	[[ $(echo ping | ip netns exec "$CLIENT_NS" socat -t2 - \
+	    TCP:198.18.0.100:7000 2>/dev/null) == ping ]]
+}
 
 check "db1 online on node1 with its dummy and pgbouncer" wait_online_on node1
 check "Dummy's state file exists on node1 only" only_on node1 dummy_on
 check "pgbouncer runs on node1 only" only_on node1 bouncer_on
 check "a client through pgbouncer on the group's address gets SELECT 1" \
     wait_until 10 pgb_answers
+check "ocf:heartbeat:anything's daemon (socat) runs on node1 only" \
+    only_on node1 echo_on
+check "and answers on the group's address" wait_until 10 echo_answers
 is "$(res_field node2 db1-dummy type)" "ocf:heartbeat:Dummy" \
     "status shows the OCF type whole"
 
@@ -160,6 +184,8 @@ is "$(kv "$OUT_DIR/ocf-pgbouncer.verify" lost)" 0 \
 echo "# through pgbouncer: $(tr '\n' ' ' <"$OUT_DIR/ocf-pgbouncer.verify")"
 check "Dummy's state file moved to node2" only_on node2 dummy_on
 check "pgbouncer moved to node2" only_on node2 bouncer_on
+check "the OCF-run daemon moved to node2" only_on node2 echo_on
+check "and answers there" wait_until 10 echo_answers
 check "a client through pgbouncer answers after the move" wait_until 20 pgb_answers
 after=$(pgb_server_start)
 check "and it reaches the server started on node2 (start time changed)" \
