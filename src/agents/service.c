@@ -323,11 +323,16 @@ svc_stop(const struct svc *s)
 	    (rc = run_cmd(s, "stop", s->stop, KILL_MARGIN_MS)) != 0 &&
 	    rc > 0)
 		log_warnx("stop command exited %d (%s)", rc, s->stop);
-	if (*s->pidfile == '\0') {
-		if (svc_monitor(s, true) == OCF_NOT_RUNNING)
+	/* Without a pidfile: until the monitor command says it is gone. */
+	while (*s->pidfile == '\0') {
+		if (svc_monitor(s, false) == OCF_NOT_RUNNING)
 			return OCF_SUCCESS;
-		log_warnx("stop: the monitor command still says it runs");
-		return OCF_ERR_GENERIC;
+		if (agent_remaining_ms() <= POLL_MS) {
+			log_warnx("stop: the monitor command still says it "
+			    "runs (%s)", s->monitor);
+			return OCF_ERR_GENERIC;
+		}
+		agent_sleep_ms(POLL_MS);
 	}
 	/* SIGTERM now (no stop command) or after it; SIGKILL at the end. */
 	while ((pid = svc_pid(s, false)) != 0) {
