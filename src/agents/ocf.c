@@ -163,8 +163,10 @@ ocf_main(enum agent_action act)
 
 	rsctmp();
 
+	/* Nothing can run from an agent that is not there: a stop is done. */
 	if (path == NULL)
-		return act == ACT_START ? OCF_ERR_INSTALLED : OCF_NOT_RUNNING;
+		return act == ACT_START ? OCF_ERR_INSTALLED : act == ACT_STOP ?
+		    OCF_SUCCESS : OCF_NOT_RUNNING;
 	switch (act) {
 	case ACT_START:
 		rc = run_agent(path, "validate-all", 2);

@@ -148,9 +148,14 @@ ghost_failed() {
 check "group ghost ends failed (no node has its agent)" wait_until 60 \
     ghost_failed
 err=$(status_q node1 '.groups[] | select(.name == "ghost") | .resources[0] |
-    "\(.last_error // "") \(.cause // "")"')
-check "its error names the agent's path" grep -qF "$GHOST" <<<"$err"
+    .last_error // ""')
+check "its error is the start's, naming the agent's path" grep -qF \
+    "start failed: exit 5: OCF agent ocf:heartbeat:NoSuchAgent is not installed on this node: $GHOST does not exist" \
+    <<<"$err"
 echo "#   $err"
+is "$(status_q node1 '[.groups[] | select(.name == "ghost") | .resources[] |
+    select(.state == "stop-failed")] | length')" 0 \
+    "no stop failed after it (nothing runs from a missing agent)"
 out=$(pgha_on node1 validate ghost 2>&1); rc=$?
 is "$rc" 1 "pgha validate ghost: exit 1"
 check "and every node names the missing agent" test "$(grep -cF "$GHOST" <<<"$out")" -ge 2
