@@ -362,8 +362,13 @@ service_main(enum agent_action act)
 	int		rc;
 
 	memset(&s, 0, sizeof(s));
+	/*
+	 * No such user here: nothing was started as it, so a probe finds
+	 * the service not running and a stop is done; a start fails.
+	 */
 	if ((rc = svc_load(&s)) != OCF_SUCCESS)
-		return rc;
+		return act == ACT_START || rc != OCF_ERR_INSTALLED ? rc :
+		    act == ACT_STOP ? OCF_SUCCESS : OCF_NOT_RUNNING;
 	switch (act) {
 	case ACT_START:
 		return svc_start(&s);
