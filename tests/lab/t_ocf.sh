@@ -66,6 +66,7 @@ user = postgres
 pidfile = /run/postgresql/pgbouncer.pid
 requires = db1-pg db1-ip
 monitor_interval = 1s
+restarts = 1
 
 [group ghost]
 preferred_owners = node1 node2
@@ -196,9 +197,21 @@ after=$(pgb_server_start)
 check "and it reaches the server started on node2 (start time changed)" \
     test -n "$after" -a "$after" != "$before"
 
-# pgbouncer killed: the service fails, db1 fails over (restarts = 0).
+# pgbouncer killed: restarted in place once (restarts = 1), then, killed
+# again, db1 fails over.
+bouncer_new_on() {	# bouncer_new_on NODE OLDPID: another pgbouncer runs
+	local p
+	p=$(bouncer_pid "$1") && [[ $p != "$2" ]]
+}
 pid=$(bouncer_pid node2)
 check "kill -9 of pgbouncer on node2 (pid $pid)" kill -9 "$pid"
+check "pgbouncer restarted on node2 (a new process)" wait_until 30 \
+    bouncer_new_on node2 "$pid"
+check "db1 online on node2 again, not moved" wait_online_on node2 node1 30
+check "a client through pgbouncer answers after the restart" \
+    wait_until 20 pgb_answers
+pid=$(bouncer_pid node2)
+check "kill -9 of pgbouncer on node2 again (pid $pid)" kill -9 "$pid"
 check "db1 fails over to node1" wait_until 60 online_on node1 node2
 bouncer_gone_said() {	# the failure, as the events tell it
 	pgha_on node1 events --group db1 2>/dev/null |
