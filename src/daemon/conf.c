@@ -1203,6 +1203,11 @@ set_ocf_params(struct parser *p, const struct raw_sect *s,
 			    "out for the agent's default)", s->label, kv->key);
 			continue;
 		}
+		if (r->nparams == CONF_MAX_OCF_PARAMS) {
+			perr(p, kv->line, "%s %s: more than %d param.NAME "
+			    "keys", s->label, kv->key, CONF_MAX_OCF_PARAMS);
+			continue;
+		}
 		r->params[r->nparams].key = xstrdup(kv->key + pl);
 		r->params[r->nparams++].value = xstrdup(kv->val);
 	}

@@ -48,6 +48,8 @@ enum res_type {
 #define CONF_OCF_ROOT	"/usr/lib/ocf"
 /* An OCF resource's parameter NAME is written "param.NAME = value". */
 #define CONF_OCF_PARAM	"param."
+/* param.NAME keys of one resource (each is a variable of the agent's) */
+#define CONF_MAX_OCF_PARAMS 32
 
 /*
  * A type-specific parameter, passed to the agent as OCF_RESKEY_<key>.

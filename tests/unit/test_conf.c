@@ -907,6 +907,21 @@ test_service_ocf(void)
 	    "t.conf:9: [resource x] key \"data\" is not valid for type "
 	    "service (it belongs to type postgresql)\n",
 	    "service without a way to watch or stop it; foreign keys");
+	{
+		char	text[4096], want[256];
+		int	i, n = snprintf(text, sizeof(text), "%s", PRE
+			    "[resource x]\ngroup = g\n"
+			    "type = ocf:heartbeat:Dummy\n");
+
+		for (i = 0; i <= CONF_MAX_OCF_PARAMS; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+			    "param.p%d = v\n", i);
+		snprintf(want, sizeof(want), "t.conf:%d: [resource x] "
+		    "param.p%d: more than %d param.NAME keys\n",
+		    7 + CONF_MAX_OCF_PARAMS, CONF_MAX_OCF_PARAMS,
+		    CONF_MAX_OCF_PARAMS);
+		bad(text, want, "too many OCF parameters");
+	}
 	bad(PRE "[resource x]\ngroup = g\ntype = service\nmonitor = true\n"
 	    "stop = true\n",
 	    "t.conf:4: [resource x] (type service) lacks required key "
