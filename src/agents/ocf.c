@@ -16,7 +16,8 @@
  *   - the agent runs in a process group of its own, so that a daemon it
  *     leaves in its group outlives the operation (pghad kills what is left
  *     of ours), under this operation's deadline;
- *   - exit codes: OCF's 0-7 as they are; 8 and 9 (promoted master) and
+ *   - exit codes: OCF's 0-7 as they are (but a monitor's 5, not
+ *     installed, is 7: nothing of it can run here); 8 and 9 (promoted) and
  *     anything else are failures, said as such: pgha has no promotable
  *     resources.
  *   - /run/resource-agents (HA_RSCTMP) is made if it is missing.
@@ -180,8 +181,14 @@ ocf_main(enum agent_action act)
 	case ACT_STOP:
 		return ocf_result(path, "stop", run_agent(path, "stop", 2));
 	case ACT_MONITOR:
-		return ocf_result(path, "monitor", run_agent(path, "monitor",
+		/*
+		 * 5, what the agent needs is not installed here (anything's
+		 * binfile): nothing of it can run, as Pacemaker takes a
+		 * probe's 5.  A start here fails on it.
+		 */
+		rc = ocf_result(path, "monitor", run_agent(path, "monitor",
 		    2));
+		return rc == OCF_ERR_INSTALLED ? OCF_NOT_RUNNING : rc;
 	}
 	return OCF_ERR_ARGS;
 }
