@@ -48,6 +48,9 @@ group = db1
 type = ocf:heartbeat:Dummy
 requires = db1-disk
 monitor_interval = 1s
+param.fake = yes
+# Misspelt: Dummy has no such parameter (pgha validate warns).
+param.fak = yes
 
 # A real daemon run by an OCF agent: an echo server on the group's address.
 [resource db1-echo]
@@ -162,7 +165,11 @@ is "$rc" 1 "pgha validate ghost: exit 1"
 check "and every node names the missing agent" test "$(grep -cF "$GHOST" <<<"$out")" -ge 2
 echo "$out" | grep -F "$GHOST" | head -2 | sed 's/^/#   /'
 out=$(pgha_on node1 validate db1 2>&1)
-check "pgha validate db1 finds nothing wrong with Dummy" not grep -qF "Dummy" <<<"$out"
+check "pgha validate db1: Dummy's meta-data lacks param.fak, on each node" \
+    test "$(grep -c "param.fak: ocf:heartbeat:Dummy has no parameter fak" <<<"$out")" -ge 2
+check "and has param.fake (no finding about it)" not grep -q "param.fake:" <<<"$out"
+check "and no error about db1-dummy" not grep -q "error.*db1-dummy" <<<"$out"
+echo "$out" | grep "db1-dummy" | head -2 | sed 's/^/#   /'
 
 # Planned move: pgbouncer and Dummy follow the database.  A client
 # writes through pgbouncer all along (the lab's writer, every 10 ms).
