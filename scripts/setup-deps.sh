@@ -15,6 +15,7 @@ PKGS=(
 	debhelper dpkg-dev lintian systemd
 	# nodes with systemd as PID 1 (tests/lab/sysd/nodes.sh)
 	systemd-container mmdebstrap
+	resource-agents pgbouncer
 )
 
 # The client contract test (tests/lab/t_clients.sh, docs/clients.md) installs

@@ -26,6 +26,10 @@ enum agent_action {
 int	disk_main(enum agent_action);
 int	address_main(enum agent_action);
 int	postgresql_main(enum agent_action);
+int	service_main(enum agent_action);
+int	ocf_main(enum agent_action);
+/* pgha-agent ocf meta-data | validate-all */
+int	ocf_extra(const char *action);
 
 /* OCF_RESKEY_<key>, or "" when unset.  Borrows the environment. */
 const char	*agent_param(const char *key);

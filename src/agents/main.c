@@ -24,6 +24,8 @@ static const struct {
 	{ "disk",	disk_main },
 	{ "address",	address_main },
 	{ "postgresql",	postgresql_main },
+	{ "service",	service_main },
+	{ "ocf",	ocf_main },
 };
 
 #ifndef PGHA_VERSION
@@ -42,10 +44,12 @@ help(void)
 	printf("usage: pgha-agent TYPE ACTION\n"
 	    "       pgha-agent postgresql validate|init\n"
 	    "       pgha-agent corosync validate\n"
+	    "       pgha-agent ocf meta-data|validate-all\n"
 	    "       pgha-agent --help | --version\n"
 	    "Runs one operation of a built-in resource agent, as pghad does;\n"
 	    "its parameters come from OCF_RESKEY_* in the environment.\n"
-	    "  TYPE            disk, address or postgresql\n"
+	    "  TYPE            disk, address, postgresql, service or ocf\n"
+	    "                  (ocf: the agent in PGHA_OCF_AGENT)\n"
 	    "  ACTION          start, stop or monitor\n"
 	    "  -h, --help      print this help and exit\n"
 	    "  -V, --version   print the version and exit\n");
@@ -55,9 +59,10 @@ help(void)
 static int
 usage(void)
 {
-	log_warnx("usage: pgha-agent disk|address|postgresql "
-	    "start|stop|monitor, pgha-agent postgresql validate|init, or "
-	    "pgha-agent corosync validate");
+	log_warnx("usage: pgha-agent disk|address|postgresql|service|ocf "
+	    "start|stop|monitor, pgha-agent postgresql validate|init, "
+	    "pgha-agent ocf meta-data|validate-all, or pgha-agent corosync "
+	    "validate");
 	return OCF_ERR_ARGS;
 }
 
@@ -108,6 +113,12 @@ main(int argc, char *argv[])
 		return usage();
 	if (strcmp(argv[2], "validate") == 0 || strcmp(argv[2], "init") == 0)
 		return pg_extra(argv[1], argv[2]);
+	if (strcmp(argv[1], "ocf") == 0 && (strcmp(argv[2], "meta-data") ==
+	    0 || strcmp(argv[2], "validate-all") == 0)) {
+		signal(SIGPIPE, SIG_IGN);
+		agent_deadline_init(ACT_MONITOR);
+		return ocf_extra(argv[2]);
+	}
 	if (strcmp(argv[2], "start") == 0)
 		act = ACT_START;
 	else if (strcmp(argv[2], "stop") == 0)

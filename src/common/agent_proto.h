@@ -7,7 +7,9 @@
  *
  * pghad runs "pgha-agent TYPE ACTION" with no shell, in its own process
  * group, with the environment below and nothing else; OCF agents get the
- * same environment, so the OCF names are the standard ones.
+ * same environment, so the OCF names are the standard ones.  TYPE is a
+ * built-in type, "service", or "ocf" for type = ocf:PROVIDER:AGENT
+ * (pgha-agent ocf runs the agent: src/agents/ocf.c).
  */
 #ifndef PGHA_AGENT_PROTO_H
 #define PGHA_AGENT_PROTO_H
@@ -29,6 +31,9 @@
 #define AGENT_ENV_INSTANCE	"OCF_RESOURCE_INSTANCE"
 #define AGENT_ENV_TYPE		"OCF_RESOURCE_TYPE"
 #define AGENT_ENV_PARAM		"OCF_RESKEY_"
+/* OCF agents: the provider (heartbeat, ...); the operation's timeout */
+#define AGENT_ENV_PROVIDER	"OCF_RESOURCE_PROVIDER"
+#define AGENT_ENV_META_TIMEOUT	"OCF_RESKEY_CRM_meta_timeout"
 
 /*
  * Ours.  Every variable an extra line of pghad's may set starts with
@@ -37,6 +42,8 @@
 #define AGENT_ENV_PREFIX	"PGHA_"
 /* The operation's timeout in ms: the agent stops trying a bit before. */
 #define AGENT_ENV_TIMEOUT_MS	"PGHA_TIMEOUT_MS"
+/* pgha-agent ocf: the OCF agent's path (OCF_ROOT/resource.d/PROV/AGENT) */
+#define AGENT_ENV_OCF_AGENT	"PGHA_OCF_AGENT"
 /* stop: AGENT_STOP_IMMEDIATE when there is no time for a clean stop */
 #define AGENT_ENV_STOP_MODE	"PGHA_STOP_MODE"
 #define AGENT_STOP_IMMEDIATE	"immediate"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "conf_keys.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -437,8 +438,9 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 {
 	struct agent_op	*op;
 	char		*env[MAX_ENV], what[160];
-	char		*argv[4] = { (char *)path, (char *)r->type_name,
-			    (char *)action, NULL };
+	char		*argv[4] = { (char *)path,
+			    (char *)conf_rtype_names[r->type], (char *)action,
+			    NULL };
 	int		 ne = 0, nfixed, i;
 
 	env[ne++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
@@ -447,8 +449,17 @@ run_res(const struct conf_resource *r, const char *path, const char *action,
 	env[ne++] = xstrdup(AGENT_ENV_OCF_MAJOR "=1");
 	env[ne++] = xstrdup(AGENT_ENV_OCF_MINOR "=1");
 	env[ne++] = xasprintf(AGENT_ENV_INSTANCE "=%s", r->name);
-	env[ne++] = xasprintf(AGENT_ENV_TYPE "=%s", r->type_name);
 	env[ne++] = xasprintf(AGENT_ENV_TIMEOUT_MS "=%u", timeout_ms);
+	if (r->type == RT_OCF) {
+		/* pgha-agent ocf runs the agent (see agent_proto.h) */
+		env[ne++] = xasprintf(AGENT_ENV_TYPE "=%s", r->ocf_agent);
+		env[ne++] = xasprintf(AGENT_ENV_PROVIDER "=%s",
+		    r->ocf_provider);
+		env[ne++] = xasprintf(AGENT_ENV_OCF_AGENT "=%s", r->ocf_path);
+		env[ne++] = xasprintf(AGENT_ENV_META_TIMEOUT "=%u",
+		    timeout_ms);
+	} else
+		env[ne++] = xasprintf(AGENT_ENV_TYPE "=%s", r->type_name);
 	for (i = 0; i < r->nparams && ne < MAX_ENV / 2; i++)
 		env[ne++] = xasprintf(AGENT_ENV_PARAM "%s=%s", r->params[i].key,
 		    r->params[i].value);

@@ -21,6 +21,7 @@
  */
 #define PGHA_LOG_TAG	"check"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,68 @@ conf_findings(char **text)
 	free(buf);
 }
 
+/*
+ * An OCF agent the group needs must be installed on every node that may
+ * run it; the cluster file cannot say (the same everywhere), so each node
+ * looks at its own.  Those that are get their meta-data asked (job_step).
+ */
+static void
+ocf_findings(struct job *j, const struct conf_group *g)
+{
+	char	*msg;
+	int	 i;
+
+	for (i = 0; i < g->nres; i++) {
+		const struct conf_resource *r = g->res[i];
+
+		if (r->type != RT_OCF)
+			continue;
+		if (access(r->ocf_path, X_OK) == 0) {
+			if (j->nres < 256)
+				j->res[j->nres++] = r;
+			continue;
+		}
+		msg = xasprintf("%s: %s: %s: install the agent on this node "
+		    "(e.g. the resource-agents package), or the group cannot "
+		    "start here", r->ocf_type, r->ocf_path, strerror(errno));
+		text_finding(&j->text, r->name, "error", msg);
+		free(msg);
+	}
+}
+
+/*
+ * The agent's meta-data (pgha-agent ocf checked that it is some): each
+ * param.NAME of the resource should be one of its <parameter name=...>,
+ * or the agent never reads it (a typo: the agent's default is used).
+ */
+static void
+ocf_meta_done(struct job *j, const struct conf_resource *r,
+    const struct agent_result *res)
+{
+	char	 rs[96], *msg, pat[CONF_NAME_MAX + 32];
+	int	 i;
+
+	if (res->timed_out || res->exit_code != 0 || res->out == NULL) {
+		agent_result_str(res, rs, sizeof(rs));
+		msg = xasprintf("%s meta-data: %s%s%s", r->ocf_type, rs,
+		    res->tail[0] ? ": " : "", res->tail);
+		text_finding(&j->text, r->name, "error", msg);
+		free(msg);
+		return;
+	}
+	for (i = 0; i < r->nparams; i++) {
+		snprintf(pat, sizeof(pat), "<parameter name=\"%s\"",
+		    r->params[i].key);
+		if (strstr(res->out, pat) != NULL)
+			continue;
+		msg = xasprintf("param.%s: %s has no parameter %s in its "
+		    "meta-data: the agent ignores it (a misspelt name?)",
+		    r->params[i].key, r->ocf_type, r->params[i].key);
+		text_finding(&j->text, r->name, "warning", msg);
+		free(msg);
+	}
+}
+
 static void
 job_done(const struct agent_result *res, void *arg)
 {
@@ -238,6 +301,11 @@ job_done(const struct agent_result *res, void *arg)
 	const struct conf_resource	*r = j->res[j->next - 1];
 	char				 rs[96], *msg;
 
+	if (r->type == RT_OCF) {
+		ocf_meta_done(j, r, res);
+		job_step(j);
+		return;
+	}
 	if (res->out != NULL)
 		text_add(&j->text, res->out);
 	if (res->timed_out || res->exit_code != 0) {
@@ -392,6 +460,14 @@ job_step(struct job *j)
 
 	while (j->next < j->nres) {
 		r = j->res[j->next++];
+		if (r->type == RT_OCF) {
+			if (agent_run_capture(r, agent_path, "meta-data",
+			    CHECK_AGENT_MS, NULL, job_done, j) != NULL)
+				return;
+			text_finding(&j->text, r->name, "error", "cannot run "
+			    "pgha-agent");
+			continue;
+		}
 		mounts = group_mounts(r->group);
 		ks = group_keystores(r->group);
 		env = xasprintf("%s\n" AGENT_ENV_GROUP_MOUNTS "=%s\n"
@@ -623,6 +699,8 @@ job_start(uint32_t from, const struct msg *m)
 		for (i = 0; i < g->nres && j->nres < 256; i++)
 			if (g->res[i]->type == RT_POSTGRESQL)
 				j->res[j->nres++] = g->res[i];
+		if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
+			ocf_findings(j, g);
 	}
 	j->next_job = jobs;
 	jobs = j;

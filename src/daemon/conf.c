@@ -658,16 +658,28 @@ check_value(struct parser *p, const char *label, const struct conf_key *k,
 	return 0;
 }
 
+/*
+ * The key of that name for a section (and resource type, if rtype >= 0:
+ * two types may each have a key of the same name, e.g. user); a key of
+ * another type if none fits, for the message.
+ */
 static const struct conf_key *
-find_key(int sect, const char *name)
+find_key(int sect, int rtype, const char *name)
 {
-	size_t	i;
+	const struct conf_key	*other = NULL;
+	size_t			 i;
 
-	for (i = 0; i < conf_nkeys; i++)
-		if ((int)conf_keys[i].sect == sect &&
-		    strcmp(conf_keys[i].name, name) == 0)
+	for (i = 0; i < conf_nkeys; i++) {
+		if ((int)conf_keys[i].sect != sect ||
+		    strcmp(conf_keys[i].name, name) != 0)
+			continue;
+		if (rtype < 0 || conf_keys[i].rtype == CK_ANY_TYPE ||
+		    conf_keys[i].rtype == rtype)
 			return &conf_keys[i];
-	return NULL;
+		if (other == NULL)
+			other = &conf_keys[i];
+	}
+	return other;
 }
 
 static const struct raw_kv *
@@ -761,7 +773,17 @@ check_unknown(struct parser *p, const struct raw_sect *s, int rtype)
 	int			 i;
 
 	for (i = 0; i < s->nkv; i++) {
-		k = find_key(s->kind, s->kv[i].key);
+		if (s->kind == CS_RESOURCE && strncmp(s->kv[i].key,
+		    CONF_OCF_PARAM, strlen(CONF_OCF_PARAM)) == 0) {
+			if (rtype >= 0 && rtype != RT_OCF)
+				perr(p, s->kv[i].line, "%s key \"%s\": "
+				    "param.NAME keys are for OCF resource "
+				    "agents (type = ocf:PROVIDER:AGENT), not "
+				    "type %s", s->label, s->kv[i].key,
+				    conf_rtype_names[rtype]);
+			continue;	/* RT_OCF: set_ocf_params() */
+		}
+		k = find_key(s->kind, rtype, s->kv[i].key);
 		if (k == NULL)
 			perr(p, s->kv[i].line, "%s unknown key \"%s\"",
 			    s->label, s->kv[i].key);
@@ -1052,8 +1074,45 @@ build_groups(struct parser *p)
 
 /* --- resources --------------------------------------------------------- */
 
+/*
+ * "ocf:PROVIDER:AGENT": the agent is OCF_ROOT/resource.d/PROVIDER/AGENT.
+ * Whether it is installed is not checked here: the file is the same on
+ * every node, the agent may be on some only (pgha-agent says so when it
+ * runs there, and pgha validate asks every node).
+ */
 static int
-res_type(struct parser *p, const struct raw_sect *s)
+res_ocf_type(struct parser *p, const struct raw_kv *kv,
+    struct conf_resource *r)
+{
+	const char	*prov = kv->val + 4, *colon = strchr(prov, ':');
+	char		*pv, *ag;
+
+	if (colon == NULL) {
+		perr(p, kv->line, "[resource %s] type: \"%s\" is not "
+		    "ocf:PROVIDER:AGENT (e.g. ocf:heartbeat:Dummy)", r->name,
+		    kv->val);
+		return -1;
+	}
+	pv = xasprintf("%.*s", (int)(colon - prov), prov);
+	ag = xstrdup(colon + 1);
+	if (!valid_name(pv) || !valid_name(ag)) {
+		perr(p, kv->line, "[resource %s] type: \"%s\": the provider "
+		    "and the agent must each be a name (letters, digits, "
+		    "\"_\", \".\", \"-\", at most 63, starting with a letter "
+		    "or digit)", r->name, kv->val);
+		free(pv);
+		free(ag);
+		return -1;
+	}
+	r->ocf_type = xstrdup(kv->val);
+	r->ocf_provider = pv;
+	r->ocf_agent = ag;
+	r->ocf_path = xasprintf("%s/resource.d/%s/%s", CONF_OCF_ROOT, pv, ag);
+	return RT_OCF;
+}
+
+static int
+res_type(struct parser *p, const struct raw_sect *s, struct conf_resource *r)
 {
 	const struct raw_kv	*kv = find_kv(s, "type");
 	size_t			 i;
@@ -1062,14 +1121,17 @@ res_type(struct parser *p, const struct raw_sect *s)
 		perr(p, s->line, "%s lacks required key \"type\"", s->label);
 		return -1;
 	}
+	if (strncmp(kv->val, "ocf:", 4) == 0)
+		return res_ocf_type(p, kv, r);
 	for (i = 0; i < conf_nrtype_names; i++)
-		if (strcmp(kv->val, conf_rtype_names[i]) == 0)
+		if (i != RT_OCF && strcmp(kv->val, conf_rtype_names[i]) == 0)
 			return (int)i;
 	if (*kv->val == '\0')
 		perr(p, kv->line, "%s type: empty value", s->label);
 	else
 		perr(p, kv->line, "%s type: \"%s\" is not a resource type "
-		    "(disk, address or postgresql)", s->label, kv->val);
+		    "(disk, address, postgresql, service or ocf:PROVIDER:AGENT)",
+		    s->label, kv->val);
 	return -1;
 }
 
@@ -1120,11 +1182,74 @@ set_param(struct parser *p, const struct raw_sect *s,
 		pa->value = xstrdup(k->def);
 }
 
+/*
+ * An OCF parameter's name, as OCF_RESKEY_<name> takes it: a shell
+ * variable's name.  CRM_meta_* are what the caller sets (the timeout).
+ */
+static const char *
+ocf_param_problem(const char *name)
+{
+	const char	*c;
+
+	if (*name == '\0' || strlen(name) > CONF_NAME_MAX ||
+	    isdigit((unsigned char)*name))
+		return "is not a parameter name (letters, digits and \"_\", "
+		    "at most 63, not starting with a digit)";
+	for (c = name; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return "is not a parameter name (letters, digits and "
+			    "\"_\", at most 63, not starting with a digit)";
+	if (strncmp(name, "CRM_meta_", 9) == 0)
+		return "is a name of the caller's (pghad sets "
+		    "CRM_meta_timeout) and may not be set";
+	return NULL;
+}
+
+/* RT_OCF: each param.NAME = value, in file order. */
+static void
+set_ocf_params(struct parser *p, const struct raw_sect *s,
+    struct conf_resource *r)
+{
+	size_t		 pl = strlen(CONF_OCF_PARAM);
+	const char	*why;
+	int		 i;
+
+	r->params = xcalloc((size_t)s->nkv, sizeof(*r->params));
+	for (i = 0; i < s->nkv; i++) {
+		const struct raw_kv *kv = &s->kv[i];
+
+		if (strncmp(kv->key, CONF_OCF_PARAM, pl) != 0)
+			continue;
+		if ((why = ocf_param_problem(kv->key + pl)) != NULL) {
+			perr(p, kv->line, "%s %s: \"%s\" %s", s->label,
+			    kv->key, kv->key + pl, why);
+			continue;
+		}
+		if (*kv->val == '\0') {
+			perr(p, kv->line, "%s %s: empty value (leave the key "
+			    "out for the agent's default)", s->label, kv->key);
+			continue;
+		}
+		if (r->nparams == CONF_MAX_OCF_PARAMS) {
+			perr(p, kv->line, "%s %s: more than %d param.NAME "
+			    "keys", s->label, kv->key, CONF_MAX_OCF_PARAMS);
+			continue;
+		}
+		r->params[r->nparams].key = xstrdup(kv->key + pl);
+		r->params[r->nparams++].value = xstrdup(kv->val);
+	}
+}
+
 static void
 set_params(struct parser *p, const struct raw_sect *s,
     struct conf_resource *r)
 {
 	size_t	i, n = 0;
+
+	if (r->type == RT_OCF) {
+		set_ocf_params(p, s, r);
+		return;
+	}
 
 	for (i = 0; i < conf_nkeys; i++)
 		if (conf_keys[i].rtype == (int)r->type)
@@ -1156,13 +1281,13 @@ build_resources(struct parser *p)
 		r->index = c->nresources;
 		p->rres[c->nresources++] = s;
 		res_group(p, s, r);
-		t = res_type(p, s);
+		t = res_type(p, s, r);
 		set_scalars(p, s, r, t);
 		check_unknown(p, s, t);
 		if (t < 0)
 			continue;
 		r->type = (enum res_type)t;
-		r->type_name = conf_rtype_names[t];
+		r->type_name = t == RT_OCF ? r->ocf_type : conf_rtype_names[t];
 		set_params(p, s, r);
 	}
 }
@@ -1546,6 +1671,33 @@ check_config_dir(struct parser *p, const struct conf_resource *r)
 	}
 }
 
+/*
+ * A service is watched and stopped through its pidfile, or through its
+ * own monitor and stop commands: without either, pgha could neither tell
+ * that it runs nor stop it.
+ */
+static void
+check_service(struct parser *p, const struct conf_resource *r)
+{
+	const char	*pf = conf_param(r, "pidfile");
+	const char	*mon = conf_param(r, "monitor");
+	const char	*stop = conf_param(r, "stop");
+
+	if (pf == NULL || mon == NULL || stop == NULL || *pf != '\0')
+		return;
+	if (*mon == '\0')
+		perr(p, r->line, "[resource %s] (type service) has neither "
+		    "pidfile nor monitor: pgha could not tell whether it "
+		    "runs; set pidfile = the file the program writes its "
+		    "process id in, or monitor = a command that exits 0 "
+		    "while it works", r->name);
+	if (*stop == '\0')
+		perr(p, r->line, "[resource %s] (type service) has neither "
+		    "pidfile nor stop: pgha could not stop it; set pidfile "
+		    "(stopped with SIGTERM, then SIGKILL) or stop = a command "
+		    "that stops it", r->name);
+}
+
 static void
 cross_check(struct parser *p)
 {
@@ -1571,6 +1723,11 @@ cross_check(struct parser *p)
 			cross_check_one(p, r, "data");
 			check_on_disk(p, r);
 			check_config_dir(p, r);
+			break;
+		case RT_SERVICE:
+			check_service(p, r);
+			break;
+		case RT_OCF:
 			break;
 		}
 	}
@@ -1890,6 +2047,10 @@ conf_free(struct conf *c)
 
 		free(r->name);
 		free(r->requires);
+		free(r->ocf_type);
+		free(r->ocf_provider);
+		free(r->ocf_agent);
+		free(r->ocf_path);
 		for (j = 0; j < r->nparams; j++) {
 			free(r->params[j].key);
 			free(r->params[j].value);

@@ -39,9 +39,22 @@ enum res_type {
 	RT_DISK,
 	RT_ADDRESS,
 	RT_POSTGRESQL,
+	RT_SERVICE,	/* any program: start, stop, monitor commands */
+	RT_OCF,		/* an OCF resource agent: type = ocf:PROVIDER:AGENT */
 };
+#define RT_NTYPES	5
 
-/* A type-specific parameter, passed to the agent as OCF_RESKEY_<key>. */
+/* Where OCF resource agents live: OCF_ROOT/resource.d/PROVIDER/AGENT. */
+#define CONF_OCF_ROOT	"/usr/lib/ocf"
+/* An OCF resource's parameter NAME is written "param.NAME = value". */
+#define CONF_OCF_PARAM	"param."
+/* param.NAME keys of one resource (each is a variable of the agent's) */
+#define CONF_MAX_OCF_PARAMS 32
+
+/*
+ * A type-specific parameter, passed to the agent as OCF_RESKEY_<key>.
+ * For RT_OCF they are the param.NAME keys, in file order.
+ */
 struct conf_param {
 	char	*key;
 	char	*value;
@@ -66,7 +79,13 @@ struct conf_resource {
 	struct conf_group	*group;		/* borrows */
 	int			 gpos;		/* position in group->res */
 	enum res_type		 type;
-	const char		*type_name;	/* "disk", ... (static) */
+	const char		*type_name;	/* "disk", ... (static), or
+						   ocf_type */
+	/* RT_OCF: "ocf:PROVIDER:AGENT", its parts and the agent's path */
+	char			*ocf_type;
+	char			*ocf_provider;
+	char			*ocf_agent;
+	char			*ocf_path;
 	/* Resources this one requires (same group), as given. */
 	struct conf_resource	**requires;	/* borrows the targets */
 	int			 nrequires;

@@ -76,20 +76,25 @@ const struct conf_key conf_keys[] = {
 	{ "group", CS_RESOURCE, CK_ANY_TYPE, CV_GROUPREF, CK_REQUIRED, 0,
 	    NULL, { 0 }, 0, 0, "the group the resource belongs to" },
 	{ "type", CS_RESOURCE, CK_ANY_TYPE, CV_RTYPE, CK_REQUIRED, 0, NULL,
-	    { 0 }, 0, 0, "disk, address or postgresql" },
+	    { 0 }, 0, 0, "disk, address, postgresql, service, or "
+	    "ocf:PROVIDER:AGENT (an OCF resource agent)" },
 	{ "requires", CS_RESOURCE, CK_ANY_TYPE, CV_RESLIST, 0, 0, NULL,
 	    { 0 }, 0, 0, "resources of the same group started before it" },
 	{ "monitor_interval", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(monitor_interval_ms), NULL, { "5s", "2s", "500ms" }, 100,
+	    RES(monitor_interval_ms), NULL,
+	    { "5s", "2s", "500ms", "10s", "10s" }, 100,
 	    DUR_MAX_MS, "time between two monitor operations" },
 	{ "monitor_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(monitor_timeout_ms), NULL, { "10s", "5s", "2s" }, 1000,
+	    RES(monitor_timeout_ms), NULL,
+	    { "10s", "5s", "2s", "20s", "20s" }, 1000,
 	    DUR_MAX_MS, "time a monitor operation may take" },
 	{ "start_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(start_timeout_ms), NULL, { "60s", "10s", "120s" }, 1000,
+	    RES(start_timeout_ms), NULL,
+	    { "60s", "10s", "120s", "60s", "60s" }, 1000,
 	    DUR_MAX_MS, "time a start operation may take" },
 	{ "stop_timeout", CS_RESOURCE, CK_ANY_TYPE, CV_DUR, 0,
-	    RES(stop_timeout_ms), NULL, { "60s", "10s", "60s" }, 1000,
+	    RES(stop_timeout_ms), NULL,
+	    { "60s", "10s", "60s", "60s", "60s" }, 1000,
 	    DUR_MAX_MS, "time a stop operation may take" },
 	{ "restarts", CS_RESOURCE, CK_ANY_TYPE, CV_INT, 0, RES(restarts),
 	    "0", { 0 }, 0, 100, "local restarts before failing over" },
@@ -125,6 +130,21 @@ const struct conf_key conf_keys[] = {
 	{ "arp_count", CS_RESOURCE, RT_ADDRESS, CV_INT, CK_PARAM, 0, "3",
 	    { 0 }, 0, 20, "gratuitous ARP replies sent when it is added" },
 
+	{ "start", CS_RESOURCE, RT_SERVICE, CV_STR, CK_REQUIRED | CK_PARAM,
+	    0, NULL, { 0 }, 0, 0, "shell command that starts the service "
+	    "and returns once it runs (in the background)" },
+	{ "stop", CS_RESOURCE, RT_SERVICE, CV_STR, CK_PARAM, 0, "", { 0 },
+	    0, 0, "shell command that stops it (unset: SIGTERM to the "
+	    "pidfile's process, SIGKILL at stop_timeout)" },
+	{ "monitor", CS_RESOURCE, RT_SERVICE, CV_STR, CK_PARAM, 0, "",
+	    { 0 }, 0, 0, "shell command that exits 0 while the service "
+	    "works (unset: the pidfile's process is alive)" },
+	{ "user", CS_RESOURCE, RT_SERVICE, CV_NAME, CK_PARAM, 0, "root",
+	    { 0 }, 0, 0, "system user that runs the commands" },
+	{ "pidfile", CS_RESOURCE, RT_SERVICE, CV_PATH, CK_PARAM, 0, "",
+	    { 0 }, 0, 0, "file in which the service writes its process id "
+	    "(unset: none; then monitor and stop are required)" },
+
 	{ "data", CS_RESOURCE, RT_POSTGRESQL, CV_PATH,
 	    CK_REQUIRED | CK_PARAM, 0, NULL, { 0 }, 0, 0,
 	    "data directory" },
@@ -157,5 +177,9 @@ const char *const conf_sect_names[] = {
 	"cluster", "node", "group", "resource"
 };
 const size_t	conf_nsect_names = nitems(conf_sect_names);
-const char *const conf_rtype_names[] = { "disk", "address", "postgresql" };
+const char *const conf_rtype_names[] = {
+	"disk", "address", "postgresql", "service", "ocf"
+};
 const size_t	conf_nrtype_names = nitems(conf_rtype_names);
+_Static_assert(nitems(conf_rtype_names) == RT_NTYPES,
+    "one name per enum res_type");

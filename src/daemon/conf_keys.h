@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 enum conf_sect {
 	CS_CLUSTER,
 	CS_NODE,
@@ -33,7 +35,7 @@ enum conf_vtype {
 	CV_NODES,	/* list of node names */
 	CV_RESLIST,	/* list of resource names */
 	CV_GROUPREF,	/* a group name */
-	CV_RTYPE,	/* disk | address | postgresql */
+	CV_RTYPE,	/* disk | address | postgresql | service | ocf:P:A */
 	CV_KVLIST,	/* key=value words: [a-z0-9_-]+=[^ ]+ */
 	CV_FAILBACK,	/* no | immediate | HH:MM-HH:MM */
 };
@@ -53,7 +55,7 @@ struct conf_key {
 	int		 flags;
 	size_t		 off;		/* field in the section's struct */
 	const char	*def;		/* text default; NULL: none or unset */
-	const char	*tdef[3];	/* per resource type, if def is NULL */
+	const char	*tdef[RT_NTYPES]; /* per resource type, if def is NULL */
 	int64_t		 min, max;
 	const char	*doc;
 };

@@ -111,7 +111,8 @@ print_section(FILE *f, int sect, const char *name, const void *obj)
 	/* params are in table order already; empty ones cannot be written */
 	for (j = 0; j < r->nparams; j++)
 		if (r->params[j].value != NULL && *r->params[j].value != '\0')
-			fprintf(f, "%s = %s\n", r->params[j].key,
+			fprintf(f, "%s%s = %s\n", r->type == RT_OCF ?
+			    CONF_OCF_PARAM : "", r->params[j].key,
 			    r->params[j].value);
 }
 

@@ -528,7 +528,8 @@ launch(int r, enum op_kind kind, const char *action, uint32_t timeout,
 	if (kind == OK_START && conf->resources[r].type == RT_ADDRESS)
 		extra = tickle = conntrack_env(&conf->resources[r]);
 	/* Its stdout may name the process to watch (watch_pid=). */
-	if (conf->resources[r].type == RT_POSTGRESQL && kind != OK_STOP)
+	if ((conf->resources[r].type == RT_POSTGRESQL ||
+	    conf->resources[r].type == RT_SERVICE) && kind != OK_STOP)
 		l->op = agent_run_capture(&conf->resources[r], agent_path,
 		    action, timeout, extra, op_done, &ctx[r]);
 	else

@@ -282,7 +282,7 @@ static const char *const bad_cases[][3] = {
 	    "[resource b]\n",
 	  "t.conf:5: [resource a] group: no group \"h\"\n"
 	  "t.conf:6: [resource a] type: \"foo\" is not a resource type "
-	  "(disk, address or postgresql)\n"
+	  "(disk, address, postgresql, service or ocf:PROVIDER:AGENT)\n"
 	  "t.conf:7: [resource b] lacks required key \"group\"\n"
 	  "t.conf:7: [resource b] lacks required key \"type\"\n",
 	  "bad group and type, missing both" },
@@ -827,6 +827,124 @@ test_inline_comments(void)
 	    "comment after a section header; tab before #");
 }
 
+/* --- service and OCF resources ---------------------------------------- */
+
+static const char svc_ocf[] =
+	PRE
+	"[resource dummy]\n"			/* line 4 */
+	"group = g\n"
+	"type = ocf:heartbeat:Dummy\n"
+	"param.state = /run/dummy.state\n"
+	"param.fake = a b\n"
+	"start_timeout = 30s\n"
+	"[resource bouncer]\n"			/* line 10 */
+	"group = g\n"
+	"type = service\n"
+	"start = /usr/sbin/pgbouncer -d /etc/pgbouncer/pgbouncer.ini\n"
+	"user = postgres\n"
+	"pidfile = /run/postgresql/pgbouncer.pid\n"
+	"requires = dummy\n";
+
+static void
+test_service_ocf(void)
+{
+	struct conf			*c = loads(svc_ocf);
+	const struct conf_resource	*d, *b;
+
+	if (!ok(c != NULL, "service and ocf resources accepted")) {
+		diag("%s", errbuf);
+		return;
+	}
+	d = conf_resource_by_name(c, "dummy");
+	b = conf_resource_by_name(c, "bouncer");
+	ok(d->type == RT_OCF, "ocf: type RT_OCF");
+	is_str(d->type_name, "ocf:heartbeat:Dummy", "ocf: type name whole");
+	is_str(d->ocf_provider, "heartbeat", "ocf: provider");
+	is_str(d->ocf_agent, "Dummy", "ocf: agent");
+	is_str(d->ocf_path, "/usr/lib/ocf/resource.d/heartbeat/Dummy",
+	    "ocf: agent path under OCF_ROOT");
+	is_int(d->nparams, 2, "ocf: only the param.NAME keys are params");
+	is_str(conf_param(d, "state"), "/run/dummy.state",
+	    "ocf: param.state is parameter state");
+	is_str(conf_param(d, "fake"), "a b", "ocf: a value with blanks");
+	is_int(d->start_timeout_ms, 30000, "ocf: start_timeout given");
+	is_int(d->monitor_timeout_ms, 20000, "ocf: monitor_timeout default");
+	is_int(d->monitor_interval_ms, 10000, "ocf: monitor_interval default");
+	ok(b->type == RT_SERVICE, "service: type RT_SERVICE");
+	is_str(conf_param(b, "user"), "postgres",
+	    "service: user (a key postgresql has too)");
+	is_str(conf_param(b, "stop"), "", "service: stop defaults to none");
+	is_str(conf_param(b, "start"),
+	    "/usr/sbin/pgbouncer -d /etc/pgbouncer/pgbouncer.ini",
+	    "service: start command as written");
+	ok(c->groups[0].res[0] == d && c->groups[0].res[1] == b,
+	    "service after the ocf resource it requires");
+	conf_free(c);
+	roundtrip(svc_ocf, "service and ocf");
+
+	bad(PRE "[resource x]\ngroup = g\ntype = ocf:heartbeat\n",
+	    "t.conf:6: [resource x] type: \"ocf:heartbeat\" is not "
+	    "ocf:PROVIDER:AGENT (e.g. ocf:heartbeat:Dummy)\n",
+	    "ocf type without an agent");
+	bad(PRE "[resource x]\ngroup = g\ntype = ocf:heartbeat:../../bin/sh\n",
+	    "t.conf:6: [resource x] type: \"ocf:heartbeat:../../bin/sh\": "
+	    "the provider and the agent must each be a name (letters, "
+	    "digits, \"_\", \".\", \"-\", at most 63, starting with a letter "
+	    "or digit)\n", "ocf agent that climbs out of resource.d");
+	bad(PRE "[resource x]\ngroup = g\ntype = ocf\n",
+	    "t.conf:6: [resource x] type: \"ocf\" is not a resource type "
+	    "(disk, address, postgresql, service or ocf:PROVIDER:AGENT)\n",
+	    "ocf alone");
+	bad(PRE "[resource x]\ngroup = g\ntype = ocf:heartbeat:Dummy\n"
+	    "param.9a = 1\nparam.CRM_meta_timeout = 5\nparam.ok =\n"
+	    "param.a-b = 1\n",
+	    "t.conf:7: [resource x] param.9a: \"9a\" is not a parameter name "
+	    "(letters, digits and \"_\", at most 63, not starting with a "
+	    "digit)\n"
+	    "t.conf:8: [resource x] param.CRM_meta_timeout: "
+	    "\"CRM_meta_timeout\" is a name of the caller's (pghad sets "
+	    "CRM_meta_timeout) and may not be set\n"
+	    "t.conf:9: [resource x] param.ok: empty value (leave the key out "
+	    "for the agent's default)\n"
+	    "t.conf:10: [resource x] param.a-b: \"a-b\" is not a parameter "
+	    "name (letters, digits and \"_\", at most 63, not starting with "
+	    "a digit)\n", "bad OCF parameter names and values");
+	bad(PRE "[resource x]\ngroup = g\ntype = service\nstart = run\n"
+	    "param.a = 1\ndata = /d\n",
+	    "t.conf:4: [resource x] (type service) has neither pidfile nor "
+	    "monitor: pgha could not tell whether it runs; set pidfile = the "
+	    "file the program writes its process id in, or monitor = a "
+	    "command that exits 0 while it works\n"
+	    "t.conf:4: [resource x] (type service) has neither pidfile nor "
+	    "stop: pgha could not stop it; set pidfile (stopped with "
+	    "SIGTERM, then SIGKILL) or stop = a command that stops it\n"
+	    "t.conf:8: [resource x] key \"param.a\": param.NAME keys are for "
+	    "OCF resource agents (type = ocf:PROVIDER:AGENT), not type "
+	    "service\n"
+	    "t.conf:9: [resource x] key \"data\" is not valid for type "
+	    "service (it belongs to type postgresql)\n",
+	    "service without a way to watch or stop it; foreign keys");
+	{
+		char	text[4096], want[256];
+		int	i, n = snprintf(text, sizeof(text), "%s", PRE
+			    "[resource x]\ngroup = g\n"
+			    "type = ocf:heartbeat:Dummy\n");
+
+		for (i = 0; i <= CONF_MAX_OCF_PARAMS; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+			    "param.p%d = v\n", i);
+		snprintf(want, sizeof(want), "t.conf:%d: [resource x] "
+		    "param.p%d: more than %d param.NAME keys\n",
+		    7 + CONF_MAX_OCF_PARAMS, CONF_MAX_OCF_PARAMS,
+		    CONF_MAX_OCF_PARAMS);
+		bad(text, want, "too many OCF parameters");
+	}
+	bad(PRE "[resource x]\ngroup = g\ntype = service\nmonitor = true\n"
+	    "stop = true\n",
+	    "t.conf:4: [resource x] (type service) lacks required key "
+	    "\"start\"\n", "service without start");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -838,6 +956,7 @@ main(int argc, char **argv)
 	test_bad();
 	test_too_many_nodes();
 	test_inline_comments();
+	test_service_ocf();
 	test_hash();
 	test_print();
 	roundtrip(good, "test file");
