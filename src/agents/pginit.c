@@ -102,7 +102,7 @@ refuse_nonempty(const char *key, const char *path)
 static int
 init_check(const struct chk *c)
 {
-	char	initdb[PATH_MAX];
+	char	initdb[PATH_MAX + 16], how[PATH_MAX + 16];
 
 	/*
 	 * initdb writes postgresql.conf, pg_hba.conf and pg_ident.conf into
@@ -145,11 +145,21 @@ init_check(const struct chk *c)
 		    "does not exist");
 		return OCF_ERR_CONFIGURED;
 	}
+	if (!c->bin_ok) {
+		log_warnx("bindir: %s; nothing changed", c->bin_err);
+		return OCF_ERR_INSTALLED;
+	}
 	snprintf(initdb, sizeof(initdb), "%s/initdb", c->bindir);
 	if (access(initdb, X_OK) == -1) {
 		log_warn("%s", initdb);
 		return OCF_ERR_INSTALLED;
 	}
+	pgbindir_how_text(&c->bin, how, sizeof(how));
+	if (c->bin.major != 0)
+		printf("check: PostgreSQL %d (%s): %s\n", c->bin.major, how,
+		    initdb);
+	else
+		printf("check: %s (bindir %s)\n", initdb, how);
 	if (init_on_disk(c, "data", c->data) == -1 ||
 	    (c->waldir[0] && init_on_disk(c, "waldir", c->waldir) == -1) ||
 	    (c->backup_dir[0] &&
@@ -224,7 +234,8 @@ initdb_wait(pid_t pid, int *status)
 static int
 run_initdb(const struct chk *c)
 {
-	char		 initdb[PATH_MAX], log[] = "/tmp/pgha-initdb.XXXXXX";
+	char		 initdb[PATH_MAX + 16];
+	char		 log[] = "/tmp/pgha-initdb.XXXXXX";
 	char		*argv[16];
 	struct agent_spawn sp = { .argv = argv, .pgrp = AGENT_SPAWN_OWN_GROUP,
 			    .in = AGENT_SPAWN_NULL, .as_user = true,

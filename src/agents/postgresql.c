@@ -1,6 +1,8 @@
 /*
  * postgresql.c - the "postgresql" agent: one PostgreSQL data directory run
  * by the cluster.  Keys: data, port, user, bindir, socket_dir, logfile.
+ * The binaries are those pgbindir_find() names: bindir if set, else the
+ * major version's that DATA/PG_VERSION says.
  *
  * The postmaster is started directly (no pg_ctl, no shell) with
  * restart_after_crash=off on its command line, so that a crashed server is
@@ -33,6 +35,7 @@
 
 #include "agent_util.h"
 #include "log.h"
+#include "pgbindir.h"
 #include "util.h"
 
 #define POLL_MS		10
@@ -63,8 +66,9 @@ pg_load(struct pg *pg)
 {
 	const char	*data = agent_param("data");
 	const char	*bindir = agent_param("bindir");
+	struct pgbindir	 b;
 	struct passwd	*pw;
-	char		 bin[PATH_MAX];
+	char		 bin[PATH_MAX + 16], err[2 * PATH_MAX];
 	long		 port;
 
 	pg->user = agent_param("user");
@@ -72,7 +76,8 @@ pg_load(struct pg *pg)
 	pg->logfile = agent_param("logfile");
 	pg->config_dir = agent_param("config_dir");
 	if (data[0] != '/' || pg->socket_dir[0] != '/' ||
-	    pg->logfile[0] != '/' || bindir[0] != '/' ||
+	    pg->logfile[0] != '/' ||
+	    (bindir[0] != '\0' && bindir[0] != '/') ||
 	    (pg->config_dir[0] != '\0' && pg->config_dir[0] != '/')) {
 		log_warnx("parameters data, bindir, socket_dir, logfile and "
 		    "config_dir must be absolute paths");
@@ -87,7 +92,13 @@ pg_load(struct pg *pg)
 	}
 	pg->uid = pw->pw_uid;
 	pg->gid = pw->pw_gid;
-	snprintf(bin, sizeof(bin), "%s/postgres", bindir);
+	/* Not mounted here (no PG_VERSION): the newest installed, whose
+	 * processes cannot run in a data directory that is not there. */
+	if (pgbindir_find("", bindir, data, &b, err, sizeof(err)) == -1) {
+		log_warnx("bindir: %s", err);
+		return OCF_ERR_INSTALLED;
+	}
+	snprintf(bin, sizeof(bin), "%s/postgres", b.dir);
 	if (realpath(bin, pg->postgres) == NULL ||
 	    access(pg->postgres, X_OK) == -1) {
 		log_warn("%s", bin);

@@ -54,6 +54,9 @@ check "nothing created on the disk" \
 out=$(pgha_on node1 db init db1 2>&1); rc=$?
 is "$rc" 0 "db init on node1: exit 0"
 check "its output shows initdb ran" grep -q "initdb.*done" <<<"$out"
+check "... and which PostgreSQL, found with bindir unset" grep -qx \
+    "check: PostgreSQL 15 (newest installed): /usr/lib/postgresql/15/bin/initdb" \
+    <<<"$out"
 sed 's/^/# /' <<<"$out"
 check "PG_VERSION 15 on the shared disk" bash -c \
     "[[ \$('$LAB' exec node1 cat $LAB_DATA/PG_VERSION) == 15 ]]"

@@ -421,6 +421,60 @@ test_validate_hostile() {
 	check "validate: the cluster is back to no errors" no_errors
 }
 
+# bindir unset, as the cluster file leaves it: the binaries of the version
+# DATA/PG_VERSION names (Debian's /usr/lib/postgresql/N/bin), a version
+# that is not installed is refused naming the package, and db init takes
+# the newest installed and says so.
+test_bindir() {
+	local nb=(OCF_RESKEY_bindir=) d5=$MA/pg5/data
+	local -a p5=(OCF_RESKEY_bindir= OCF_RESKEY_data="$d5" OCF_RESKEY_waldir=
+	    OCF_RESKEY_backup_dir= OCF_RESKEY_logfile="$DIR/pg5.log")
+
+	pg validate 1 "${nb[@]}"
+	check "validate, bindir unset: PostgreSQL 15 from PG_VERSION" jq_any \
+	    ".kind == \"ok\" and .check == \"bindir\" and (.message |
+	    contains(\"PostgreSQL 15 ($DATA/PG_VERSION): $PGBIN/postgres\"))"
+	check "... a fact asks the other nodes for $PGBIN/postgres" jq_any \
+	    ".kind == \"fact\" and .name == \"local_path\" and
+	    .setting == \"bindir\" and .path == \"$PGBIN/postgres\""
+	check "... no error" no_errors
+	pg start 1 "${nb[@]}"
+	check "start with bindir unset (got $RC)" [ "$RC" = 0 ]
+	check "... runs $PGBIN/postgres" [ -n "$(our_servers)" ]
+	pg monitor 1 "${nb[@]}"
+	check "monitor with bindir unset (got $RC)" [ "$RC" = 0 ]
+	pg stop 1 "${nb[@]}"
+	check "stop with bindir unset (got $RC)" [ "$RC" = 0 ]
+	check "... no server left" [ -z "$(our_servers)" ]
+
+	in_node sh -c "echo 16 >$DATA/PG_VERSION"
+	pg validate 1 "${nb[@]}"
+	check "validate, PG_VERSION 16 not installed: error, postgresql-16" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"bindir\" and .path == \"$DATA/PG_VERSION\" and
+	    (.message | test(\"install postgresql-16\"))"
+	pg start 1 "${nb[@]}"
+	check "start, PG_VERSION 16 not installed -> 5 (got $RC)" [ "$RC" = 5 ]
+	check "... naming PG_VERSION and postgresql-16" grep -q \
+	    "$DATA/PG_VERSION says PostgreSQL 16.*install postgresql-16" \
+	    "$DIR/err"
+	check "... and no server started" [ -z "$(our_servers)" ]
+	in_node sh -c "echo 15 >$DATA/PG_VERSION"
+
+	pg validate 0 "${nb[@]}" \
+	    PGHA_CHECK_PATHS="bindir=/usr/lib/postgresql/99/bin/postgres"
+	check "validate: the group's version not installed here -> error" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"bindir\" and
+	    .fix == \"install postgresql-99 on this node (apt-get install postgresql-99)\""
+
+	pg init 1 "${p5[@]}"
+	check "init, bindir unset -> 0 (got $RC)" [ "$RC" = 0 ]
+	check "init says which PostgreSQL it took" grep -qx \
+	    "check: PostgreSQL 15 (newest installed): $PGBIN/initdb" <<<"$OUT"
+	in_node rm -rf "$MA/pg5"
+}
+
 # config_dir (Debian's layout): the configuration on this node's own disk,
 # the data on the group's; init refuses, start and validate read it there.
 test_config_dir() {
@@ -603,6 +657,7 @@ test_validate_mmp
 test_validate_same_disk
 test_validate_conf
 test_validate_hostile
+test_bindir
 test_config_dir
 test_validate_away
 test_init_timeout
