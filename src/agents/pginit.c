@@ -309,6 +309,28 @@ conf_quote(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/*
+ * The server's own log.  Without the collector everything the server
+ * says goes to the agent's logfile on the shared disk, which nothing
+ * rotates.  With it, the collector writes DATA/log/postgresql-Mon.log
+ * and so on, one file a weekday, truncated when that day comes round
+ * again: at most a week of logs, in the data directory so that they move
+ * with the group and the node that takes over writes the same files.
+ * log_rotation_size = 0: PostgreSQL truncates only on a rotation by time,
+ * so a size cap would only reopen the same weekday's file and append; it
+ * would bound nothing.  The logfile keeps what is said before the
+ * collector starts (a bad setting, a port in use: most failed starts).
+ */
+static const char log_conf[] =
+    "# The server's log: one file a weekday in DATA/log, a week kept (the\n"
+    "# pgha logfile gets only what is said before the collector starts).\n"
+    "logging_collector = on\n"
+    "log_directory = 'log'\n"
+    "log_filename = 'postgresql-%a.log'\n"
+    "log_truncate_on_rotation = on\n"
+    "log_rotation_age = 1d\n"
+    "log_rotation_size = 0\n";
+
 /* initdb in PG 15 has no -c: the settings cluster operation needs. */
 static int
 append_conf(const struct chk *c)
@@ -336,7 +358,8 @@ append_conf(const struct chk *c)
 	    "restart_after_crash = off\n"
 	    "port = %ld\n"
 	    "listen_addresses = '*'\n"
-	    "unix_socket_directories = %s\n", c->port, sock);
+	    "unix_socket_directories = %s\n"
+	    "%s", c->port, sock, log_conf);
 	if (c->backup_dir[0] != '\0')
 		fprintf(f, "# base backups and archived WAL go to %s "
 		    "(pgha backup_dir), on a group disk\n", c->backup_dir);
@@ -346,8 +369,10 @@ append_conf(const struct chk *c)
 		return -1;
 	}
 	printf("wrote %s: restart_after_crash = off, port = %ld, "
-	    "listen_addresses = '*', unix_socket_directories = %s\n", path,
-	    c->port, sock);
+	    "listen_addresses = '*', unix_socket_directories = %s, "
+	    "logging_collector = on (the server's log: %s/log, one file a "
+	    "weekday)\n", path,
+	    c->port, sock, c->data);
 	return 0;
 }
 

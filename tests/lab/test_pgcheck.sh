@@ -472,6 +472,44 @@ test_bindir() {
 	check "init, bindir unset -> 0 (got $RC)" [ "$RC" = 0 ]
 	check "init says which PostgreSQL it took" grep -qx \
 	    "check: PostgreSQL 15 (newest installed): $PGBIN/initdb" <<<"$OUT"
+	check "init turns the logging collector on, rotated daily" in_node \
+	    sh -c "grep -qx 'logging_collector = on' $d5/postgresql.conf &&
+	    grep -qx \"log_filename = 'postgresql-%a.log'\" $d5/postgresql.conf &&
+	    grep -qx 'log_truncate_on_rotation = on' $d5/postgresql.conf &&
+	    grep -qx 'log_rotation_age = 1d' $d5/postgresql.conf"
+	pg start 1 "${p5[@]}"
+	check "the new cluster starts (got $RC)" [ "$RC" = 0 ]
+	check "its log is DATA/log/postgresql-DAY.log" in_node grep -Eqx \
+	    'stderr log/postgresql-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.log' \
+	    "$d5/current_logfiles"
+	check "... which says it is ready" in_node sh -c "grep -q \
+	    'ready to accept connections' $d5/\$(cut -d' ' -f2 $d5/current_logfiles)"
+	check "the logfile has only what came before the collector" in_node \
+	    sh -c "grep -q 'redirecting log output to logging collector' \
+	    $DIR/pg5.log && ! grep -q 'ready to accept' $DIR/pg5.log"
+	pg stop 1 "${p5[@]}"
+
+	# A failure after the collector started: its reason is in the
+	# collector's file, and the agent shows it.
+	in_node runuser -u postgres -- touch "$d5/recovery.signal"
+	pg start 1 "${p5[@]}"
+	check "start with recovery.signal, no restore_command -> 1 (got $RC)" \
+	    [ "$RC" = 1 ]
+	check "... the error names the collector's file" grep -q \
+	    "last lines of $d5/log/postgresql-[A-Za-z]*\.log:" "$DIR/err"
+	check "... and shows its reason" \
+	    grep -q "must specify restore_command" "$DIR/err"
+	# A failure before the collector starts: the logfile, not the
+	# collector's file of the start before.
+	in_node rm "$d5/recovery.signal"
+	in_node sh -c "echo 'shared_buffers = nonsense' >>$d5/postgresql.auto.conf"
+	pg start 1 "${p5[@]}"
+	check "start with a bad setting -> 1 (got $RC)" [ "$RC" = 1 ]
+	check "... the error names the logfile" \
+	    grep -q "last lines of $DIR/pg5.log:" "$DIR/err"
+	check "... and shows the bad setting, nothing of the last start" sh -c \
+	    "grep -q 'invalid value for parameter \"shared_buffers\"' $DIR/err &&
+	    ! grep -q -e restore_command -e 'Future log output' $DIR/err"
 	in_node rm -rf "$MA/pg5"
 }
 
