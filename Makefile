@@ -144,6 +144,7 @@ UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
 UNIT_DEPS_test_spawn  = src/agents/spawn.c src/agents/agent_util.c
+UNIT_DEPS_test_pgbindir = src/agents/pgbindir.c
 UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)
 UNIT_DEPS_test_durable = src/daemon/durable.c src/daemon/loop.c
 UNIT_DEPS_test_sdnotify = src/daemon/sdnotify.c src/daemon/loop.c \

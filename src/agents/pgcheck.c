@@ -178,12 +178,12 @@ pgc_load(struct chk *c)
 	c->waldir = agent_param("waldir");
 	c->backup_dir = agent_param("backup_dir");
 	c->config_dir = agent_param("config_dir");
-	c->bindir = agent_param("bindir");
+	c->bindir = agent_param("bindir");	/* until found */
 	c->socket_dir = agent_param("socket_dir");
 	c->logfile = agent_param("logfile");
 	c->user = agent_param("user");
 	if (need_abs("data", c->data, false) == -1 ||
-	    need_abs("bindir", c->bindir, false) == -1 ||
+	    need_abs("bindir", c->bindir, true) == -1 ||
 	    need_abs("socket_dir", c->socket_dir, false) == -1 ||
 	    need_abs("logfile", c->logfile, true) == -1 ||
 	    need_abs("waldir", c->waldir, true) == -1 ||
@@ -200,6 +200,10 @@ pgc_load(struct chk *c)
 		return -1;
 	}
 	c->here = here[0] == '1';
+	/* A lookup that fails is validate's finding and init's refusal. */
+	c->bin_ok = pgbindir_find("", c->bindir, c->data, &c->bin,
+	    c->bin_err, sizeof(c->bin_err)) == 0;
+	c->bindir = c->bin_ok ? c->bin.dir : "";
 	if ((pw = getpwnam(c->user)) != NULL) {
 		c->user_ok = true;
 		c->uid = pw->pw_uid;

@@ -6,9 +6,12 @@
 #ifndef PGHA_PGCHECK_INT_H
 #define PGHA_PGCHECK_INT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include "pgbindir.h"
 
 struct json_object;
 
@@ -40,7 +43,10 @@ struct chk {
 	const char	*waldir;	/* "" when unset */
 	const char	*backup_dir;	/* "" when unset */
 	const char	*config_dir;	/* "" when unset: data's */
-	const char	*bindir;
+	const char	*bindir;	/* found: bin.dir, or "" if not */
+	struct pgbindir	 bin;		/* how it was found */
+	bool		 bin_ok;
+	char		 bin_err[2 * PATH_MAX]; /* why not, and the fix */
 	const char	*socket_dir;
 	const char	*logfile;
 	const char	*user;

@@ -102,7 +102,7 @@ refuse_nonempty(const char *key, const char *path)
 static int
 init_check(const struct chk *c)
 {
-	char	initdb[PATH_MAX];
+	char	initdb[PATH_MAX + 16], how[PATH_MAX + 16];
 
 	/*
 	 * initdb writes postgresql.conf, pg_hba.conf and pg_ident.conf into
@@ -145,11 +145,21 @@ init_check(const struct chk *c)
 		    "does not exist");
 		return OCF_ERR_CONFIGURED;
 	}
+	if (!c->bin_ok) {
+		log_warnx("bindir: %s; nothing changed", c->bin_err);
+		return OCF_ERR_INSTALLED;
+	}
 	snprintf(initdb, sizeof(initdb), "%s/initdb", c->bindir);
 	if (access(initdb, X_OK) == -1) {
 		log_warn("%s", initdb);
 		return OCF_ERR_INSTALLED;
 	}
+	pgbindir_how_text(&c->bin, how, sizeof(how));
+	if (c->bin.major != 0)
+		printf("check: PostgreSQL %d (%s): %s\n", c->bin.major, how,
+		    initdb);
+	else
+		printf("check: %s (bindir %s)\n", initdb, how);
 	if (init_on_disk(c, "data", c->data) == -1 ||
 	    (c->waldir[0] && init_on_disk(c, "waldir", c->waldir) == -1) ||
 	    (c->backup_dir[0] &&
@@ -224,7 +234,8 @@ initdb_wait(pid_t pid, int *status)
 static int
 run_initdb(const struct chk *c)
 {
-	char		 initdb[PATH_MAX], log[] = "/tmp/pgha-initdb.XXXXXX";
+	char		 initdb[PATH_MAX + 16];
+	char		 log[] = "/tmp/pgha-initdb.XXXXXX";
 	char		*argv[16];
 	struct agent_spawn sp = { .argv = argv, .pgrp = AGENT_SPAWN_OWN_GROUP,
 			    .in = AGENT_SPAWN_NULL, .as_user = true,
@@ -298,6 +309,28 @@ conf_quote(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/*
+ * The server's own log.  Without the collector everything the server
+ * says goes to the agent's logfile on the shared disk, which nothing
+ * rotates.  With it, the collector writes DATA/log/postgresql-Mon.log
+ * and so on, one file a weekday, truncated when that day comes round
+ * again: at most a week of logs, in the data directory so that they move
+ * with the group and the node that takes over writes the same files.
+ * log_rotation_size = 0: PostgreSQL truncates only on a rotation by time,
+ * so a size cap would only reopen the same weekday's file and append; it
+ * would bound nothing.  The logfile keeps what is said before the
+ * collector starts (a bad setting, a port in use: most failed starts).
+ */
+static const char log_conf[] =
+    "# The server's log: one file a weekday in DATA/log, a week kept (the\n"
+    "# pgha logfile gets only what is said before the collector starts).\n"
+    "logging_collector = on\n"
+    "log_directory = 'log'\n"
+    "log_filename = 'postgresql-%a.log'\n"
+    "log_truncate_on_rotation = on\n"
+    "log_rotation_age = 1d\n"
+    "log_rotation_size = 0\n";
+
 /* initdb in PG 15 has no -c: the settings cluster operation needs. */
 static int
 append_conf(const struct chk *c)
@@ -325,7 +358,8 @@ append_conf(const struct chk *c)
 	    "restart_after_crash = off\n"
 	    "port = %ld\n"
 	    "listen_addresses = '*'\n"
-	    "unix_socket_directories = %s\n", c->port, sock);
+	    "unix_socket_directories = %s\n"
+	    "%s", c->port, sock, log_conf);
 	if (c->backup_dir[0] != '\0')
 		fprintf(f, "# base backups and archived WAL go to %s "
 		    "(pgha backup_dir), on a group disk\n", c->backup_dir);
@@ -335,8 +369,10 @@ append_conf(const struct chk *c)
 		return -1;
 	}
 	printf("wrote %s: restart_after_crash = off, port = %ld, "
-	    "listen_addresses = '*', unix_socket_directories = %s\n", path,
-	    c->port, sock);
+	    "listen_addresses = '*', unix_socket_directories = %s, "
+	    "logging_collector = on (the server's log: %s/log, one file a "
+	    "weekday)\n", path,
+	    c->port, sock, c->data);
 	return 0;
 }
 

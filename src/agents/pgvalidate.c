@@ -158,13 +158,48 @@ check_keystores(struct chk *c)
 }
 
 static void
+binary_passed(const struct chk *c, const char *path)
+{
+	switch (c->bin.how) {
+	case PGB_CONFIGURED:
+		pgc_passed("bindir", "%s is executable (bindir configured)",
+		    path);
+		break;
+	case PGB_PG_VERSION:
+		pgc_passed("bindir", "PostgreSQL %d (%s): %s is executable",
+		    c->bin.major, c->bin.file, path);
+		if (c->here)
+			pgc_fact_local_path("bindir", path);
+		break;
+	case PGB_NEWEST:
+		pgc_passed("bindir", "PostgreSQL %d, the newest installed (no "
+		    "%s/PG_VERSION here): %s is executable", c->bin.major,
+		    c->data, path);
+		break;
+	}
+}
+
+/*
+ * The server's binaries, as the agent finds them (pgbindir.c).  Found
+ * from PG_VERSION where the group runs, the version is a fact for the
+ * other nodes: round 2 checks there that the same binary is installed
+ * (check_env_paths), or a failover would find no server to start.
+ */
+static void
 check_binary(struct chk *c)
 {
-	char	path[PATH_MAX];
+	char	path[PATH_MAX + 16];
 
+	if (!c->bin_ok) {
+		pgc_finding(c, "error", "bindir", c->bin.file[0] != '\0' ?
+		    c->bin.file : NULL, "install the PostgreSQL server the "
+		    "message names (postgresql-N), or set bindir", "%s",
+		    c->bin_err);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/postgres", c->bindir);
 	if (access(path, X_OK) == 0) {
-		pgc_passed("bindir", "%s is executable", path);
+		binary_passed(c, path);
 		return;
 	}
 	pgc_finding(c, "error", "bindir", path, "install the PostgreSQL server "
@@ -240,6 +275,30 @@ missing_fix(const struct chk *c, enum pkind kind, const char *path,
 		    c->user, path);
 }
 
+/* The server binary that runs the data directory where the group runs. */
+static void
+check_env_binary(struct chk *c, const char *path)
+{
+	char	fix[PATH_MAX + 96];
+	int	major;
+
+	if (access(path, X_OK) == 0) {
+		pgc_passed("local_path", "%s (the version of the data "
+		    "directory) is installed on this node", path);
+		return;
+	}
+	/* PGBINDIR_LIBDIR/N/bin/postgres names the package. */
+	if (sscanf(path, PGBINDIR_LIBDIR "/%d/bin/postgres", &major) == 1)
+		snprintf(fix, sizeof(fix), "install postgresql-%d on this "
+		    "node (apt-get install postgresql-%d)", major, major);
+	else
+		snprintf(fix, sizeof(fix), "install the PostgreSQL server "
+		    "that provides %s on this node", path);
+	pgc_finding(c, "error", "bindir", path, fix, "%s (the version of the "
+	    "data directory where the group runs) is not installed on this "
+	    "node: the group could not start here after a failover", path);
+}
+
 /* PGHA_CHECK_PATHS: local paths the group's node uses, checked here. */
 static void
 check_env_paths(struct chk *c)
@@ -258,6 +317,10 @@ check_env_paths(struct chk *c)
 			continue;
 		}
 		*eq = '\0';
+		if (strcmp(p, "bindir") == 0) {
+			check_env_binary(c, eq + 1);
+			continue;
+		}
 		kind = setting_kind(p);
 		needed_path(kind, eq + 1, need, sizeof(need));
 		if (path_exists(kind, need)) {
@@ -483,6 +546,8 @@ check_version(struct chk *c, const struct layout *l)
 		    l->data);
 		return;
 	}
+	if (!c->bin_ok)
+		return;		/* said by check_binary */
 	if (run_capture(c, argv, out, sizeof(out)) == -1 ||
 	    (p = strstr(out, ") ")) == NULL) {
 		pgc_finding(c, "error", "bindir", bin, NULL, "%s --version "
@@ -498,7 +563,8 @@ check_version(struct chk *c, const struct layout *l)
 	}
 	p[strcspn(p, " \n")] = '\0';
 	snprintf(fix, sizeof(fix), "set bindir to the binaries of "
-	    "PostgreSQL %s (/usr/lib/postgresql/%s/bin)", ver, ver);
+	    "PostgreSQL %s, or unset it (pgha then runs %s/%s/bin)", ver,
+	    PGBINDIR_LIBDIR, ver);
 	pgc_finding(c, "error", "bindir", bin, fix, "the data directory is "
 	    "PostgreSQL %s but %s is version %s", ver, bin, p);
 }
@@ -710,6 +776,8 @@ check_data_checksums(struct chk *c, const char *data)
 	char	 bin[PATH_MAX], out[4096], fix[2 * PATH_MAX + 96];
 	char	*argv[] = { bin, "-D", (char *)data, NULL }, *p;
 
+	if (!c->bin_ok)
+		return;		/* said by check_binary */
 	snprintf(bin, sizeof(bin), "%s/pg_controldata", c->bindir);
 	if (run_capture(c, argv, out, sizeof(out)) == -1 ||
 	    (p = strstr(out, "Data page checksum version:")) == NULL)

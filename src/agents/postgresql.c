@@ -1,6 +1,8 @@
 /*
  * postgresql.c - the "postgresql" agent: one PostgreSQL data directory run
  * by the cluster.  Keys: data, port, user, bindir, socket_dir, logfile.
+ * The binaries are those pgbindir_find() names: bindir if set, else the
+ * major version's that DATA/PG_VERSION says.
  *
  * The postmaster is started directly (no pg_ctl, no shell) with
  * restart_after_crash=off on its command line, so that a crashed server is
@@ -33,6 +35,7 @@
 
 #include "agent_util.h"
 #include "log.h"
+#include "pgbindir.h"
 #include "util.h"
 
 #define POLL_MS		10
@@ -50,6 +53,9 @@ struct pg {
 	const char	*socket_dir;
 	const char	*logfile;
 	const char	*config_dir;	/* "" when unset */
+	bool		 spawned;	/* start ran postgres */
+	struct stat	 clf;		/* current_logfiles before it did */
+	off_t		 log_size;	/* logfile's size before it did */
 };
 
 struct procs {
@@ -63,8 +69,9 @@ pg_load(struct pg *pg)
 {
 	const char	*data = agent_param("data");
 	const char	*bindir = agent_param("bindir");
+	struct pgbindir	 b;
 	struct passwd	*pw;
-	char		 bin[PATH_MAX];
+	char		 bin[PATH_MAX + 16], err[2 * PATH_MAX];
 	long		 port;
 
 	pg->user = agent_param("user");
@@ -72,7 +79,8 @@ pg_load(struct pg *pg)
 	pg->logfile = agent_param("logfile");
 	pg->config_dir = agent_param("config_dir");
 	if (data[0] != '/' || pg->socket_dir[0] != '/' ||
-	    pg->logfile[0] != '/' || bindir[0] != '/' ||
+	    pg->logfile[0] != '/' ||
+	    (bindir[0] != '\0' && bindir[0] != '/') ||
 	    (pg->config_dir[0] != '\0' && pg->config_dir[0] != '/')) {
 		log_warnx("parameters data, bindir, socket_dir, logfile and "
 		    "config_dir must be absolute paths");
@@ -87,7 +95,13 @@ pg_load(struct pg *pg)
 	}
 	pg->uid = pw->pw_uid;
 	pg->gid = pw->pw_gid;
-	snprintf(bin, sizeof(bin), "%s/postgres", bindir);
+	/* Not mounted here (no PG_VERSION): the newest installed, whose
+	 * processes cannot run in a data directory that is not there. */
+	if (pgbindir_find("", bindir, data, &b, err, sizeof(err)) == -1) {
+		log_warnx("bindir: %s", err);
+		return OCF_ERR_INSTALLED;
+	}
+	snprintf(bin, sizeof(bin), "%s/postgres", b.dir);
 	if (realpath(bin, pg->postgres) == NULL ||
 	    access(pg->postgres, X_OK) == -1) {
 		log_warn("%s", bin);
@@ -568,18 +582,132 @@ prepare_dirs(const struct pg *pg, int *logfd)
 	return 0;
 }
 
+/* DATA/current_logfiles as it is now; st_ino 0 if there is none. */
+static void
+clf_stat(const struct pg *pg, struct stat *st)
+{
+	char	path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/current_logfiles", pg->data);
+	if (lstat(path, st) == -1)
+		memset(st, 0, sizeof(*st));
+}
+
+/*
+ * The server's log to show: logfile has what postgres says before its
+ * logging collector starts (pgha db init turns it on), which is most
+ * start failures (a bad setting, a port in use); once the collector of
+ * this start has renamed a new DATA/current_logfiles into place, what
+ * follows (recovery, a failed startup process) is in the file it names.
+ * A server found running: its collector's file, if any.
+ */
+static const char *
+server_log(const struct pg *pg, char *buf, size_t len)
+{
+	char		path[PATH_MAX + 32], line[PATH_MAX + 16], *p;
+	struct stat	st;
+	ssize_t		n;
+	int		fd;
+
+	clf_stat(pg, &st);
+	if (st.st_ino == 0 || (pg->spawned && st.st_ino == pg->clf.st_ino &&
+	    st.st_mtim.tv_sec == pg->clf.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == pg->clf.st_mtim.tv_nsec))
+		return pg->logfile;
+	snprintf(path, sizeof(path), "%s/current_logfiles", pg->data);
+	if ((fd = agent_open_safe(path, O_RDONLY, 0, pg->uid, pg->gid,
+	    NULL)) == -1)
+		return pg->logfile;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return pg->logfile;
+	line[n] = '\0';
+	if (strncmp(line, "stderr ", 7) != 0 ||
+	    (p = strchr(line, '\n')) == NULL)
+		return pg->logfile;
+	*p = '\0';
+	p = line + 7;
+	if (p[0] == '/')
+		snprintf(buf, len, "%s", p);
+	else
+		snprintf(buf, len, "%s/%s", pg->data, p);
+	return buf;
+}
+
+/*
+ * The last lines of a log from offset from on (what this start wrote;
+ * all of the tail if it wrote nothing there), as pghad keeps three for
+ * administrators: a failed startup process says why (FATAL) three lines
+ * before the last, so the last FATAL or PANIC line, then the last two.
+ * Not the FATAL of a connection refused while the server starts or stops
+ * (our own pings make them): that is no reason.
+ */
+static void
+tail_log(const struct pg *pg, const char *path, off_t from)
+{
+	char		 buf[8192], *line[16], *p, *nl;
+	int		 fd, n = 0, k, fatal = -1;
+	ssize_t		 len;
+	off_t		 size, at;
+
+	if ((fd = agent_open_safe(path, O_RDONLY, 0, pg->uid, pg->gid,
+	    NULL)) == -1)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	at = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	if (from > at && from < size)
+		at = from;
+	len = pread(fd, buf, sizeof(buf) - 1, at);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		else
+			nl = p + strlen(p);
+		if (*p != '\0')
+			line[n++ % 16] = p;
+	}
+	k = n < 16 ? n : 16;
+	for (int i = n - k; i < n - 2; i++) {
+		p = line[i % 16];
+		if ((strstr(p, "FATAL:  ") != NULL ||
+		    strstr(p, "PANIC:  ") != NULL) &&
+		    strstr(p, ":  the database system is ") == NULL)
+			fatal = i;
+	}
+	if (fatal >= 0)
+		log_warnx("%s%s", AGENT_ERR_ADMIN_LINE, line[fatal % 16]);
+	for (int i = n - (fatal >= 0 ? 2 : 3); i < n; i++) {
+		if (i >= n - k)
+			log_warnx("%s%s", AGENT_ERR_ADMIN_LINE, line[i % 16]);
+	}
+}
+
+/* The logfile from where this start began writing; a collector's all. */
+static off_t
+log_from(const struct pg *pg, const char *path)
+{
+	return path == pg->logfile && pg->spawned ? pg->log_size : 0;
+}
+
 static void
 report_exit(const struct pg *pg, pid_t pid, int status)
 {
+	char		 buf[PATH_MAX + 64];
+	const char	*log = server_log(pg, buf, sizeof(buf));
+
 	if (WIFEXITED(status))
 		log_warnx("postgres (pid %d) exited with status %d during "
 		    "start; last lines of %s:", (int)pid, WEXITSTATUS(status),
-		    pg->logfile);
+		    log);
 	else
 		log_warnx("postgres (pid %d) died of signal %d during start; "
-		    "last lines of %s:", (int)pid, WTERMSIG(status),
-		    pg->logfile);
-	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
+		    "last lines of %s:", (int)pid, WTERMSIG(status), log);
+	tail_log(pg, log, log_from(pg, log));
 }
 
 /*
@@ -589,9 +717,11 @@ report_exit(const struct pg *pg, pid_t pid, int status)
 static int
 wait_ready(const struct pg *pg, pid_t pid, bool child)
 {
-	uint64_t	t0 = now_ms();
-	int		status;
-	PGPing		ping;
+	uint64_t	 t0 = now_ms();
+	int		 status;
+	PGPing		 ping;
+	char		 buf[PATH_MAX + 64];
+	const char	*log;
 
 	for (;;) {
 		if (child && waitpid(pid, &status, WNOHANG) == pid) {
@@ -599,9 +729,10 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 			return OCF_ERR_GENERIC;
 		}
 		if (!child && !pid_is_server(pg, pid)) {
+			log = server_log(pg, buf, sizeof(buf));
 			log_warnx("postgres (pid %d) exited during start; last "
-			    "lines of %s:", (int)pid, pg->logfile);
-			agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
+			    "lines of %s:", (int)pid, log);
+			tail_log(pg, log, log_from(pg, log));
 			return OCF_ERR_GENERIC;
 		}
 		ping = pg_ping(pg);
@@ -617,21 +748,23 @@ wait_ready(const struct pg *pg, pid_t pid, bool child)
 			break;
 		agent_sleep_ms(POLL_MS);
 	}
+	log = server_log(pg, buf, sizeof(buf));
 	log_warnx("postgres (pid %d) did not accept connections within %llu "
 	    "ms; last lines of %s:", (int)pid,
-	    (unsigned long long)(now_ms() - t0), pg->logfile);
-	agent_tail_file(pg->logfile, 3, pg->uid, pg->gid);
+	    (unsigned long long)(now_ms() - t0), log);
+	tail_log(pg, log, log_from(pg, log));
 	return OCF_ERR_GENERIC;
 }
 
 static int
-pg_start(const struct pg *pg)
+pg_start(struct pg *pg)
 {
-	char	path[PATH_MAX + 16];
-	bool	stale;
-	pid_t	pid;
-	int	logfd, major, fd;
-	FILE	*f;
+	char		path[PATH_MAX + 16];
+	struct stat	st;
+	bool		stale;
+	pid_t		pid;
+	int		logfd, major, fd;
+	FILE		*f;
 
 	if (!pg->data_exists) {
 		errno = ENOENT;
@@ -654,6 +787,9 @@ pg_start(const struct pg *pg)
 		return wait_ready(pg, pid, false);
 	if (clear_stale(pg, stale) == -1 || prepare_dirs(pg, &logfd) == -1)
 		return OCF_ERR_GENERIC;
+	clf_stat(pg, &pg->clf);
+	pg->log_size = fstat(logfd, &st) == 0 ? st.st_size : 0;
+	pg->spawned = true;
 	if ((pid = server_spawn(pg, logfd, major)) == -1) {
 		log_warn("fork");
 		close(logfd);

@@ -152,9 +152,9 @@ const struct conf_key conf_keys[] = {
 	    { 0 }, 1, 65535, "TCP port" },
 	{ "user", CS_RESOURCE, RT_POSTGRESQL, CV_NAME, CK_PARAM, 0,
 	    "postgres", { 0 }, 0, 0, "system user that runs the server" },
-	{ "bindir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
-	    "/usr/lib/postgresql/15/bin", { 0 }, 0, 0,
-	    "directory of pg_ctl and postgres" },
+	{ "bindir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0, "",
+	    { 0 }, 0, 0, "directory of postgres and initdb (unset: "
+	    "/usr/lib/postgresql/N/bin, N from DATA/PG_VERSION)" },
 	{ "socket_dir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0,
 	    "/run/postgresql", { 0 }, 0, 0, "unix socket directory" },
 	{ "waldir", CS_RESOURCE, RT_POSTGRESQL, CV_PATH, CK_PARAM, 0, "",

@@ -54,6 +54,9 @@ check "nothing created on the disk" \
 out=$(pgha_on node1 db init db1 2>&1); rc=$?
 is "$rc" 0 "db init on node1: exit 0"
 check "its output shows initdb ran" grep -q "initdb.*done" <<<"$out"
+check "... and which PostgreSQL, found with bindir unset" grep -qx \
+    "check: PostgreSQL 15 (newest installed): /usr/lib/postgresql/15/bin/initdb" \
+    <<<"$out"
 sed 's/^/# /' <<<"$out"
 check "PG_VERSION 15 on the shared disk" bash -c \
     "[[ \$('$LAB' exec node1 cat $LAB_DATA/PG_VERSION) == 15 ]]"
@@ -73,6 +76,16 @@ check "pgha group online db1" pgha_on node1 group online db1
 check "db1 online on node1" online_on node1
 writer_start dbinit
 check "a client writes through the access point" writer_wait_more 20 30
+# The server's log: the logging collector's weekday file in DATA/log;
+# the resource's logfile only what came before the collector started.
+check "the server logs to DATA/log/postgresql-DAY.log" "$LAB" exec node1 \
+    grep -Eqx 'stderr log/postgresql-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.log' \
+    "$LAB_DATA/current_logfiles"
+check "... which says it is ready" "$LAB" exec node1 sh -c \
+    "grep -q 'ready to accept connections' $LAB_DATA/\$(cut -d' ' -f2 $LAB_DATA/current_logfiles)"
+check "pgha-server.log has only what came before the collector" \
+    "$LAB" exec node1 sh -c "grep -q 'redirecting log output to logging collector' \
+    $LAB_DATA/pgha-server.log && ! grep -q 'ready to accept' $LAB_DATA/pgha-server.log"
 
 # ---------------------------------------------------------------- validate
 validate_json node1 "$OUT_DIR/validate.json"; rc=$?

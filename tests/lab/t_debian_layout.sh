@@ -52,11 +52,14 @@ check "its postgresql.conf names the data directory" \
     "$LAB" exec node1 grep -q "^data_directory = '/srv/db1/data'" \
     "$CONF/postgresql.conf"
 # What the operator adds (docs/deploy.md): clients from the lab's net, the
-# in-place restart off; and a setting to look for, in conf.d.
+# in-place restart off, the log's rotation; and a setting to look for, in
+# conf.d.
 "$LAB" exec node1 sh -c "
     echo 'host all all 198.18.0.0/15 trust' >>$CONF/pg_hba.conf &&
     printf \"listen_addresses = '*'\nrestart_after_crash = off\nwork_mem = '7MB'\n\" \
-        >$CONF/conf.d/pgha-lab.conf && chown postgres: $CONF/conf.d/pgha-lab.conf"
+        >$CONF/conf.d/pgha-lab.conf &&
+    printf \"logging_collector = on\nlog_directory = 'log'\nlog_filename = 'postgresql-%%a.log'\nlog_truncate_on_rotation = on\nlog_rotation_age = 1d\nlog_rotation_size = 0\n\" \
+        >>$CONF/conf.d/pgha-lab.conf && chown postgres: $CONF/conf.d/pgha-lab.conf"
 check "pgha resource offline db1-disk" pgha_on node1 resource offline db1-disk
 # Copy the configuration to node2, byte for byte (rsync -a in real life).
 "$LAB" exec node1 tar -C "$ROOT" -cf - . |
@@ -72,6 +75,10 @@ is "$(show node1 hba_file)" "$CONF/pg_hba.conf" "node1: hba_file too"
 is "$(show node1 data_directory)" /srv/db1/data \
     "node1: data_directory the shared disk's"
 is "$(show node1 work_mem)" 7MB "node1: work_mem from config_dir/conf.d"
+check "node1: the server logs to /srv/db1/data/log/postgresql-DAY.log" \
+    "$LAB" exec node1 grep -Eqx \
+    'stderr log/postgresql-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.log' \
+    /srv/db1/data/current_logfiles
 check "pgha group move db1 --to node2" \
     pgha_on node1 group move db1 --to node2 --wait=60
 check "db1 online on node2" wait_online_on node2

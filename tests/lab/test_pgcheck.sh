@@ -421,6 +421,98 @@ test_validate_hostile() {
 	check "validate: the cluster is back to no errors" no_errors
 }
 
+# bindir unset, as the cluster file leaves it: the binaries of the version
+# DATA/PG_VERSION names (Debian's /usr/lib/postgresql/N/bin), a version
+# that is not installed is refused naming the package, and db init takes
+# the newest installed and says so.
+test_bindir() {
+	local nb=(OCF_RESKEY_bindir=) d5=$MA/pg5/data
+	local -a p5=(OCF_RESKEY_bindir= OCF_RESKEY_data="$d5" OCF_RESKEY_waldir=
+	    OCF_RESKEY_backup_dir= OCF_RESKEY_logfile="$DIR/pg5.log")
+
+	pg validate 1 "${nb[@]}"
+	check "validate, bindir unset: PostgreSQL 15 from PG_VERSION" jq_any \
+	    ".kind == \"ok\" and .check == \"bindir\" and (.message |
+	    contains(\"PostgreSQL 15 ($DATA/PG_VERSION): $PGBIN/postgres\"))"
+	check "... a fact asks the other nodes for $PGBIN/postgres" jq_any \
+	    ".kind == \"fact\" and .name == \"local_path\" and
+	    .setting == \"bindir\" and .path == \"$PGBIN/postgres\""
+	check "... no error" no_errors
+	pg start 1 "${nb[@]}"
+	check "start with bindir unset (got $RC)" [ "$RC" = 0 ]
+	check "... runs $PGBIN/postgres" [ -n "$(our_servers)" ]
+	pg monitor 1 "${nb[@]}"
+	check "monitor with bindir unset (got $RC)" [ "$RC" = 0 ]
+	pg stop 1 "${nb[@]}"
+	check "stop with bindir unset (got $RC)" [ "$RC" = 0 ]
+	check "... no server left" [ -z "$(our_servers)" ]
+
+	in_node sh -c "echo 16 >$DATA/PG_VERSION"
+	pg validate 1 "${nb[@]}"
+	check "validate, PG_VERSION 16 not installed: error, postgresql-16" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"bindir\" and .path == \"$DATA/PG_VERSION\" and
+	    (.message | test(\"install postgresql-16\"))"
+	pg start 1 "${nb[@]}"
+	check "start, PG_VERSION 16 not installed -> 5 (got $RC)" [ "$RC" = 5 ]
+	check "... naming PG_VERSION and postgresql-16" grep -q \
+	    "$DATA/PG_VERSION says PostgreSQL 16.*install postgresql-16" \
+	    "$DIR/err"
+	check "... and no server started" [ -z "$(our_servers)" ]
+	in_node sh -c "echo 15 >$DATA/PG_VERSION"
+
+	pg validate 0 "${nb[@]}" \
+	    PGHA_CHECK_PATHS="bindir=/usr/lib/postgresql/99/bin/postgres"
+	check "validate: the group's version not installed here -> error" \
+	    jq_any ".kind == \"finding\" and .level == \"error\" and
+	    .setting == \"bindir\" and
+	    .fix == \"install postgresql-99 on this node (apt-get install postgresql-99)\""
+
+	pg init 1 "${p5[@]}"
+	check "init, bindir unset -> 0 (got $RC)" [ "$RC" = 0 ]
+	check "init says which PostgreSQL it took" grep -qx \
+	    "check: PostgreSQL 15 (newest installed): $PGBIN/initdb" <<<"$OUT"
+	check "init turns the logging collector on, rotated daily" in_node \
+	    sh -c "grep -qx 'logging_collector = on' $d5/postgresql.conf &&
+	    grep -qx \"log_filename = 'postgresql-%a.log'\" $d5/postgresql.conf &&
+	    grep -qx 'log_truncate_on_rotation = on' $d5/postgresql.conf &&
+	    grep -qx 'log_rotation_age = 1d' $d5/postgresql.conf"
+	pg start 1 "${p5[@]}"
+	check "the new cluster starts (got $RC)" [ "$RC" = 0 ]
+	check "its log is DATA/log/postgresql-DAY.log" in_node grep -Eqx \
+	    'stderr log/postgresql-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.log' \
+	    "$d5/current_logfiles"
+	check "... which says it is ready" in_node sh -c "grep -q \
+	    'ready to accept connections' $d5/\$(cut -d' ' -f2 $d5/current_logfiles)"
+	check "the logfile has only what came before the collector" in_node \
+	    sh -c "grep -q 'redirecting log output to logging collector' \
+	    $DIR/pg5.log && ! grep -q 'ready to accept' $DIR/pg5.log"
+	pg stop 1 "${p5[@]}"
+
+	# A failure after the collector started: its reason is in the
+	# collector's file, and the agent shows it.
+	in_node runuser -u postgres -- touch "$d5/recovery.signal"
+	pg start 1 "${p5[@]}"
+	check "start with recovery.signal, no restore_command -> 1 (got $RC)" \
+	    [ "$RC" = 1 ]
+	check "... the error names the collector's file" grep -q \
+	    "last lines of $d5/log/postgresql-[A-Za-z]*\.log:" "$DIR/err"
+	check "... and shows its reason" \
+	    grep -q "must specify restore_command" "$DIR/err"
+	# A failure before the collector starts: the logfile, not the
+	# collector's file of the start before.
+	in_node rm "$d5/recovery.signal"
+	in_node sh -c "echo 'shared_buffers = nonsense' >>$d5/postgresql.auto.conf"
+	pg start 1 "${p5[@]}"
+	check "start with a bad setting -> 1 (got $RC)" [ "$RC" = 1 ]
+	check "... the error names the logfile" \
+	    grep -q "last lines of $DIR/pg5.log:" "$DIR/err"
+	check "... and shows the bad setting, nothing of the last start" sh -c \
+	    "grep -q 'invalid value for parameter \"shared_buffers\"' $DIR/err &&
+	    ! grep -q -e restore_command -e 'Future log output' $DIR/err"
+	in_node rm -rf "$MA/pg5"
+}
+
 # config_dir (Debian's layout): the configuration on this node's own disk,
 # the data on the group's; init refuses, start and validate read it there.
 test_config_dir() {
@@ -603,6 +695,7 @@ test_validate_mmp
 test_validate_same_disk
 test_validate_conf
 test_validate_hostile
+test_bindir
 test_config_dir
 test_validate_away
 test_init_timeout

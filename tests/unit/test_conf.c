@@ -428,8 +428,8 @@ test_good_tree(const struct conf *c)
 	is_str(conf_param(pg, "logfile"), "/srv/db1/data/pgha-server.log",
 	    "logfile derived from data");
 	is_str(conf_param(pg, "port"), "5432", "port default");
-	is_str(conf_param(pg, "bindir"), "/usr/lib/postgresql/15/bin",
-	    "bindir default");
+	is_str(conf_param(pg, "bindir"), "",
+	    "bindir unset: found from PG_VERSION by the agent");
 	is_str(conf_param(ip, "interface"), "", "interface default");
 	is_str(conf_param(ip, "arp_count"), "3", "arp_count default");
 	is_str(conf_param(disk, "options"), "", "options default");
