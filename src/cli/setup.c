@@ -78,7 +78,8 @@ struct sfile {
 	char		 hash[65];
 };
 
-enum fstate { F_ABSENT, F_SAME, F_DIFFERS };
+/* F_MODE: the content is right, its mode or owner is not (fixed). */
+enum fstate { F_ABSENT, F_SAME, F_DIFFERS, F_MODE };
 
 struct setup {
 	struct setup_args	 a;
@@ -311,14 +312,18 @@ run_do(const struct target *t, const char *what, const char *script,
 
 /* --- the far side's scripts ----------------------------------------- */
 
-/* args: paths.  One line each: "SHA256 PATH" or "absent PATH". */
+/*
+ * args: paths.  One line each: "SHA256 MODE:OWNER:GROUP PATH" or
+ * "absent - PATH".
+ */
 static const char probe_sh[] =
     "for f; do\n"
     "	if [ -e \"$f\" ]; then\n"
     "		h=$(sha256sum <\"$f\") || exit 1\n"
-    "		echo \"${h%% *} $f\"\n"
+    "		m=$(stat -c %a:%U:%G \"$f\") || exit 1\n"
+    "		echo \"${h%% *} $m $f\"\n"
     "	else\n"
-    "		echo \"absent $f\"\n"
+    "		echo \"absent - $f\"\n"
     "	fi\n"
     "done\n";
 
@@ -611,6 +616,7 @@ static int
 probe(struct setup *s)
 {
 	char		*args[4], *line, *save = NULL, hash[80], path[256];
+	char		 mode[80], want[80];
 	struct run	 r;
 	int		 i, k, rc;
 
@@ -625,14 +631,19 @@ probe(struct setup *s)
 			s->st[i][k] = F_ABSENT;
 		for (line = strtok_r(r.out, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save)) {
-			if (sscanf(line, "%79s %255s", hash, path) != 2)
+			if (sscanf(line, "%79s %79s %255s", hash, mode,
+			    path) != 3)
 				continue;
-			for (k = 0; k < 3; k++)
-				if (strcmp(path, s->f[k].path) == 0 &&
-				    strcmp(hash, "absent") != 0)
-					s->st[i][k] = strcmp(hash,
-					    s->f[k].hash) == 0 ? F_SAME :
-					    F_DIFFERS;
+			for (k = 0; k < 3; k++) {
+				if (strcmp(path, s->f[k].path) != 0 ||
+				    strcmp(hash, "absent") == 0)
+					continue;
+				snprintf(want, sizeof(want), "%s:root:root",
+				    s->f[k].mode + 1);
+				s->st[i][k] = strcmp(hash, s->f[k].hash) != 0 ?
+				    F_DIFFERS : strcmp(mode, want) != 0 ?
+				    F_MODE : F_SAME;
+			}
 		}
 		run_free(&r);
 	}
@@ -677,6 +688,14 @@ conflicts(struct setup *s)
 static int
 write_files(struct setup *s)
 {
+	static const char *const result[] = {
+		[F_ABSENT] = "written", [F_DIFFERS] = "replaced",
+		[F_MODE] = "mode and owner set", [F_SAME] = "up to date",
+	};
+	static const char *const jresult[] = {
+		[F_ABSENT] = "written", [F_DIFFERS] = "replaced",
+		[F_MODE] = "mode-set", [F_SAME] = "up-to-date",
+	};
 	struct run	 r;
 	char		*args[4], *what;
 	int		 i, k, rc;
@@ -702,9 +721,8 @@ write_files(struct setup *s)
 				return rc;
 			run_free(&r);
 			say(s, "%s: %s %s\n", s->t[i].label, s->f[k].path,
-			    s->st[i][k] == F_DIFFERS ? "replaced" : "written");
-			jfile(s, i, s->f[k].path, s->st[i][k] == F_DIFFERS ?
-			    "replaced" : "written");
+			    result[s->st[i][k]]);
+			jfile(s, i, s->f[k].path, jresult[s->st[i][k]]);
 			s->written++;
 		}
 	return 0;
