@@ -774,10 +774,12 @@ static const char qd_probe_sh[] =
     "[ -e " QD_DB " ] && { echo partial; exit 0; }\n"
     "echo absent\n";
 
+/* The first line says whether the CA was made now; the CA follows. */
 static const char qn_ca_sh[] =
     "set -e\n"
-    "[ -e " QN_DB "/qnetd-cacert.crt ] || { corosync-qnetd-certutil -i >&2;"
-    " echo made >&2; }\n"
+    "if [ -e " QN_DB "/qnetd-cacert.crt ]; then echo kept; else\n"
+    "	corosync-qnetd-certutil -i >&2; echo made\n"
+    "fi\n"
     "cat " QN_DB "/qnetd-cacert.crt\n";
 
 /* args: cluster force; the CA in QD_DIR/pgha-qnetd-cacert.crt. */
@@ -809,7 +811,8 @@ static const char qd_join_sh[] =
     "[ \"$1\" = 1 ] && rm -rf " QD_DB "\n"
     "corosync-qdevice-net-certutil -i -c " QD_DIR "/pgha-qnetd-cacert.crt"
     " >&2\n"
-    "corosync-qdevice-net-certutil -m -c " QD_DIR "/pgha-node.p12 >&2\n";
+    "corosync-qdevice-net-certutil -m -c " QD_DIR "/pgha-node.p12 >&2\n"
+    "rm -f " QD_DIR "/pgha-node.p12\n";
 
 static int
 qd_probe(struct setup *s)
@@ -882,6 +885,9 @@ qd_local(struct setup *s, const char *ca, size_t calen, char **p12,
 	if (s->qd[s->local] == F_SAME) {
 		char *cat[] = { NULL };
 
+		say(s, "%s: qdevice certificates up to date\n", me->label);
+		jfile(s, s->local, QD_DB, "up-to-date");
+		s->same++;
 		return fetch(me, "reading " QD_DB "/qdevice-net-node.p12",
 		    "cat " QD_DB "/qdevice-net-node.p12", cat, NULL, 0, p12,
 		    p12len);
@@ -915,7 +921,7 @@ qd_local(struct setup *s, const char *ca, size_t calen, char **p12,
 static int
 setup_witness(struct setup *s)
 {
-	char	*args[2] = { NULL, NULL }, *ca = NULL, *p12 = NULL;
+	char	*args[2] = { NULL, NULL }, *ca = NULL, *p12 = NULL, *nl;
 	size_t	 calen, p12len;
 	int	 i, rc, all = 1;
 
@@ -933,6 +939,15 @@ setup_witness(struct setup *s)
 	if ((rc = fetch(&s->w, "the qnetd CA", qn_ca_sh, args, NULL, 0, &ca,
 	    &calen)) != 0)
 		return rc;
+	if ((nl = memchr(ca, '\n', calen)) == NULL) {
+		cli_err("witness: no qnetd CA certificate in %s\n", QN_DB);
+		free(ca);
+		return EXIT_FAILED;
+	}
+	say(s, "witness: qnetd certificate authority %s\n",
+	    strncmp(ca, "made", 4) == 0 ? "made" : "up to date");
+	calen -= (size_t)(nl + 1 - ca);
+	memmove(ca, nl + 1, calen);
 	if ((rc = qd_local(s, ca, calen, &p12, &p12len)) != 0)
 		goto out;
 	for (i = 0; i < s->spec.nnodes; i++) {
@@ -1020,9 +1035,10 @@ done(struct setup *s)
 			    "nodes; nothing changed\n", s->spec.cluster,
 			    s->spec.nnodes);
 		else
-			printf("cluster %s: %d files written, %d up to date "
+			printf("cluster %s: %d file%s written, %d up to date "
 			    "on %d nodes\n", s->spec.cluster, s->written,
-			    s->same, s->spec.nnodes);
+			    s->written == 1 ? "" : "s", s->same,
+			    s->spec.nnodes);
 		return;
 	}
 	o = json_object_new_object();
