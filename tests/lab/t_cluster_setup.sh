@@ -257,7 +257,7 @@ check "corosync.conf has the witness with TLS required" \
     "$(host_file node2 corosync/corosync.conf)"
 check "no two_node with a witness" \
     not grep -q two_node "$(host_file node1 corosync/corosync.conf)"
-pid=$("$LAB" exec witness sh -c 'setsid corosync-qnetd -f -s required \
+pid=$("$LAB" exec witness sh -c 'setsid corosync-qnetd -f -s req \
     -l "$1" </dev/null >/var/log/corosync/qnetd-setup.out 2>&1 & echo $!' \
     sh "$WITNESS_IP")
 CS_PIDS+=("witness $pid")
