@@ -283,8 +283,10 @@ voting() {	# the node's votequorum counts its qdevice's vote
 check "node1: the witness's vote counted" wait_until 60 voting node1
 check "node2: the witness's vote counted" wait_until 60 voting node2
 out=$("$LAB" exec witness corosync-qnetd-tool -l -v 2>&1)
-check "qnetd: both nodes over TLS with verified client certificates" \
-    test "$(grep -c 'TLS active: Yes (client certificate verified)' <<<"$out")" -eq 2
+n=$(grep -cE 'TLS active:[[:space:]]+Yes \(client certificate verified\)' \
+    <<<"$out")
+is "$n" 2 "qnetd: both nodes over TLS with verified client certificates"
+[[ $n == 2 ]] || sed 's/^/#   /' <<<"$out"
 setup --no-start --witness "$WITNESS_IP"
 is "$RC" 0 "second run with the witness: exit 0"
 check "node2's certificates up to date" \
