@@ -720,8 +720,10 @@ write_files(struct setup *s)
 			if (rc != 0)
 				return rc;
 			run_free(&r);
-			say(s, "%s: %s %s\n", s->t[i].label, s->f[k].path,
-			    result[s->st[i][k]]);
+			say(s, "%s: %s %s%s\n", s->t[i].label, s->f[k].path,
+			    result[s->st[i][k]], s->st[i][k] == F_DIFFERS &&
+			    k == 0 ? " (a running corosync keeps the old one "
+			    "until 'corosync-cfgtool -R' or a restart)" : "");
 			jfile(s, i, s->f[k].path, jresult[s->st[i][k]]);
 			s->written++;
 		}
