@@ -143,6 +143,7 @@ UNIT_DEPS_test_fence  = src/daemon/fence.c src/daemon/agent.c src/daemon/loop.c 
 UNIT_DEPS_test_msgsize = $(CONF_SRC) src/daemon/wire.c
 UNIT_DEPS_test_sendq  = src/daemon/sendq.c src/daemon/wire.c
 UNIT_DEPS_test_cli_render = src/cli/cmd.c src/cli/out_text.c
+UNIT_DEPS_test_corosync_conf = src/cli/corosync_conf.c $(CONF_SRC)
 UNIT_DEPS_test_spawn  = src/agents/spawn.c src/agents/agent_util.c
 UNIT_DEPS_test_pgbindir = src/agents/pgbindir.c
 UNIT_DEPS_test_sockdiag = $(SOCKDIAG_SRC)

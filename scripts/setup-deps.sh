@@ -10,6 +10,7 @@ PKGS=(
 	corosync corosync-qdevice corosync-qnetd postgresql-15 postgresql-client-15
 	iproute2 e2fsprogs util-linux mount kmod psmisc procps jq
 	socat libnss3-tools libfuse3-dev fuse3
+	openssh-client openssh-server
 	libecpg-dev unixodbc unixodbc-dev odbc-postgresql
 	default-jre-headless default-jdk-headless libpostgresql-jdbc-java nodejs
 	debhelper dpkg-dev lintian systemd

@@ -44,7 +44,7 @@ comp() {
 
 p=$build/pgha
 W='--wait --wait= --no-wait'
-comp "status group node resource events validate db keystore -s --socket --json --help --version" "$p" ""
+comp "status group node resource events validate db keystore cluster -s --socket --json --help --version" "$p" ""
 comp "group" "$p" gr
 comp "--json" "$p" --js
 comp "online offline move unmanage manage --help" "$p" group ""
@@ -57,6 +57,9 @@ comp "--json --help --force $W" "$p" node stop node2 -
 comp "--json --help --drain $W" "$p" node pause node2 --
 comp "--json --help --follow --group --node --since --limit --local" "$p" events -
 comp "--json --help --all --keystore --force" "$p" keystore copy -
+comp "setup --help" "$p" cluster ""
+comp "--json --help --witness --no-start --dry-run --force" "$p" cluster setup db node1=10.0.0.11 -
+comp "" "$p" cluster setup db --witness ""
 comp "" "$p" group move ""
 comp "" "$p" node stop ""
 comp "" "$p" events --since ""

@@ -206,4 +206,9 @@ int	keystore_cmd_index(int, char **);
 int	keystore_main(int, char **, int);
 void	keystore_usage(FILE *);
 
+/* setup.c: `pgha cluster setup ...`, parsed there. */
+int	setup_cmd_index(int, char **);
+int	setup_main(int, char **, int);
+void	setup_usage(FILE *);
+
 #endif

@@ -176,6 +176,7 @@ usage_error(const struct cli_args *a, const char *err)
 	else {
 		cmd_usage(stderr);
 		keystore_usage(stderr);
+		setup_usage(stderr);
 	}
 	return EXIT_USAGE;
 }
@@ -239,6 +240,8 @@ main(int argc, char *argv[])
 	cli_json = wants_json(argc, argv);
 	if ((rc = keystore_cmd_index(argc, argv)) > 0)
 		return cli_exit(keystore_main(argc, argv, rc));
+	if ((rc = setup_cmd_index(argc, argv)) > 0)
+		return cli_exit(setup_main(argc, argv, rc));
 	if (cmd_parse(argc, argv, getenv(CLI_SOCKET_ENV), (int64_t)wall_ms(),
 	    &a, err, sizeof(err)) == -1)
 		return cli_exit(usage_error(&a, err));
@@ -254,6 +257,7 @@ main(int argc, char *argv[])
 		else {
 			cmd_usage(stdout);
 			keystore_usage(stdout);
+			setup_usage(stdout);
 		}
 		return EXIT_OK;
 	}

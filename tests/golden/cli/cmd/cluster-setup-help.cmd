@@ -1,0 +1,1 @@
+pgha cluster setup --help
