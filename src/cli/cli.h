@@ -201,6 +201,10 @@ int	wait_node(const struct cli_args *, uint64_t t0);
 int	wait_resource(const struct cli_args *, uint64_t t0);
 struct json_object *wait_find_group(struct json_object *, const char *);
 
+/* pgha.c: the position of the command's first word, after pgha's global
+ * options (those before it; -s/--socket takes a value). */
+int	cli_first_word(int, char **);
+
 /* keystore_cmd.c: `pgha keystore ...`, parsed there. */
 int	keystore_cmd_index(int, char **);
 int	keystore_main(int, char **, int);

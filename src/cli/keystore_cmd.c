@@ -109,17 +109,8 @@ static const struct ks_cmd ks_cmds[] = {
 int
 keystore_cmd_index(int argc, char **argv)
 {
-	int	i;
+	int	i = cli_first_word(argc, argv);
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "-s") == 0 ||
-		    strcmp(argv[i], "--socket") == 0)
-			i++;
-	}
 	return i < argc && strcmp(argv[i], "keystore") == 0 ? i : 0;
 }
 

@@ -231,6 +231,23 @@ wants_json(int argc, char **argv)
 }
 
 int
+cli_first_word(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "-s") == 0 ||
+		    strcmp(argv[i], "--socket") == 0)
+			i++;
+	}
+	return i;
+}
+
+int
 main(int argc, char *argv[])
 {
 	struct cli_args	 a;

@@ -346,17 +346,8 @@ static const char put_sh[] =
 int
 setup_cmd_index(int argc, char **argv)
 {
-	int	i;
+	int	i = cli_first_word(argc, argv);
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "-s") == 0 ||
-		    strcmp(argv[i], "--socket") == 0)
-			i++;
-	}
 	return i + 1 < argc && strcmp(argv[i], "cluster") == 0 &&
 	    strcmp(argv[i + 1], "setup") == 0 ? i : 0;
 }
