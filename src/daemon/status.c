@@ -34,6 +34,10 @@ node_state(const struct cstate *cs, int n)
 		return "daemon-down";
 	if (nd->unclean)
 		return "unclean";
+	/* Nothing known of what it runs, and it holds groups that run
+	 * nowhere (decide.c, startup fencing). */
+	if (nd->unknown && (nd->cs_member || state_node_unseen(cs, n)))
+		return "unknown";
 	return "offline";
 }
 
