@@ -680,12 +680,14 @@ job_start(uint32_t from, const struct msg *m)
 	snprintf(paths, sizeof(paths), AGENT_ENV_CHECK_PATHS "=%s",
 	    printable(m->u.check.paths) ? m->u.check.paths : "");
 	j->env = xstrdup(paths);
-	/* Once: not again in the paths round. */
-	if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0') {
-		conf_findings(&j->text);
-		j->cluster = true;
-		j->fence_next = -1;
-	}
+	/*
+	 * In every round: the client reports only the last one (the paths
+	 * round, when there is one, replaces the first), so what is checked
+	 * once would be lost.
+	 */
+	conf_findings(&j->text);
+	j->cluster = true;
+	j->fence_next = -1;
 	if (m->u.check.group[0] &&
 	    conf_group_by_name(conf, m->u.check.group) == NULL)
 		text_finding(&j->text, NULL, "error", "this node's cluster "
