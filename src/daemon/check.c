@@ -701,8 +701,7 @@ job_start(uint32_t from, const struct msg *m)
 		for (i = 0; i < g->nres && j->nres < 256; i++)
 			if (g->res[i]->type == RT_POSTGRESQL)
 				j->res[j->nres++] = g->res[i];
-		if (m->u.check.paths == NULL || m->u.check.paths[0] == '\0')
-			ocf_findings(j, g);
+		ocf_findings(j, g);	/* every round, as above */
 	}
 	j->next_job = jobs;
 	jobs = j;
