@@ -380,9 +380,8 @@ fence_status_done(const struct agent_result *res, void *arg)
 
 	agent_result_str(res, rs, sizeof(rs));
 	if (!res->timed_out && res->exit_code == 0) {
-		char *m = xasprintf("%s's fence agent answers status: on "
-		    "(%llu ms)", n->name,
-		    (unsigned long long)res->duration_ms);
+		char *m = xasprintf("%s's fence agent answers status: on",
+		    n->name);
 
 		json_object_object_add(o, "kind", json_object_new_string("ok"));
 		json_object_object_add(o, "check",
