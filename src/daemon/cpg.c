@@ -98,6 +98,21 @@ do_effects(struct replica_effects *fx, uint32_t seq_mine)
 			log_warnx("%s", fx->log[i].text);
 			break;
 		}
+	if (fx->refuse && fx->refuse_prev) {
+		/* Only when every pghad started at once, some upgraded. */
+		log_warnx("refusing to join: the cluster file %s is the same, "
+		    "but a member runs the previous release's pghad, which "
+		    "took this node's hash (sha256 %.12s) for another file's "
+		    "(%.12s); start pghad again: joining a running cluster, "
+		    "it sends the hash the cluster uses", conf->path,
+		    conf->hash, fx->refuse_hash);
+		snprintf(obj, sizeof(obj), "node %s", local_name());
+		events_add(wall_ms(), local_name(), NULL, obj, "joining",
+		    "refused", "a member runs the previous release's pghad: "
+		    "start pghad again");
+		cluster_leave();
+		exit(EXIT_CONF_MISMATCH);
+	}
 	if (fx->refuse) {
 		log_warnx("refusing to join: this node's cluster file %s "
 		    "differs from the running cluster's (sha256 %.12s here, "

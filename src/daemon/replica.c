@@ -993,6 +993,8 @@ replica_log_len(const struct replica *rep)
 
 /* --- sync ----------------------------------------------------------- */
 
+static void	send_sync(struct replica *, bool);
+
 static void
 refuse_self(struct replica *rep, const char *theirs)
 {
@@ -1117,8 +1119,15 @@ finish_round(struct replica *rep, int w, const char *hash)
 	int			 k;
 
 	snprintf(rep->cluster_hash, sizeof(rep->cluster_hash), "%s", hash);
-	if (strcmp(hash, conf->hash) != 0) {
+	if (!conf_hash_same(conf, hash)) {
 		refuse_self(rep, hash);
+		return;
+	}
+	/* Same file, but a previous release's winner compares exactly. */
+	if (rep->round_seen[cs->local] && strcmp(hash,
+	    rep->round_msg[cs->local].u.sync.hash) != 0) {
+		refuse_self(rep, hash);
+		rep->fx->refuse_prev = true;
 		return;
 	}
 	state_reset_cluster(cs);
@@ -1154,9 +1163,11 @@ finish_round(struct replica *rep, int w, const char *hash)
 	elog_clear(rep);
 	cs->stable = true;
 	fx_log(rep->fx, LOG_INFO, "sync complete: %d member(s), state from "
-	    "%s (version %llu), cluster file sha256 %.12s", rep->nmembers,
+	    "%s (version %llu), cluster file sha256 %.12s%s", rep->nmembers,
 	    w >= 0 ? conf->nodes[w].name : "the cluster file",
-	    (unsigned long long)cs->version, hash);
+	    (unsigned long long)cs->version, hash,
+	    strcmp(hash, conf->hash) != 0 ? " (the previous release's "
+	    "hash: a member runs the previous pghad)" : "");
 	round_clear(rep);
 }
 
@@ -1202,6 +1213,36 @@ round_check(struct replica *rep)
 	}
 }
 
+/*
+ * The hash our SYNC carries: the previous release's while a member of it
+ * is with us (it compares hashes exactly), else this release's.
+ */
+static const char *
+sync_hash(const struct replica *rep)
+{
+	const struct cstate	*cs = rep->cs;
+	int			 n;
+
+	for (n = 0; n < rep->conf->nnodes; n++)
+		if (n != cs->local && cs->nodes[n].in_cpg && rep->peer_prev[n])
+			return rep->conf->hash_prev;
+	return rep->conf->hash;
+}
+
+/* A joiner: is a SYNC of a member that was there before us still due? */
+static bool
+sync_waits(const struct replica *rep)
+{
+	const struct cstate	*cs = rep->cs;
+	int			 n;
+
+	for (n = 0; n < rep->conf->nnodes; n++)
+		if ((rep->before_me & (1ULL << n)) && cs->nodes[n].in_cpg &&
+		    !rep->round_seen[n])
+			return true;
+	return false;
+}
+
 /* Takes m over (it is left empty). */
 static void
 apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
@@ -1209,6 +1250,10 @@ apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
 	struct cstate		*cs = rep->cs;
 	int	n = state_node_idx(cs, nodeid);
 
+	if (n >= 0 && n != cs->local)
+		rep->peer_prev[n] = strcmp(m->u.sync.hash,
+		    rep->conf->hash) != 0 && strcmp(m->u.sync.hash,
+		    rep->conf->hash_prev) == 0;
 	if (!rep->round_pending || n < 0 || !members_match(rep, m))
 		return;
 	if (rep->round_seen[n])
@@ -1216,6 +1261,10 @@ apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
 	rep->round_msg[n] = *m;
 	memset(m, 0, sizeof(*m));
 	rep->round_seen[n] = true;
+	if (rep->sync_deferred && !sync_waits(rep)) {
+		rep->sync_deferred = false;
+		send_sync(rep, false);
+	}
 	round_check(rep);
 }
 
@@ -1251,7 +1300,7 @@ send_sync(struct replica *rep, bool synced)
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_SYNC;
 	m.u.sync.synced = synced;
-	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", conf->hash);
+	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", sync_hash(rep));
 	m.u.sync.version = cs->version;
 	m.u.sync.nmembers = (uint32_t)rep->nmembers;
 	m.u.sync.members = xcalloc((size_t)rep->nmembers, sizeof(uint64_t));
@@ -1393,6 +1442,8 @@ member_left(struct replica *rep, const struct replica_member *a)
 	was = replica_admin_name(nd->flags);
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
+	rep->peer_prev[n] = false;
+	rep->before_me &= ~(1ULL << n);
 	active = decide_node_active(cs, n);
 	if (a->nodedown || !active) {
 		why = a->nodedown ?
@@ -1468,6 +1519,7 @@ members_joined(struct replica *rep, const struct replica_input *in)
 		if (j->nodeid == rep->my_nodeid && j->pid == rep->my_pid)
 			rep->joined = true;
 		member_in(cs, n, j->pid);
+		rep->peer_prev[n] = false;
 		if (n != cs->local)
 			fx_event(rep->fx, rep->wall, local_name(rep), NULL,
 			    "node", conf->nodes[n].name, "offline", "joining",
@@ -1483,6 +1535,7 @@ confchg(struct replica *rep, const struct replica_input *in)
 	struct cstate		*cs = rep->cs;
 	const struct replica_member *mem = in->mem;
 	size_t			 i, k, nmem = in->nmem, njoined;
+	bool			 was_joined = rep->joined;
 
 	njoined = members_joined(rep, in);
 	/* A joiner has none of our client lists: they go out again. */
@@ -1497,6 +1550,9 @@ confchg(struct replica *rep, const struct replica_input *in)
 		    !may_register(rep, n, mem[i].pid, mem, nmem))
 			continue;
 		member_in(cs, n, mem[i].pid);
+		rep->peer_prev[n] = false;
+		if (!was_joined && rep->joined)
+			rep->before_me |= 1ULL << n;
 	}
 	/* Gone while we were cut off from corosync: left unseen. */
 	for (i = 0; i < (size_t)conf->nnodes; i++) {
@@ -1529,7 +1585,10 @@ confchg(struct replica *rep, const struct replica_input *in)
 		round_clear(rep);
 		rep->round_pending = true;
 		cs->stable = false;
-		send_sync(rep, synced);
+		/* A joiner first hears which hash the cluster uses. */
+		rep->sync_deferred = !synced && sync_waits(rep);
+		if (!rep->sync_deferred)
+			send_sync(rep, synced);
 		rep->fx->send_record = true;
 	}
 }
@@ -1615,6 +1674,8 @@ cut_off(struct replica *rep)
 	    local_name(rep), "online", "cut-off",
 	    "lost the connection to corosync");
 	rep->cpg_ok = rep->joined = false;
+	rep->before_me = 0;
+	rep->sync_deferred = false;
 	cs->stable = false;
 	elog_clear(rep);
 	round_clear(rep);

@@ -72,6 +72,9 @@ struct replica_effects {
 	 * nothing else here holds: the caller leaves and exits). */
 	bool			 refuse;
 	char			 refuse_hash[WIRE_HASH_LEN];
+	/* ... the file is the same, but the previous release's members
+	 * took our SYNC's hash (this release's) for another file. */
+	bool			 refuse_prev;
 	struct replica_log	*log;		/* [nlog] */
 	int			 nlog, logcap;
 	struct replica_event	*ev;		/* [nev] */
@@ -145,6 +148,16 @@ struct replica {
 	bool			 round_seen[CONF_MAX_NODES];
 	struct msg		 round_msg[CONF_MAX_NODES];	/* SYNCs */
 	char			 cluster_hash[WIRE_HASH_LEN];
+	/*
+	 * Rolling upgrade: members of the previous release send and compare
+	 * conf->hash_prev.  peer_prev: the member's last SYNC had it.  A
+	 * joiner sends its SYNC once those of the members that were there
+	 * before it (before_me, node index bits) are in, with the hash they
+	 * use (sync_deferred: waiting for them).
+	 */
+	bool			 peer_prev[CONF_MAX_NODES];
+	uint64_t		 before_me;
+	bool			 sync_deferred;
 	struct logged		*elog, **elog_tail;
 	struct replica_effects	*fx;		/* during a step only */
 	uint64_t		 wall;		/* the input's, during a step */
