@@ -400,6 +400,35 @@ cluster_request_forget(void *arg)
 			pp = &p->next;
 }
 
+/*
+ * A peer whose messages are of a wire version this pghad cannot read: a
+ * release too old or too new for a rolling upgrade.  Said once per
+ * process (each of its messages is ignored), since the sync round waits
+ * for it and nothing else would say why this node does not join.
+ */
+static void
+version_refused(uint32_t nodeid, uint32_t pid, uint32_t version)
+{
+	static uint64_t		 told[CONF_MAX_NODES];
+	static int		 ntold;
+	const struct conf_node	*n = conf_node_by_id(conf, nodeid);
+	uint64_t		 who = (uint64_t)nodeid << 32 | pid;
+	int			 i;
+
+	for (i = 0; i < ntold; i++)
+		if (told[i] == who)
+			return;
+	if (ntold < CONF_MAX_NODES)
+		told[ntold++] = who;
+	else
+		told[pid % CONF_MAX_NODES] = who;
+	log_warnx("node %s (id %u, pid %u) speaks wire version %u, this pghad "
+	    "%d..%d: its messages are ignored and it cannot join; run "
+	    "releases at most one apart (upgrade %s)", n ? n->name : "?",
+	    nodeid, pid, version, WIRE_VERSION_MIN, WIRE_VERSION,
+	    version < WIRE_VERSION_MIN ? "that node" : "this node");
+}
+
 static void
 deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
     uint32_t pid, void *buf, size_t len)
@@ -408,16 +437,20 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 	struct msg		 m;
 	bool			 mine = nodeid == my_nodeid && pid == my_pid;
 	uint32_t		 seq_mine = 0;
+	int			 rc;
 
 	if (!mine && !replica_registered(rep, nodeid, pid)) {
 		intruder_msg(nodeid, pid, len);
 		return;
 	}
-	if (msg_decode(buf, len, &m) < 0) {
+	if ((rc = msg_decode(buf, len, &m)) < 0) {
 		if (mine)	/* frees what it took of the query room */
 			sendq_delivered(MSG_CHECKED, len);
-		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
-		    "ignored", len, nodeid, pid);
+		if (rc == WIRE_E_VERSION)
+			version_refused(nodeid, pid, wire_version(buf, len));
+		else
+			log_warnx("malformed message (%zu bytes) from node %u "
+			    "pid %u: ignored", len, nodeid, pid);
 		return;
 	}
 	if (mine)

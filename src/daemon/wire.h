@@ -17,7 +17,15 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC	0x50474841u	/* "PGHA" */
+/*
+ * The version this pghad sends, and the oldest it reads.  A rolling
+ * upgrade runs two releases side by side: a change of format bumps
+ * WIRE_VERSION, and this release must still read (and, with members of
+ * the previous release, send) the format of WIRE_VERSION_MIN.  Version 2
+ * is the format of every release since 7ef9114.
+ */
 #define WIRE_VERSION	2
+#define WIRE_VERSION_MIN 2
 #define WIRE_MAX_MSG	(256 * 1024)
 #define WIRE_MAX_STR	4096
 #define WIRE_MAX_ITEMS	4096
@@ -58,8 +66,12 @@ void	wbuf_text(struct wbuf *, const char *, size_t max);
 void	wbuf_begin(struct wbuf *, enum wire_type);
 void	wbuf_end(struct wbuf *);
 
-/* Check the header of a whole message; on success rb covers the body. */
+/* Check the header of a whole message; on success rb covers the body.
+ * -1 if malformed, WIRE_E_VERSION if of a version this pghad cannot read. */
+#define WIRE_E_VERSION	(-2)
 int	rbuf_open(struct rbuf *, const void *, size_t, enum wire_type *);
+/* The version a message's header says, 0 if it has no header. */
+uint32_t wire_version(const void *, size_t);
 uint8_t	rbuf_u8(struct rbuf *);
 uint32_t rbuf_u32(struct rbuf *);
 uint64_t rbuf_u64(struct rbuf *);
@@ -224,7 +236,8 @@ struct msg {
 
 /* Whole message to bytes; w is reset first. */
 void	msg_encode(struct wbuf *w, const struct msg *m);
-/* Bytes to a message: 0, or -1 if malformed (m is then left empty). */
+/* Bytes to a message: 0, or -1 if malformed, or WIRE_E_VERSION if of
+ * another version (m is then left empty). */
 int	msg_decode(const void *buf, size_t len, struct msg *m);
 /* Free what msg_decode allocated (NULL-safe, idempotent). */
 void	msg_clear(struct msg *m);
