@@ -99,7 +99,7 @@ do_effects(struct replica_effects *fx, uint32_t seq_mine)
 			break;
 		}
 	if (fx->refuse && fx->refuse_prev) {
-		/* Only when every pghad started at once, some upgraded. */
+		/* A guard: replica.c sends the hash the members use. */
 		log_warnx("refusing to join: the cluster file %s is the same, "
 		    "but a member runs the previous release's pghad, which "
 		    "took this node's hash (sha256 %.12s) for another file's "
@@ -221,6 +221,9 @@ send_msg(struct msg *m)
 	struct wbuf	w;
 
 	m->wall = wall_ms();
+	/* Which release we are: replica.c, for the SYNC's hash. */
+	if (m->type == MSG_RECORD)
+		m->u.record.flags |= RECF_HASH_KEYS;
 	wbuf_init(&w);
 	msg_encode(&w, m);
 	sendq_push(&w, m->type, m->type == MSG_REQUEST ?

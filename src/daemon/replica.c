@@ -1229,7 +1229,7 @@ sync_hash(const struct replica *rep)
 	return rep->conf->hash;
 }
 
-/* A joiner: is a SYNC of a member that was there before us still due? */
+/* Is a member's record of this round still due? */
 static bool
 sync_waits(const struct replica *rep)
 {
@@ -1237,10 +1237,32 @@ sync_waits(const struct replica *rep)
 	int			 n;
 
 	for (n = 0; n < rep->conf->nnodes; n++)
-		if ((rep->before_me & (1ULL << n)) && cs->nodes[n].in_cpg &&
-		    !rep->round_seen[n])
+		if (cs->nodes[n].in_cpg && !rep->rec_round[n])
 			return true;
 	return false;
+}
+
+/*
+ * A record delivered: which release its sender is (the flag is the
+ * wire's, not a node state), and our SYNC if it waited for this one.
+ */
+static void
+record_seen(struct replica *rep, uint32_t nodeid, struct msg *m)
+{
+	struct cstate	*cs = rep->cs;
+	int		 n = state_node_idx(cs, nodeid);
+
+	if (n < 0)
+		return;
+	rep->peer_prev[n] = !(m->u.record.flags & RECF_HASH_KEYS);
+	m->u.record.flags &= ~(uint32_t)RECF_HASH_KEYS;
+	rep->rec_round[n] = true;
+	if (rep->sync_deferred && rep->round_pending && !sync_waits(rep)) {
+		snprintf(rep->sync_msg.u.sync.hash,
+		    sizeof(rep->sync_msg.u.sync.hash), "%s", sync_hash(rep));
+		rep->sync_deferred = false;
+		fx_send(rep->fx, &rep->sync_msg);
+	}
 }
 
 /* Takes m over (it is left empty). */
@@ -1250,10 +1272,6 @@ apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
 	struct cstate		*cs = rep->cs;
 	int	n = state_node_idx(cs, nodeid);
 
-	if (n >= 0 && n != cs->local)
-		rep->peer_prev[n] = strcmp(m->u.sync.hash,
-		    rep->conf->hash) != 0 && strcmp(m->u.sync.hash,
-		    rep->conf->hash_prev) == 0;
 	if (!rep->round_pending || n < 0 || !members_match(rep, m))
 		return;
 	if (rep->round_seen[n])
@@ -1261,10 +1279,6 @@ apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
 	rep->round_msg[n] = *m;
 	memset(m, 0, sizeof(*m));
 	rep->round_seen[n] = true;
-	if (rep->sync_deferred && !sync_waits(rep)) {
-		rep->sync_deferred = false;
-		send_sync(rep, false);
-	}
 	round_check(rep);
 }
 
@@ -1289,6 +1303,10 @@ node_to_msg(struct replica *rep, int n, struct msg_node *x)
 	}
 }
 
+/*
+ * Our SYNC as the state is now, the point of the order where the round
+ * starts, kept until every member's record is in (record_seen()).
+ */
 static void
 send_sync(struct replica *rep, bool synced)
 {
@@ -1300,7 +1318,6 @@ send_sync(struct replica *rep, bool synced)
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_SYNC;
 	m.u.sync.synced = synced;
-	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", sync_hash(rep));
 	m.u.sync.version = cs->version;
 	m.u.sync.nmembers = (uint32_t)rep->nmembers;
 	m.u.sync.members = xcalloc((size_t)rep->nmembers, sizeof(uint64_t));
@@ -1322,7 +1339,9 @@ send_sync(struct replica *rep, bool synced)
 				node_to_msg(rep, i, &m.u.sync.nodes[
 				    m.u.sync.nnodes++]);
 	}
-	fx_send(rep->fx, &m);
+	msg_clear(&rep->sync_msg);
+	rep->sync_msg = m;
+	rep->sync_deferred = true;
 }
 
 /* --- membership ----------------------------------------------------- */
@@ -1443,7 +1462,6 @@ member_left(struct replica *rep, const struct replica_member *a)
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
 	rep->peer_prev[n] = false;
-	rep->before_me &= ~(1ULL << n);
 	active = decide_node_active(cs, n);
 	if (a->nodedown || !active) {
 		why = a->nodedown ?
@@ -1535,7 +1553,6 @@ confchg(struct replica *rep, const struct replica_input *in)
 	struct cstate		*cs = rep->cs;
 	const struct replica_member *mem = in->mem;
 	size_t			 i, k, nmem = in->nmem, njoined;
-	bool			 was_joined = rep->joined;
 
 	njoined = members_joined(rep, in);
 	/* A joiner has none of our client lists: they go out again. */
@@ -1551,8 +1568,6 @@ confchg(struct replica *rep, const struct replica_input *in)
 			continue;
 		member_in(cs, n, mem[i].pid);
 		rep->peer_prev[n] = false;
-		if (!was_joined && rep->joined)
-			rep->before_me |= 1ULL << n;
 	}
 	/* Gone while we were cut off from corosync: left unseen. */
 	for (i = 0; i < (size_t)conf->nnodes; i++) {
@@ -1585,10 +1600,10 @@ confchg(struct replica *rep, const struct replica_input *in)
 		round_clear(rep);
 		rep->round_pending = true;
 		cs->stable = false;
-		/* A joiner first hears which hash the cluster uses. */
-		rep->sync_deferred = !synced && sync_waits(rep);
-		if (!rep->sync_deferred)
-			send_sync(rep, synced);
+		/* The SYNC waits for every member's record (its release);
+		 * ours goes out now, each member's at a change like this. */
+		memset(rep->rec_round, 0, sizeof(rep->rec_round));
+		send_sync(rep, synced);
 		rep->fx->send_record = true;
 	}
 }
@@ -1674,8 +1689,8 @@ cut_off(struct replica *rep)
 	    local_name(rep), "online", "cut-off",
 	    "lost the connection to corosync");
 	rep->cpg_ok = rep->joined = false;
-	rep->before_me = 0;
 	rep->sync_deferred = false;
+	msg_clear(&rep->sync_msg);
 	cs->stable = false;
 	elog_clear(rep);
 	round_clear(rep);
@@ -1698,6 +1713,7 @@ deliver(struct replica *rep, uint32_t nodeid, struct msg *m)
 		apply_sync(rep, nodeid, m);
 		break;
 	case MSG_RECORD:
+		record_seen(rep, nodeid, m);
 		apply_record(rep, nodeid, m, true);
 		break;
 	default:
@@ -1735,6 +1751,7 @@ replica_free(struct replica *rep)
 		return;
 	elog_clear(rep);
 	round_clear(rep);
+	msg_clear(&rep->sync_msg);
 	state_free(rep->cs);
 	free(rep);
 }

@@ -150,14 +150,17 @@ struct replica {
 	char			 cluster_hash[WIRE_HASH_LEN];
 	/*
 	 * Rolling upgrade: members of the previous release send and compare
-	 * conf->hash_prev.  peer_prev: the member's last SYNC had it.  A
-	 * joiner sends its SYNC once those of the members that were there
-	 * before it (before_me, node index bits) are in, with the hash they
-	 * use (sync_deferred: waiting for them).
+	 * conf->hash_prev; their records lack RECF_HASH_KEYS (peer_prev).
+	 * Our SYNC, made when the round starts (sync_msg), goes out once
+	 * every member's record of this round is in (rec_round;
+	 * sync_deferred while not), with the previous release's hash if a
+	 * member is of it: every member decides alike, on the same records
+	 * in the same order.
 	 */
 	bool			 peer_prev[CONF_MAX_NODES];
-	uint64_t		 before_me;
+	bool			 rec_round[CONF_MAX_NODES];
 	bool			 sync_deferred;
+	struct msg		 sync_msg;
 	struct logged		*elog, **elog_tail;
 	struct replica_effects	*fx;		/* during a step only */
 	uint64_t		 wall;		/* the input's, during a step */

@@ -91,6 +91,13 @@ int	rbuf_close(struct rbuf *);
 #define WIRE_MAX_FO	64	/* failover times kept per group */
 #define WIRE_MAX_TEXT	(128 * 1024)	/* MSG_CHECKED findings */
 
+/*
+ * MSG_RECORD flags: the node's (NF_*, state.h), and this one of the
+ * wire's: the sender compares the hash of the keys its cluster file
+ * gives (conf.c); a record without it is of the release before (7ef9114).
+ */
+#define RECF_HASH_KEYS	0x80000000u
+
 /* msg_res.flags */
 #define RF_BY_HAND	0x01	/* running, but not started by pgha */
 #define RF_FOUND	0x02	/* found running when pghad started */
