@@ -1840,20 +1840,100 @@ parser_free(struct parser *p)
 	free(p->rres);
 }
 
+static int
+cmp_kv_key(const void *a, const void *b)
+{
+	return strcmp(((const struct raw_kv *)a)->key,
+	    ((const struct raw_kv *)b)->key);
+}
+
+/* A section of the hashed text: its header, then its keys by name. */
 static void
-conf_set_hash(struct conf *c)
+hash_sect(FILE *f, const struct raw_sect *s, int sect, const char *name,
+    const void *obj)
+{
+	struct raw_kv	*kv;
+	int		 i;
+
+	if (name != NULL)
+		fprintf(f, "[%s %s]\n", conf_sect_names[sect], name);
+	else
+		fprintf(f, "[%s]\n", conf_sect_names[sect]);
+	if (s == NULL || s->nkv == 0)
+		return;
+	kv = xcalloc((size_t)s->nkv, sizeof(*kv));
+	memcpy(kv, s->kv, sizeof(*kv) * (size_t)s->nkv);
+	qsort(kv, (size_t)s->nkv, sizeof(*kv), cmp_kv_key);
+	for (i = 0; i < s->nkv; i++)
+		conf_print_given(f, sect, kv[i].key, obj);
+	free(kv);
+}
+
+static void
+hash_text(void (*print)(FILE *, const struct conf *), const struct conf *c,
+    char *out)
 {
 	char	*buf = NULL;
 	size_t	 len = 0;
-	FILE	*f = open_memstream(&buf, &len);
+	FILE	*f;
 
-	if (f == NULL)
+	if ((f = open_memstream(&buf, &len)) == NULL)
 		abort();
-	conf_print(f, c);
+	print(f, c);
 	if (fclose(f) != 0)
 		abort();
-	sha256_hex(buf, len, c->hash);
+	sha256_hex(buf, len, out);
 	free(buf);
+}
+
+/* The parser's raw sections, for hash_given(). */
+static const struct parser	*hash_parser;
+
+static void
+hash_given(FILE *f, const struct conf *c)
+{
+	const struct parser	*p = hash_parser;
+	int			 i;
+
+	fputs("pgha cluster file, keys given, v1\n", f);
+	hash_sect(f, find_sect((struct parser *)p, CS_CLUSTER, NULL,
+	    p->nsects), CS_CLUSTER, NULL, c);
+	for (i = 0; i < c->nnodes; i++)
+		hash_sect(f, p->rnode[i], CS_NODE, c->nodes[i].name,
+		    &c->nodes[i]);
+	for (i = 0; i < c->ngroups; i++)
+		hash_sect(f, p->rgroup[i], CS_GROUP, c->groups[i].name,
+		    &c->groups[i]);
+	for (i = 0; i < c->nresources; i++)
+		hash_sect(f, p->rres[i], CS_RESOURCE, c->resources[i].name,
+		    &c->resources[i]);
+}
+
+/*
+ * The hash peers compare to tell that their cluster files are the same.
+ * It is of what the file says: the keys it gives, each section's sorted
+ * by name, values as parsed (so comments, blanks, the order of keys and
+ * the spelling of a duration do not count), never of this version's
+ * defaults.  A default a later release adds or changes then leaves the
+ * hash alone, and a node of that release can join this one's cluster.
+ * The price: a key given with its default value is a change (it is one
+ * for a release whose default differs).  hash_prev is of the canonical
+ * text of the previous release (7ef9114), defaults included: a node of
+ * that release sends it, and it is taken as the same file.
+ */
+static void
+conf_set_hash(struct conf *c, const struct parser *p)
+{
+	hash_parser = p;
+	hash_text(hash_given, c, c->hash);
+	hash_parser = NULL;
+	hash_text(conf_print_prev, c, c->hash_prev);
+}
+
+bool
+conf_hash_same(const struct conf *c, const char *h)
+{
+	return strcmp(h, c->hash) == 0 || strcmp(h, c->hash_prev) == 0;
 }
 
 struct conf *
@@ -1875,6 +1955,8 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 	link_resources(&p);
 	if (p.nerrs == 0 && c->nnodes > 0)
 		check_msg_size(&p);
+	if (p.nerrs == 0)
+		conf_set_hash(c, &p);
 	parser_free(&p);
 	if (p.nerrs > 0) {
 		perr_flush(&p, errf);
@@ -1882,7 +1964,6 @@ conf_load_buf(const char *name, const char *buf, size_t len, FILE *errf)
 		return NULL;
 	}
 	perr_flush(&p, errf);	/* the warnings */
-	conf_set_hash(c);
 	return c;
 }
 

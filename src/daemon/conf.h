@@ -142,7 +142,11 @@ struct conf {
 	char			*state_dir;	/* events log, etc. */
 	char			*agent_path;	/* pgha-agent binary */
 	bool			 fencing;	/* fence lost nodes first */
-	char			 hash[65];	/* sha256 of conf_print() text */
+	/* What peers compare (conf.c conf_set_hash()): sha256 of the keys
+	 * the file gives; and of the previous release's canonical text, so
+	 * that a node of that release is taken as having the same file. */
+	char			 hash[65];
+	char			 hash_prev[65];
 	struct conf_node	*nodes;
 	int			 nnodes;
 	struct conf_group	*groups;
@@ -160,8 +164,16 @@ struct conf	*conf_load(const char *path, FILE *errf);
 struct conf	*conf_load_buf(const char *name, const char *buf, size_t len,
 		    FILE *errf);
 void		 conf_free(struct conf *);	/* NULL-safe */
-/* Canonical form: re-parses to an identical tree and hash. */
+/* Canonical form: re-parses to an identical tree (every default
+ * written out: its hash is that of a file that sets every key). */
 void		 conf_print(FILE *, const struct conf *);
+/* The canonical form as the previous release (7ef9114) printed it. */
+void		 conf_print_prev(FILE *, const struct conf *);
+/* One key a file gives, sect's enum conf_sect, value as parsed. */
+void		 conf_print_given(FILE *, int sect, const char *key,
+		    const void *obj);
+/* Is h the hash of this file, in this scheme or the previous one? */
+bool		 conf_hash_same(const struct conf *, const char *h);
 
 const struct conf_node		*conf_node_by_name(const struct conf *,
 				    const char *);

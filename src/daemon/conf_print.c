@@ -1,11 +1,14 @@
 /*
- * conf_print.c - the canonical text of a loaded configuration (pghad -nv,
- * the hash that peers compare): every key from the table in table order,
- * defaults written out, so that the output parses back to the same conf.
+ * conf_print.c - the canonical text of a loaded configuration (pghad -nv):
+ * every key from the table in table order, defaults written out, so that
+ * the output parses back to the same conf.  Also the pieces of the text
+ * the cluster file's hash is of (conf.c conf_set_hash()): the keys the
+ * file gives, normalised, and the previous release's canonical text.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -91,8 +94,15 @@ print_key(FILE *f, const struct conf_key *k, const void *obj)
 	}
 }
 
+/*
+ * The previous release (7ef9114) wrote this default into its canonical
+ * text, so into its hash; since then bindir comes from PG_VERSION.
+ */
+#define PREV_PG_BINDIR	"/usr/lib/postgresql/15/bin"
+
 static void
-print_section(FILE *f, int sect, const char *name, const void *obj)
+print_section(FILE *f, int sect, const char *name, const void *obj,
+    bool prev)
 {
 	const struct conf_resource	*r = obj;
 	size_t				 i;
@@ -114,19 +124,77 @@ print_section(FILE *f, int sect, const char *name, const void *obj)
 			fprintf(f, "%s%s = %s\n", r->type == RT_OCF ?
 			    CONF_OCF_PARAM : "", r->params[j].key,
 			    r->params[j].value);
+		else if (prev && r->type == RT_POSTGRESQL &&
+		    strcmp(r->params[j].key, "bindir") == 0)
+			fprintf(f, "bindir = %s\n", PREV_PG_BINDIR);
+}
+
+static void
+print_all(FILE *f, const struct conf *c, bool prev)
+{
+	int	i;
+
+	print_section(f, CS_CLUSTER, NULL, c, prev);
+	for (i = 0; i < c->nnodes; i++)
+		print_section(f, CS_NODE, c->nodes[i].name, &c->nodes[i],
+		    prev);
+	for (i = 0; i < c->ngroups; i++)
+		print_section(f, CS_GROUP, c->groups[i].name, &c->groups[i],
+		    prev);
+	for (i = 0; i < c->nresources; i++)
+		print_section(f, CS_RESOURCE, c->resources[i].name,
+		    &c->resources[i], prev);
 }
 
 void
 conf_print(FILE *f, const struct conf *c)
 {
-	int	i;
+	print_all(f, c, false);
+}
 
-	print_section(f, CS_CLUSTER, NULL, c);
-	for (i = 0; i < c->nnodes; i++)
-		print_section(f, CS_NODE, c->nodes[i].name, &c->nodes[i]);
-	for (i = 0; i < c->ngroups; i++)
-		print_section(f, CS_GROUP, c->groups[i].name, &c->groups[i]);
-	for (i = 0; i < c->nresources; i++)
-		print_section(f, CS_RESOURCE, c->resources[i].name,
-		    &c->resources[i]);
+void
+conf_print_prev(FILE *f, const struct conf *c)
+{
+	print_all(f, c, true);
+}
+
+/*
+ * One key the file gives, as "key = value" with the value as parsed
+ * (durations in their largest unit, paths normalised, numbers in
+ * decimal, names resolved): the same whatever the defaults of this
+ * version.  A type-specific parameter's value is the one given.
+ */
+void
+conf_print_given(FILE *f, int sect, const char *key, const void *obj)
+{
+	const struct conf_resource	*r = obj;
+	const struct conf_key		*k = NULL;
+	const char			*v;
+	size_t				 i, pl = strlen(CONF_OCF_PARAM);
+
+	if (sect == CS_RESOURCE && r->type == RT_OCF &&
+	    strncmp(key, CONF_OCF_PARAM, pl) == 0) {
+		if ((v = conf_param(r, key + pl)) != NULL)
+			fprintf(f, "%s = %s\n", key, v);
+		return;
+	}
+	for (i = 0; i < conf_nkeys && k == NULL; i++)
+		if ((int)conf_keys[i].sect == sect &&
+		    strcmp(conf_keys[i].name, key) == 0 &&
+		    (conf_keys[i].rtype == CK_ANY_TYPE ||
+		    (sect == CS_RESOURCE && conf_keys[i].rtype ==
+		    (int)r->type)))
+			k = &conf_keys[i];
+	if (k == NULL)
+		return;		/* cannot be: the file parsed */
+	if (k->rtype == CK_ANY_TYPE) {
+		print_key(f, k, obj);
+		return;
+	}
+	if ((v = conf_param(r, key)) == NULL)
+		return;
+	if (k->vtype == CV_INT || k->vtype == CV_PORT)
+		fprintf(f, "%s = %lld\n", key, strtoll(v, NULL, 10));
+	else
+		fprintf(f, "%s = %s\n", key, v);
 }

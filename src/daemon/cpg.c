@@ -98,6 +98,21 @@ do_effects(struct replica_effects *fx, uint32_t seq_mine)
 			log_warnx("%s", fx->log[i].text);
 			break;
 		}
+	if (fx->refuse && fx->refuse_prev) {
+		/* A guard: replica.c sends the hash the members use. */
+		log_warnx("refusing to join: the cluster file %s is the same, "
+		    "but a member runs the previous release's pghad, which "
+		    "took this node's hash (sha256 %.12s) for another file's "
+		    "(%.12s); start pghad again: joining a running cluster, "
+		    "it sends the hash the cluster uses", conf->path,
+		    conf->hash, fx->refuse_hash);
+		snprintf(obj, sizeof(obj), "node %s", local_name());
+		events_add(wall_ms(), local_name(), NULL, obj, "joining",
+		    "refused", "a member runs the previous release's pghad: "
+		    "start pghad again");
+		cluster_leave();
+		exit(EXIT_CONF_MISMATCH);
+	}
 	if (fx->refuse) {
 		log_warnx("refusing to join: this node's cluster file %s "
 		    "differs from the running cluster's (sha256 %.12s here, "
@@ -206,6 +221,9 @@ send_msg(struct msg *m)
 	struct wbuf	w;
 
 	m->wall = wall_ms();
+	/* Which release we are: replica.c, for the SYNC's hash. */
+	if (m->type == MSG_RECORD)
+		m->u.record.flags |= RECF_HASH_KEYS;
 	wbuf_init(&w);
 	msg_encode(&w, m);
 	sendq_push(&w, m->type, m->type == MSG_REQUEST ?
@@ -385,6 +403,35 @@ cluster_request_forget(void *arg)
 			pp = &p->next;
 }
 
+/*
+ * A peer whose messages are of a wire version this pghad cannot read: a
+ * release too old or too new for a rolling upgrade.  Said once per
+ * process (each of its messages is ignored), since the sync round waits
+ * for it and nothing else would say why this node does not join.
+ */
+static void
+version_refused(uint32_t nodeid, uint32_t pid, uint32_t version)
+{
+	static uint64_t		 told[CONF_MAX_NODES];
+	static int		 ntold;
+	const struct conf_node	*n = conf_node_by_id(conf, nodeid);
+	uint64_t		 who = (uint64_t)nodeid << 32 | pid;
+	int			 i;
+
+	for (i = 0; i < ntold; i++)
+		if (told[i] == who)
+			return;
+	if (ntold < CONF_MAX_NODES)
+		told[ntold++] = who;
+	else
+		told[pid % CONF_MAX_NODES] = who;
+	log_warnx("node %s (id %u, pid %u) speaks wire version %u, this pghad "
+	    "%d..%d: its messages are ignored and it cannot join; run "
+	    "releases at most one apart (upgrade %s)", n ? n->name : "?",
+	    nodeid, pid, version, WIRE_VERSION_MIN, WIRE_VERSION,
+	    version < WIRE_VERSION_MIN ? "that node" : "this node");
+}
+
 static void
 deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
     uint32_t pid, void *buf, size_t len)
@@ -393,16 +440,20 @@ deliver_cb(cpg_handle_t h, const struct cpg_name *name, uint32_t nodeid,
 	struct msg		 m;
 	bool			 mine = nodeid == my_nodeid && pid == my_pid;
 	uint32_t		 seq_mine = 0;
+	int			 rc;
 
 	if (!mine && !replica_registered(rep, nodeid, pid)) {
 		intruder_msg(nodeid, pid, len);
 		return;
 	}
-	if (msg_decode(buf, len, &m) < 0) {
+	if ((rc = msg_decode(buf, len, &m)) < 0) {
 		if (mine)	/* frees what it took of the query room */
 			sendq_delivered(MSG_CHECKED, len);
-		log_warnx("malformed message (%zu bytes) from node %u pid %u: "
-		    "ignored", len, nodeid, pid);
+		if (rc == WIRE_E_VERSION)
+			version_refused(nodeid, pid, wire_version(buf, len));
+		else
+			log_warnx("malformed message (%zu bytes) from node %u "
+			    "pid %u: ignored", len, nodeid, pid);
 		return;
 	}
 	if (mine)

@@ -993,6 +993,8 @@ replica_log_len(const struct replica *rep)
 
 /* --- sync ----------------------------------------------------------- */
 
+static void	send_sync(struct replica *, bool);
+
 static void
 refuse_self(struct replica *rep, const char *theirs)
 {
@@ -1117,8 +1119,15 @@ finish_round(struct replica *rep, int w, const char *hash)
 	int			 k;
 
 	snprintf(rep->cluster_hash, sizeof(rep->cluster_hash), "%s", hash);
-	if (strcmp(hash, conf->hash) != 0) {
+	if (!conf_hash_same(conf, hash)) {
 		refuse_self(rep, hash);
+		return;
+	}
+	/* Same file, but a previous release's winner compares exactly. */
+	if (rep->round_seen[cs->local] && strcmp(hash,
+	    rep->round_msg[cs->local].u.sync.hash) != 0) {
+		refuse_self(rep, hash);
+		rep->fx->refuse_prev = true;
 		return;
 	}
 	state_reset_cluster(cs);
@@ -1154,9 +1163,11 @@ finish_round(struct replica *rep, int w, const char *hash)
 	elog_clear(rep);
 	cs->stable = true;
 	fx_log(rep->fx, LOG_INFO, "sync complete: %d member(s), state from "
-	    "%s (version %llu), cluster file sha256 %.12s", rep->nmembers,
+	    "%s (version %llu), cluster file sha256 %.12s%s", rep->nmembers,
 	    w >= 0 ? conf->nodes[w].name : "the cluster file",
-	    (unsigned long long)cs->version, hash);
+	    (unsigned long long)cs->version, hash,
+	    strcmp(hash, conf->hash) != 0 ? " (the previous release's "
+	    "hash: a member runs the previous pghad)" : "");
 	round_clear(rep);
 }
 
@@ -1202,6 +1213,58 @@ round_check(struct replica *rep)
 	}
 }
 
+/*
+ * The hash our SYNC carries: the previous release's while a member of it
+ * is with us (it compares hashes exactly), else this release's.
+ */
+static const char *
+sync_hash(const struct replica *rep)
+{
+	const struct cstate	*cs = rep->cs;
+	int			 n;
+
+	for (n = 0; n < rep->conf->nnodes; n++)
+		if (n != cs->local && cs->nodes[n].in_cpg && rep->peer_prev[n])
+			return rep->conf->hash_prev;
+	return rep->conf->hash;
+}
+
+/* Is a member's record of this round still due? */
+static bool
+sync_waits(const struct replica *rep)
+{
+	const struct cstate	*cs = rep->cs;
+	int			 n;
+
+	for (n = 0; n < rep->conf->nnodes; n++)
+		if (cs->nodes[n].in_cpg && !rep->rec_round[n])
+			return true;
+	return false;
+}
+
+/*
+ * A record delivered: which release its sender is (the flag is the
+ * wire's, not a node state), and our SYNC if it waited for this one.
+ */
+static void
+record_seen(struct replica *rep, uint32_t nodeid, struct msg *m)
+{
+	struct cstate	*cs = rep->cs;
+	int		 n = state_node_idx(cs, nodeid);
+
+	if (n < 0)
+		return;
+	rep->peer_prev[n] = !(m->u.record.flags & RECF_HASH_KEYS);
+	m->u.record.flags &= ~(uint32_t)RECF_HASH_KEYS;
+	rep->rec_round[n] = true;
+	if (rep->sync_deferred && rep->round_pending && !sync_waits(rep)) {
+		snprintf(rep->sync_msg.u.sync.hash,
+		    sizeof(rep->sync_msg.u.sync.hash), "%s", sync_hash(rep));
+		rep->sync_deferred = false;
+		fx_send(rep->fx, &rep->sync_msg);
+	}
+}
+
 /* Takes m over (it is left empty). */
 static void
 apply_sync(struct replica *rep, uint32_t nodeid, struct msg *m)
@@ -1240,6 +1303,10 @@ node_to_msg(struct replica *rep, int n, struct msg_node *x)
 	}
 }
 
+/*
+ * Our SYNC as the state is now, the point of the order where the round
+ * starts, kept until every member's record is in (record_seen()).
+ */
 static void
 send_sync(struct replica *rep, bool synced)
 {
@@ -1251,7 +1318,6 @@ send_sync(struct replica *rep, bool synced)
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_SYNC;
 	m.u.sync.synced = synced;
-	snprintf(m.u.sync.hash, sizeof(m.u.sync.hash), "%s", conf->hash);
 	m.u.sync.version = cs->version;
 	m.u.sync.nmembers = (uint32_t)rep->nmembers;
 	m.u.sync.members = xcalloc((size_t)rep->nmembers, sizeof(uint64_t));
@@ -1273,7 +1339,9 @@ send_sync(struct replica *rep, bool synced)
 				node_to_msg(rep, i, &m.u.sync.nodes[
 				    m.u.sync.nnodes++]);
 	}
-	fx_send(rep->fx, &m);
+	msg_clear(&rep->sync_msg);
+	rep->sync_msg = m;
+	rep->sync_deferred = true;
 }
 
 /* --- membership ----------------------------------------------------- */
@@ -1393,6 +1461,7 @@ member_left(struct replica *rep, const struct replica_member *a)
 	was = replica_admin_name(nd->flags);
 	nd->in_cpg = false;
 	nd->synced = nd->recorded = false;
+	rep->peer_prev[n] = false;
 	active = decide_node_active(cs, n);
 	if (a->nodedown || !active) {
 		why = a->nodedown ?
@@ -1468,6 +1537,7 @@ members_joined(struct replica *rep, const struct replica_input *in)
 		if (j->nodeid == rep->my_nodeid && j->pid == rep->my_pid)
 			rep->joined = true;
 		member_in(cs, n, j->pid);
+		rep->peer_prev[n] = false;
 		if (n != cs->local)
 			fx_event(rep->fx, rep->wall, local_name(rep), NULL,
 			    "node", conf->nodes[n].name, "offline", "joining",
@@ -1497,6 +1567,7 @@ confchg(struct replica *rep, const struct replica_input *in)
 		    !may_register(rep, n, mem[i].pid, mem, nmem))
 			continue;
 		member_in(cs, n, mem[i].pid);
+		rep->peer_prev[n] = false;
 	}
 	/* Gone while we were cut off from corosync: left unseen. */
 	for (i = 0; i < (size_t)conf->nnodes; i++) {
@@ -1529,6 +1600,9 @@ confchg(struct replica *rep, const struct replica_input *in)
 		round_clear(rep);
 		rep->round_pending = true;
 		cs->stable = false;
+		/* The SYNC waits for every member's record (its release);
+		 * ours goes out now, each member's at a change like this. */
+		memset(rep->rec_round, 0, sizeof(rep->rec_round));
 		send_sync(rep, synced);
 		rep->fx->send_record = true;
 	}
@@ -1615,6 +1689,8 @@ cut_off(struct replica *rep)
 	    local_name(rep), "online", "cut-off",
 	    "lost the connection to corosync");
 	rep->cpg_ok = rep->joined = false;
+	rep->sync_deferred = false;
+	msg_clear(&rep->sync_msg);
 	cs->stable = false;
 	elog_clear(rep);
 	round_clear(rep);
@@ -1637,6 +1713,7 @@ deliver(struct replica *rep, uint32_t nodeid, struct msg *m)
 		apply_sync(rep, nodeid, m);
 		break;
 	case MSG_RECORD:
+		record_seen(rep, nodeid, m);
 		apply_record(rep, nodeid, m, true);
 		break;
 	default:
@@ -1674,6 +1751,7 @@ replica_free(struct replica *rep)
 		return;
 	elog_clear(rep);
 	round_clear(rep);
+	msg_clear(&rep->sync_msg);
 	state_free(rep->cs);
 	free(rep);
 }

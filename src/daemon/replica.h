@@ -72,6 +72,9 @@ struct replica_effects {
 	 * nothing else here holds: the caller leaves and exits). */
 	bool			 refuse;
 	char			 refuse_hash[WIRE_HASH_LEN];
+	/* ... the file is the same, but the previous release's members
+	 * took our SYNC's hash (this release's) for another file. */
+	bool			 refuse_prev;
 	struct replica_log	*log;		/* [nlog] */
 	int			 nlog, logcap;
 	struct replica_event	*ev;		/* [nev] */
@@ -145,6 +148,19 @@ struct replica {
 	bool			 round_seen[CONF_MAX_NODES];
 	struct msg		 round_msg[CONF_MAX_NODES];	/* SYNCs */
 	char			 cluster_hash[WIRE_HASH_LEN];
+	/*
+	 * Rolling upgrade: members of the previous release send and compare
+	 * conf->hash_prev; their records lack RECF_HASH_KEYS (peer_prev).
+	 * Our SYNC, made when the round starts (sync_msg), goes out once
+	 * every member's record of this round is in (rec_round;
+	 * sync_deferred while not), with the previous release's hash if a
+	 * member is of it: every member decides alike, on the same records
+	 * in the same order.
+	 */
+	bool			 peer_prev[CONF_MAX_NODES];
+	bool			 rec_round[CONF_MAX_NODES];
+	bool			 sync_deferred;
+	struct msg		 sync_msg;
 	struct logged		*elog, **elog_tail;
 	struct replica_effects	*fx;		/* during a step only */
 	uint64_t		 wall;		/* the input's, during a step */

@@ -117,14 +117,26 @@ rbuf_open(struct rbuf *r, const void *msg, size_t len, enum wire_type *t)
 	memset(r, 0, sizeof(*r));
 	if (len < HDR_LEN || len > WIRE_MAX_MSG)
 		return -1;
-	if (get32(p) != WIRE_MAGIC || get32(p + 4) != WIRE_VERSION)
+	if (get32(p) != WIRE_MAGIC)
 		return -1;
+	if (get32(p + 4) < WIRE_VERSION_MIN || get32(p + 4) > WIRE_VERSION)
+		return WIRE_E_VERSION;
 	if (get32(p + 12) != len - HDR_LEN)
 		return -1;
 	*t = (enum wire_type)get32(p + 8);
 	r->p = p + HDR_LEN;
 	r->left = len - HDR_LEN;
 	return 0;
+}
+
+uint32_t
+wire_version(const void *msg, size_t len)
+{
+	const uint8_t	*p = msg;
+
+	if (len < HDR_LEN || get32(p) != WIRE_MAGIC)
+		return 0;
+	return get32(p + 4);
 }
 
 static const uint8_t *
@@ -476,10 +488,11 @@ msg_decode(const void *buf, size_t len, struct msg *m)
 {
 	struct rbuf	r;
 	enum wire_type	t;
+	int		rc;
 
 	memset(m, 0, sizeof(*m));
-	if (rbuf_open(&r, buf, len, &t) < 0)
-		return -1;
+	if ((rc = rbuf_open(&r, buf, len, &t)) < 0)
+		return rc;
 	m->type = t;
 	m->wall = rbuf_u64(&r);
 	switch (t) {

@@ -17,7 +17,15 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC	0x50474841u	/* "PGHA" */
+/*
+ * The version this pghad sends, and the oldest it reads.  A rolling
+ * upgrade runs two releases side by side: a change of format bumps
+ * WIRE_VERSION, and this release must still read (and, with members of
+ * the previous release, send) the format of WIRE_VERSION_MIN.  Version 2
+ * is the format of every release since 7ef9114.
+ */
 #define WIRE_VERSION	2
+#define WIRE_VERSION_MIN 2
 #define WIRE_MAX_MSG	(256 * 1024)
 #define WIRE_MAX_STR	4096
 #define WIRE_MAX_ITEMS	4096
@@ -58,8 +66,12 @@ void	wbuf_text(struct wbuf *, const char *, size_t max);
 void	wbuf_begin(struct wbuf *, enum wire_type);
 void	wbuf_end(struct wbuf *);
 
-/* Check the header of a whole message; on success rb covers the body. */
+/* Check the header of a whole message; on success rb covers the body.
+ * -1 if malformed, WIRE_E_VERSION if of a version this pghad cannot read. */
+#define WIRE_E_VERSION	(-2)
 int	rbuf_open(struct rbuf *, const void *, size_t, enum wire_type *);
+/* The version a message's header says, 0 if it has no header. */
+uint32_t wire_version(const void *, size_t);
 uint8_t	rbuf_u8(struct rbuf *);
 uint32_t rbuf_u32(struct rbuf *);
 uint64_t rbuf_u64(struct rbuf *);
@@ -78,6 +90,13 @@ int	rbuf_close(struct rbuf *);
 #define WIRE_HASH_LEN	65
 #define WIRE_MAX_FO	64	/* failover times kept per group */
 #define WIRE_MAX_TEXT	(128 * 1024)	/* MSG_CHECKED findings */
+
+/*
+ * MSG_RECORD flags: the node's (NF_*, state.h), and this one of the
+ * wire's: the sender compares the hash of the keys its cluster file
+ * gives (conf.c); a record without it is of the release before (7ef9114).
+ */
+#define RECF_HASH_KEYS	0x80000000u
 
 /* msg_res.flags */
 #define RF_BY_HAND	0x01	/* running, but not started by pgha */
@@ -224,7 +243,8 @@ struct msg {
 
 /* Whole message to bytes; w is reset first. */
 void	msg_encode(struct wbuf *w, const struct msg *m);
-/* Bytes to a message: 0, or -1 if malformed (m is then left empty). */
+/* Bytes to a message: 0, or -1 if malformed, or WIRE_E_VERSION if of
+ * another version (m is then left empty). */
 int	msg_decode(const void *buf, size_t len, struct msg *m);
 /* Free what msg_decode allocated (NULL-safe, idempotent). */
 void	msg_clear(struct msg *m);

@@ -3,8 +3,9 @@
  *
  * Any input must be parsed or rejected without a crash, a leak or a read
  * past its length.  An accepted input must print to a canonical text that
- * parses again to the same text and hash, and its groups must hold every
- * resource once, each after what it requires.
+ * parses again to the same text; that text (which gives every key) hashes
+ * the same when printed again; and its groups must hold every resource
+ * once, each after what it requires.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ check_order(const struct conf *c)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conf	*a, *b;
+	struct conf	*a, *b, *c;
 	char		*ta, *tb;
 	size_t		 la, lb;
 
@@ -72,12 +73,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (b == NULL)
 		abort();	/* the canonical form must parse */
 	tb = print_str(b, &lb);
-	if (la != lb || memcmp(ta, tb, la) != 0 ||
-	    strcmp(a->hash, b->hash) != 0)
+	if (la != lb || memcmp(ta, tb, la) != 0)
+		abort();
+	/* The hash is of the keys given: the printed form gives them all. */
+	if ((c = conf_load_buf("printed.conf", tb, lb, stderr)) == NULL ||
+	    strcmp(b->hash, c->hash) != 0 ||
+	    strcmp(a->hash_prev, b->hash_prev) != 0)
 		abort();
 	free(ta);
 	free(tb);
 	conf_free(a);
 	conf_free(b);
+	conf_free(c);
 	return 0;
 }

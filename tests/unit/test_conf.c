@@ -462,11 +462,16 @@ test_good(void)
 	conf_free(c);
 }
 
-/* print, re-parse, print: same text, same hash */
+/*
+ * print, re-parse, print: same text.  The printed form gives every key,
+ * so it hashes as itself printed again (not as the original, which may
+ * leave defaults out); the previous release's hash, of its canonical
+ * text, stays.
+ */
 static void
 roundtrip(const char *text, const char *what)
 {
-	struct conf	*a = loads(text), *b;
+	struct conf	*a = loads(text), *b, *c;
 	char		*pa, *pb;
 
 	if (!ok(a != NULL, "round trip %s: parses", what))
@@ -476,7 +481,12 @@ roundtrip(const char *text, const char *what)
 	if (ok(b != NULL, "round trip %s: printed form parses", what)) {
 		pb = print_str(b);
 		is_str(pb, pa, "round trip %s: same text", what);
-		is_str(b->hash, a->hash, "round trip %s: same hash", what);
+		c = loads(pb);
+		is_str(c ? c->hash : "", b->hash, "round trip %s: printed "
+		    "form hashes as itself", what);
+		is_str(b->hash_prev, a->hash_prev, "round trip %s: same "
+		    "previous-release hash", what);
+		conf_free(c);
 		free(pb);
 	}
 	free(pa);
@@ -484,25 +494,106 @@ roundtrip(const char *text, const char *what)
 	conf_free(b);
 }
 
+/* One postgresql group, bindir unset: what 7ef9114 hashed with its
+ * "/usr/lib/postgresql/15/bin" default (sha256 of its pghad -nv). */
+static const char	*hash_pg =
+    "[cluster]\nfencing = no\n[node n1]\nnodeid = 1\n[node n2]\n"
+    "nodeid = 2\n[group g]\npreferred_owners = n2 n1\n"
+    "[resource g-disk]\ngroup = g\ntype = disk\ndevice = /dev/vdb\n"
+    "mountpoint = /srv/g\nfstype = ext4\n[resource g-pg]\ngroup = g\n"
+    "type = postgresql\ndata = /srv/g/data\nmonitor_interval = 1s\n"
+    "requires = g-disk\n";
+#define HASH_PG_PREV \
+    "270eca222c15c98d22f55449a732d98ceefbed92c01b94550b9ab66c9ece1224"
+
+static bool
+hash_differs(const char *a, const char *b, const char *what)
+{
+	struct conf	*ca = loads(a), *cb = loads(b);
+	bool		 r = ca && cb && strcmp(ca->hash, cb->hash) != 0;
+
+	ok(r, "another hash: %s", what);
+	conf_free(ca);
+	conf_free(cb);
+	return r;
+}
+
+/*
+ * The hash is of the keys the file gives, as sorted normalised lines: so
+ * it is the sha256 of exactly this text, whatever this version's defaults
+ * (a default added or changed in a later release leaves it alone).
+ */
+static void
+test_hash_given(void)
+{
+	const char	*want =
+	    "pgha cluster file, keys given, v1\n"
+	    "[cluster]\nfencing = no\n"
+	    "[node n1]\nnodeid = 1\n[node n2]\nnodeid = 2\n"
+	    "[group g]\npreferred_owners = n2 n1\n"
+	    "[resource g-disk]\ndevice = /dev/vdb\nfstype = ext4\n"
+	    "group = g\nmountpoint = /srv/g\ntype = disk\n"
+	    "[resource g-pg]\ndata = /srv/g/data\ngroup = g\n"
+	    "monitor_interval = 1s\nrequires = g-disk\ntype = postgresql\n";
+	char		 h[65];
+	struct conf	*c = loads(hash_pg);
+
+	sha256_hex(want, strlen(want), h);
+	if (ok(c != NULL, "hash_pg parses")) {
+		is_str(c->hash, h, "hash: sha256 of the keys given, sorted, "
+		    "no defaults");
+		is_str(c->hash_prev, HASH_PG_PREV, "hash_prev: what 7ef9114 "
+		    "computed for the same file (bindir default included)");
+		ok(conf_hash_same(c, HASH_PG_PREV) &&
+		    conf_hash_same(c, c->hash), "either is the same file");
+		ok(!conf_hash_same(c, want), "another is not");
+	}
+	conf_free(c);
+}
+
 static void
 test_hash(void)
 {
-	const char	*a = "[node n1]\nnodeid = 1\n[group g]\n";
+	const char	*a = "[node n1]\nnodeid = 1\n[group g]\n"
+			     "ban_timeout = 60s\nfailover_threshold = 3\n";
 	const char	*b = "# other comments\n\n  [node  n1]  \n"
-			     "\tnodeid=1\n\n# x\n[group g]\nautostart = yes\n";
-	const char	*d = "[node n1]\nnodeid = 2\n[group g]\n";
-	struct conf	*ca = loads(a), *cb = loads(b), *cd = loads(d);
+			     "\tnodeid=1\n\n# x\n[group g]\n"
+			     "failover_threshold=3\nban_timeout = 1m\n";
+	struct conf	*ca = loads(a), *cb = loads(b);
 
-	if (ok(ca && cb && cd, "hash inputs parse")) {
+	if (ok(ca && cb, "hash inputs parse")) {
 		is_int(strlen(ca->hash), 64, "hash is 64 hex chars");
-		is_str(ca->hash, cb->hash, "comments, blanks and explicit "
-		    "defaults do not change the hash");
-		ok(strcmp(ca->hash, cd->hash) != 0,
-		    "a changed value changes the hash");
+		is_str(ca->hash, cb->hash, "comments, blanks, the order of "
+		    "keys and a duration's unit do not change the hash");
 	}
 	conf_free(ca);
 	conf_free(cb);
-	conf_free(cd);
+	hash_differs(a, "[node n1]\nnodeid = 2\n[group g]\n"
+	    "ban_timeout = 60s\nfailover_threshold = 3\n", "a value");
+	hash_differs(a, "[node n2]\nnodeid = 1\n[group g]\n"
+	    "ban_timeout = 60s\nfailover_threshold = 3\n", "a name");
+	hash_differs(a, "[node n1]\nnodeid = 1\n[group g]\n"
+	    "ban_timeout = 60s\n", "a key left out");
+	/* A later release may change the default: say what you mean. */
+	hash_differs(a, "[node n1]\nnodeid = 1\n[group g]\n"
+	    "ban_timeout = 60s\nfailover_threshold = 3\nautostart = yes\n",
+	    "a key given with its default value");
+	hash_differs(hash_pg, "[cluster]\nfencing = no\n[node n1]\n"
+	    "nodeid = 1\n[node n2]\nnodeid = 2\n[group g]\n"
+	    "preferred_owners = n1 n2\n[resource g-disk]\ngroup = g\n"
+	    "type = disk\ndevice = /dev/vdb\nmountpoint = /srv/g\n"
+	    "fstype = ext4\n[resource g-pg]\ngroup = g\ntype = postgresql\n"
+	    "data = /srv/g/data\nmonitor_interval = 1s\nrequires = g-disk\n",
+	    "the order of preferred owners");
+	hash_differs(hash_pg, "[cluster]\nfencing = no\n[node n1]\n"
+	    "nodeid = 1\n[node n2]\nnodeid = 2\n[group g]\n"
+	    "preferred_owners = n2 n1\n[resource g-disk]\ngroup = g\n"
+	    "type = disk\ndevice = /dev/vdb\nmountpoint = /srv/g\n"
+	    "fstype = ext4\n[resource g-pg]\ngroup = g\ntype = postgresql\n"
+	    "data = /srv/g/data\nmonitor_interval = 1s\nrequires = g-disk\n"
+	    "bindir = /usr/lib/postgresql/15/bin\n",
+	    "bindir given, even as the old default");
+	test_hash_given();
 }
 
 static void

@@ -353,6 +353,56 @@ test_env_entry(void)
 	    "env: '=' and blanks in a value pass");
 }
 
+/* A header's version word, little-endian at offset 4. */
+static void
+set_version(struct wbuf *w, uint32_t v)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		w->data[4 + i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * The version gate: WIRE_VERSION_MIN..WIRE_VERSION decode; another
+ * version is told apart from a malformed message, for pghad to say
+ * which release the peer runs.
+ */
+static void
+test_version(void)
+{
+	struct msg	m, d;
+	struct wbuf	w;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_NODEDOWN;
+	m.u.nodedown.nodeid = 3;
+	wbuf_init(&w);
+	msg_encode(&w, &m);
+	is_int(wire_version(w.data, w.len), WIRE_VERSION,
+	    "version: sent as WIRE_VERSION");
+	ok(msg_decode(w.data, w.len, &d) == 0, "version: ours decodes");
+	msg_clear(&d);
+	set_version(&w, WIRE_VERSION_MIN);
+	ok(msg_decode(w.data, w.len, &d) == 0, "version: the oldest read "
+	    "(%d) decodes", WIRE_VERSION_MIN);
+	msg_clear(&d);
+	set_version(&w, WIRE_VERSION + 1);
+	is_int(msg_decode(w.data, w.len, &d), WIRE_E_VERSION,
+	    "version: a newer one is refused as a version");
+	is_int(wire_version(w.data, w.len), WIRE_VERSION + 1,
+	    "version: and said");
+	set_version(&w, WIRE_VERSION_MIN - 1);
+	is_int(msg_decode(w.data, w.len, &d), WIRE_E_VERSION,
+	    "version: an older one is refused as a version");
+	w.data[0] ^= 0xff;
+	is_int(msg_decode(w.data, w.len, &d), -1,
+	    "version: bad magic is malformed, whatever the version");
+	is_int(wire_version(w.data, w.len), 0, "version: none without magic");
+	is_int(wire_version(w.data, 3), 0, "version: none in 3 bytes");
+	wbuf_free(&w);
+}
+
 int
 main(void)
 {
@@ -363,5 +413,6 @@ main(void)
 	test_record();
 	test_sync_decide();
 	test_request();
+	test_version();
 	return done_testing();
 }
