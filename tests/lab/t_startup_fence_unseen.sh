@@ -21,6 +21,15 @@ check "node2 sees node1's pghad down" wait_until 30 \
 "$LAB" kill-pghad node2 >/dev/null
 check "lab isolate node1 (db1 still runs there)" "$LAB" isolate node1
 check "node1 still runs its server" node_has_pg node1
+# node2's pghad must start only once node1 has left node2's membership:
+# started earlier it would see node1 as a member (startup fencing of a
+# member whose pghad never joined: t_startup_fence).
+node1_gone_from_node2() {
+	! "$LAB" exec node2 corosync-quorumtool -l 2>/dev/null |
+	    awk '$1 == 1 { found = 1 } END { exit !found }'
+}
+check "node2's corosync no longer counts node1 a member" \
+    wait_until 60 node1_gone_from_node2
 "$LAB" start-pghad node2 >/dev/null
 fenced() {
 	pgha_on node2 events >"$OUT_DIR/unseen.events" 2>&1 &&
