@@ -247,7 +247,7 @@ launch() {
 		--hostname="$node" --uuid="$(uuid_of "$m")"
 		--network-namespace-path="/run/netns/$m"
 		--link-journal=no --resolv-conf=off --timezone=off
-		--console=passive --capability=CAP_IPC_LOCK
+		--console=passive --capability=CAP_IPC_LOCK,CAP_NET_ADMIN
 		--bind="$loop" --bind-ro="$STATE/share:/var/tmp/pgha-share"
 		--bind="$STATE/power:/var/tmp/pgha-power")
 	# With systemd as the host's PID 1, nspawn gets a scope from it
