@@ -10,9 +10,11 @@
 # systemd-managed daemons: node1 loses power (the switch kills all of it)
 # -> node2 fences it and runs the group, no acknowledged commit lost;
 # node1 powered on rejoins by itself (units enabled); `pgha group move`;
-# `systemctl restart pghad` on the owner -> the group stays, the same
-# postmaster; `systemctl stop pghad` on the owner -> the group moves
-# first, PostgreSQL stopped by the cluster, not killed by systemd.
+# pghad killed on the owner and restarted by systemd -> the group stays,
+# the same postmaster; `systemctl stop pghad` on the owner -> the group
+# moves first, PostgreSQL stopped by the cluster, not killed by systemd.
+# (`systemctl restart pghad` moves the group: its stop half is a node
+# stop; pghad cannot tell a restart job from a stop job today.)
 # Not here (issue 15): `pgha config apply` (does not exist yet) and a
 # rolling upgrade (another slice).  Takes no lab lock itself (run-all).
 set -uo pipefail
@@ -244,14 +246,24 @@ check "node2: pgha group move db1" quiet on node2 pgha group move db1
 check "db1 online on node1 after the move" wait_until 60 online_on node1 node1
 
 # ------------------------------------------------------------ restart
+# pghad killed (KillMode=process: only pghad), systemd restarts it
+# (Restart=on-failure); the new pghad adopts what runs.  Not `systemctl
+# restart`: its stop half is a node stop, which moves the group away.
 pm=$(on node1 head -n 1 /srv/db1/data/postmaster.pid)
 main=$(on node1 systemctl show -P MainPID pghad)
-check "node1 (owner): systemctl restart pghad" on node1 systemctl restart pghad
-check "db1 still online on node1" online_on node1 node1
+check "node1 (owner): systemctl kill -s KILL pghad" \
+    on node1 systemctl kill -s KILL pghad
+restarted() {
+	local m
+	m=$(on node1 systemctl show -P MainPID pghad)
+	[[ $m != 0 && $m != "$main" ]] &&
+	    [[ $(on node1 systemctl is-active pghad) == active ]]
+}
+check "systemd restarts pghad (another MainPID, active)" \
+    wait_until 60 restarted
+check "db1 still online on node1" wait_until 30 online_on node1 node1
 is "$(on node1 head -n 1 /srv/db1/data/postmaster.pid)" "$pm" \
     "the same postmaster ($pm) runs on node1"
-check "pghad is another process ($main before)" \
-    test "$(on node1 systemctl show -P MainPID pghad)" != "$main"
 check "node2 also sees db1 on node1" online_on node2 node1
 
 # ------------------------------------------------------------ stop
