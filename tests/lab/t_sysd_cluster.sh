@@ -251,8 +251,8 @@ check "db1 online on node1 after the move" wait_until 60 online_on node1 node1
 # restart`: its stop half is a node stop, which moves the group away.
 pm=$(on node1 head -n 1 /srv/db1/data/postmaster.pid)
 main=$(on node1 systemctl show -P MainPID pghad)
-check "node1 (owner): systemctl kill -s KILL pghad" \
-    on node1 systemctl kill -s KILL pghad
+check "node1 (owner): systemctl kill --kill-who=main -s KILL pghad" \
+    on node1 systemctl kill --kill-who=main -s KILL pghad
 restarted() {
 	local m
 	m=$(on node1 systemctl show -P MainPID pghad)
