@@ -314,11 +314,18 @@ run_do(const struct target *t, const char *what, const char *script,
 
 /*
  * args: paths.  One line each: "SHA256 MODE:OWNER:GROUP PATH" or
- * "absent - PATH".
+ * "absent - PATH".  A conffile as its package shipped it (Debian's corosync installs an
+ * example corosync.conf) holds nothing of the operator's: it counts as
+ * absent, so that setup on freshly installed nodes needs no --force.
  */
 static const char probe_sh[] =
+    "shipped() {\n"
+    "	s=$(dpkg-query -W -f '${Conffiles}\\n' 2>/dev/null |\n"
+    "	    awk -v f=\"$1\" '$1 == f { print $2; exit }')\n"
+    "	[ -n \"$s\" ] && [ \"$(md5sum <\"$1\" | cut -d' ' -f1)\" = \"$s\" ]\n"
+    "}\n"
     "for f; do\n"
-    "	if [ -e \"$f\" ]; then\n"
+    "	if [ -e \"$f\" ] && ! shipped \"$f\"; then\n"
     "		h=$(sha256sum <\"$f\") || exit 1\n"
     "		m=$(stat -c %a:%U:%G \"$f\") || exit 1\n"
     "		echo \"${h%% *} $m $f\"\n"

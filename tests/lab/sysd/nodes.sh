@@ -10,6 +10,17 @@
 #	nodes.sh exec NODE CMD...		run CMD inside (node1, 2, witness)
 #	nodes.sh root				build the root only; print it
 #	nodes.sh status				one line per node
+#	nodes.sh power on|off|status NODE	the power switch (below)
+#
+# The power switch: up starts socat on $STATE/power/power.sock (bound
+# into every node at /var/tmp/pgha-power/power.sock), which runs
+# `nodes.sh power-serve` per request, as tests/lab/lab's does: "off
+# NODE" kills every process of the node at once (its systemd, nspawn,
+# all) and removes its network namespace (its links and any address on
+# them go with the power); "on NODE" boots it again from the same disk
+# (the overlay's upper layer); "status NODE"; "list".  fence_pghalab,
+# copied to /var/tmp/pgha-share/fence_pghalab in every node, talks to it
+# with socket=/var/tmp/pgha-power/power.sock.
 #
 # Every name derives from $PGHA_SYSD_NAME (default pghs): namespaces
 # NAME-sw, NAME-node1..N, NAME-witness; machines and host cgroups of the
@@ -41,13 +52,14 @@ SELF=$(readlink -f "$0")
 # What a node needs to run pgha offline (the nodes reach no mirror): the
 # service manager, corosync and its witness parts, PostgreSQL 15, the
 # libraries pghad links, sshd for `pgha cluster setup`, OCF agents, man
-# (systemd-analyze verify runs the units' Documentation= man: links).
+# (systemd-analyze verify runs the units' Documentation= man: links),
+# socat (fence_pghalab reaches the power switch with it).
 # $PGHA_SYSD_EXTRA_PKGS adds more (space separated; a new root).
 PKGS=(systemd systemd-sysv dbus iproute2 iputils-ping procps psmisc kmod
 	util-linux mount e2fsprogs less
 	corosync corosync-qdevice corosync-qnetd libnss3-tools
 	postgresql-15 postgresql-client-15 libpq5 libjson-c5 libmnl0 libssl3
-	openssh-server openssh-client resource-agents man-db)
+	openssh-server openssh-client resource-agents man-db socat)
 # shellcheck disable=SC2206
 PKGS+=(${PGHA_SYSD_EXTRA_PKGS:-})
 
@@ -235,8 +247,9 @@ launch() {
 		--hostname="$node" --uuid="$(uuid_of "$m")"
 		--network-namespace-path="/run/netns/$m"
 		--link-journal=no --resolv-conf=off --timezone=off
-		--console=passive --capability=CAP_IPC_LOCK
-		--bind="$loop" --bind-ro="$STATE/share:/var/tmp/pgha-share")
+		--console=passive --capability=CAP_IPC_LOCK,CAP_NET_ADMIN
+		--bind="$loop" --bind-ro="$STATE/share:/var/tmp/pgha-share"
+		--bind="$STATE/power:/var/tmp/pgha-power")
 	# With systemd as the host's PID 1, nspawn gets a scope from it
 	# instead (not the case on the machine this was written on).
 	[[ -d /run/systemd/system ]] || args+=(--keep-unit)
@@ -266,6 +279,14 @@ node_start() {
 	rm -rf "$d"
 	mkdir -p "$d/upper" "$d/work" "$d/merged"
 	machine_of "$node" >"$d/machine"
+	echo "$root" >"$d/root"
+	node_boot "$node" "$root"
+}
+
+# Boot a node over the disk (overlay upper layer) it has.
+node_boot() {
+	local node=$1 root=$2 d
+	d=$(node_dir "$node")
 	node_net_up "$node"
 	# setsid: a ^C at the caller's terminal does not reach the nodes;
 	# unshare -m: the overlay lives and dies with the node.
@@ -299,6 +320,98 @@ node_stop() {
 	rm -rf "$d"
 }
 
+# Power loss: every process of the node killed at once (systemd, nspawn,
+# whatever runs inside), then its network namespace removed, so that no
+# address of the node (an access point) outlives it.  Its disk (the
+# overlay's upper layer) stays for power_on.
+power_off() {
+	local node=$1 m d pid
+	m=$(machine_of "$node")
+	d=$(node_dir "$node")
+	for pid in $(cg_pids "$m"); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait_for 10 "processes of $m to die" cg_empty "$m" || return 1
+	ns_del "$m"
+	rm -rf "/run/systemd/nspawn/propagate/$m"
+	rm -f "/run/systemd/nspawn/locks/machine-$m" "$d/nspawn.pid"
+}
+
+power_on() {
+	local node=$1 d
+	d=$(node_dir "$node")
+	[[ -s $d/root ]] || { echo "no such node: $node"; return 1; }
+	node_boot "$node" "$(cat "$d/root")"
+	wait_for 10 "$node's systemd to start" leader_of "$node"
+}
+
+power_is_on() { leader_of "$1" >/dev/null; }
+
+# One request on stdin, one answer line on stdout (fence_pghalab's
+# protocol): on|off|status NODE, list -> "ok ..." or "error ...".
+power_serve() {
+	local line verb node out
+	exec 2>>"$STATE/power.log"
+	if ! read -r -t 5 line; then echo "error no request within 5 s"; return 0; fi
+	read -r verb node _ <<<"$line"
+	case $verb in
+	list) echo "ok list $(cd "$STATE" && ls -d node[0-9]* 2>/dev/null | tr '\n' ' ')"
+		return 0 ;;
+	on|off|status) ;;
+	*) echo "error unknown request: ${line:0:40}"; return 0 ;;
+	esac
+	if [[ ! $node =~ ^node[1-9]$ || ! -s $(node_dir "$node")/root ]]; then
+		echo "error no such node: ${node:0:20}"
+		return 0
+	fi
+	exec 8>"$STATE/power.lock"
+	flock -w 60 8 || { echo "error power switch busy for 60 s"; return 0; }
+	echo "$(ms) request: $line" >&2
+	if [[ $verb == status ]]; then
+		power_is_on "$node" && echo "ok on $node" || echo "ok off $node"
+		return 0
+	fi
+	if [[ $verb == off ]] && ! power_is_on "$node"; then
+		echo "ok off $node already"; return 0
+	fi
+	if [[ $verb == on ]] && power_is_on "$node"; then
+		echo "ok on $node already"; return 0
+	fi
+	if out=$("power_$verb" "$node" 2>&1 </dev/null 8>&-); then
+		echo "$(ms) $verb $node: done" >&2
+		echo "ok $verb $node"
+	else
+		echo "$(ms) $verb $node failed: $out" >&2
+		echo "error $verb $node failed: $(tail -n 1 <<<"$out")"
+	fi
+}
+
+power_start() {
+	local sock=$STATE/power/power.sock
+	mkdir -p "$STATE/power"
+	chmod 700 "$STATE/power"
+	cp "$(dirname "$SELF")/../fence_pghalab" "$STATE/share/fence_pghalab"
+	PGHA_SYSD_NAME=$NAME setsid socat -t 90 -T 90 \
+	    "UNIX-LISTEN:$sock,fork,mode=600,unlink-early" \
+	    "EXEC:$SELF power-serve" </dev/null >>"$STATE/power.log" 2>&1 &
+	echo $! >"$STATE/power.pid"
+	wait_for 5 "power switch to listen on $sock" test -S "$sock"
+}
+
+power_stop() {
+	local pid
+	pid=$(cat "$STATE/power.pid" 2>/dev/null) || return 0
+	alive "$pid" socat && kill -TERM "$pid" 2>/dev/null
+	wait_for 10 "power switch (socat $pid) to end" not_alive "$pid" socat
+}
+
+# power on|off|status NODE from the host, through the switch's socket
+# as a fence agent would.
+power_cmd() {
+	[[ $# -eq 2 && $1 =~ ^(on|off|status)$ ]] || die "power on|off|status NODE"
+	socat -t 90 -T 90 - "UNIX-CONNECT:$STATE/power/power.sock" <<<"$1 $2"
+}
+
 ns_empty() { [[ -z $(ip netns pids "$1" 2>/dev/null) ]]; }
 ns_del() {
 	local pid
@@ -321,6 +434,7 @@ disk_down() {
 
 down() {
 	local m
+	power_stop
 	for m in $(machines); do
 		node_stop "$m"
 	done
@@ -346,6 +460,7 @@ up() {
 	root=$(root_build)
 	down
 	mkdir -p "$STATE/share" "$STATE/ssh"
+	power_start
 	for (( k = 1; k <= n; k++ )); do nodes+=("node$k"); done
 	(( witness )) && nodes+=(witness)
 	{
@@ -404,6 +519,8 @@ down) down ;;
 exec) [[ $# -ge 2 ]] || die "exec NODE CMD..."; node_exec "$@" ;;
 root) root_build ;;
 status) status ;;
+power) power_cmd "$@" ;;
+power-serve) power_serve ;;
 _launch) launch "$@" ;;
-*) die "usage: nodes.sh up [--nodes N] [--witness] | down | exec NODE CMD... | root | status" ;;
+*) die "usage: nodes.sh up [--nodes N] [--witness] | down | exec NODE CMD... | root | status | power on|off|status NODE" ;;
 esac
