@@ -1028,14 +1028,13 @@ group_owners(struct parser *p, const struct raw_sect *s,
 
 	node_list(p, s, "preferred_owners", &g->preferred, &g->npreferred);
 	node_list(p, s, "possible_owners", &g->possible, &g->npossible);
-	if (g->npossible == 0) {
+	if (g->npossible == 0)
 		g->possible_mask = p->conf->nnodes >= 64 ? ~0ULL :
 		    (1ULL << p->conf->nnodes) - 1;
-		return;
-	}
 	for (i = 0; i < g->npossible; i++)
 		g->possible_mask |= 1ULL << g->possible[i]->index;
-	for (i = 0; i < g->npreferred; i++)
+	p->conf->run_mask |= g->possible_mask;
+	for (i = 0; i < g->npreferred && g->npossible; i++)
 		if (!(g->possible_mask & (1ULL << g->preferred[i]->index)))
 			perr(p, find_kv(s, "preferred_owners")->line, "%s "
 			    "preferred_owners: %s is not one of its "

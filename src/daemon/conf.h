@@ -151,6 +151,8 @@ struct conf {
 	int			 nnodes;
 	struct conf_group	*groups;
 	int			 ngroups;
+	uint64_t		 run_mask;	/* nodes some group may run on
+						 * (possible_owners) */
 	struct conf_resource	*resources;	/* in file order */
 	int			 nresources;
 };

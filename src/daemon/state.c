@@ -148,12 +148,7 @@ state_node_unseen(const struct cstate *cs, int n)
 bool
 state_node_may_run_some(const struct cstate *cs, int n)
 {
-	int	gi;
-
-	for (gi = 0; gi < cs->conf->ngroups; gi++)
-		if (cs->conf->groups[gi].possible_mask & (1ULL << n))
-			return true;
-	return false;
+	return (cs->conf->run_mask & (1ULL << n)) != 0;
 }
 
 bool
