@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "slurp.h"
 #include "../../src/cli/cli.h"
 
 #define NOW	((int64_t)1795612800000LL)	/* 2026-11-25T13:20:00Z */
@@ -268,24 +269,6 @@ render(render_fn *fn, struct json_object *o)
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		abort();
 	fn(f, o);
-	fclose(f);
-	return buf;
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	buf[fread(buf, 1, (size_t)n, f)] = '\0';
 	fclose(f);
 	return buf;
 }

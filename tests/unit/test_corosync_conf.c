@@ -19,30 +19,10 @@
 #include "tap.h"
 #include "conf.h"
 #include "util.h"
+#include "slurp.h"
 #include "../../src/cli/corosync_conf.h"
 
 #define COROSYNC	"/usr/sbin/corosync"
-
-static char *
-slurp(const char *path)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xcalloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
 
 static void
 golden(const char *name, const char *got)

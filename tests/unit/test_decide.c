@@ -385,6 +385,17 @@ test_local(void)
 	conf_free(c);
 }
 
+/* An address independent of the disk; the server requires both. */
+static const char *confi =
+    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
+    "[group db1]\npreferred_owners = node1 node2\n"
+    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
+    "mountpoint = /srv/db1\nfstype = ext4\n"
+    "[resource ip]\ngroup = db1\ntype = address\n"
+    "address = 198.18.0.100/24\n"
+    "[resource pg]\ngroup = db1\ntype = postgresql\n"
+    "data = /srv/db1/data\nrequires = d ip\n%s";
+
 /*
  * An address that does not require the disk: both start as soon as the
  * group runs here (the executor runs them side by side), the server after
@@ -394,16 +405,7 @@ test_local(void)
 static void
 test_independent(void)
 {
-	const char		*cf =
-	    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
-	    "[group db1]\npreferred_owners = node1 node2\n"
-	    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
-	    "mountpoint = /srv/db1\nfstype = ext4\n"
-	    "[resource ip]\ngroup = db1\ntype = address\n"
-	    "address = 198.18.0.100/24\n"
-	    "[resource pg]\ngroup = db1\ntype = postgresql\n"
-	    "data = /srv/db1/data\nrequires = d ip\n%s";
-	struct conf		*c = load(cf, "");
+	struct conf		*c = load(confi, "");
 	struct cstate		*cs = fresh(c, 0);
 	struct decision		 d;
 	struct local_step	 st;
@@ -471,17 +473,6 @@ view(const struct cstate *cs, struct local_res *v)
 		v[i].flags = cs->nodes[cs->local].res[g->res[i]->index].flags;
 	}
 }
-
-/* An address independent of the disk; the server requires both. */
-static const char *confi =
-    "[node node1]\nnodeid = 1\n" FA "[node node2]\nnodeid = 2\n" FA
-    "[group db1]\npreferred_owners = node1 node2\n"
-    "[resource d]\ngroup = db1\ntype = disk\ndevice = /dev/loop9\n"
-    "mountpoint = /srv/db1\nfstype = ext4\n"
-    "[resource ip]\ngroup = db1\ntype = address\n"
-    "address = 198.18.0.100/24\n"
-    "[resource pg]\ngroup = db1\ntype = postgresql\n"
-    "data = /srv/db1/data\nrequires = d ip\n%s";
 
 /*
  * decide_local_plan(): what runs here already decides whether the next

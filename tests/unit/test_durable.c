@@ -12,21 +12,7 @@
 #include "loop.h"
 #include "tap.h"
 #include "util.h"
-
-static char *
-slurp(const char *path)
-{
-	static char	 buf[256];
-	FILE		*f = fopen(path, "r");
-	size_t		 n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#include "slurp.h"
 
 int
 main(void)
@@ -44,6 +30,7 @@ main(void)
 	is_int(durable_flush(), 0, "a write: no failure");
 	s = slurp(path);
 	is_str(s ? s : "(none)", "stopped\n", "the file holds it");
+	free(s);
 	ok(access(tmp, F_OK) == -1 && errno == ENOENT,
 	    "no temporary file left");
 
@@ -53,6 +40,7 @@ main(void)
 	is_int(durable_flush(), 0, "three writes in a row: no failure");
 	s = slurp(path);
 	is_str(s ? s : "(none)", "paused\n", "the latest one wins");
+	free(s);
 
 	durable_replace(path, NULL);
 	is_int(durable_flush(), 0, "a removal: no failure");
@@ -67,6 +55,7 @@ main(void)
 	s = slurp(path);
 	is_str(s ? s : "(none)", "drained\n",
 	    "and the other file is written all the same");
+	free(s);
 
 	unlink(path);
 	rmdir(dir);
