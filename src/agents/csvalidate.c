@@ -148,7 +148,7 @@ check_timing(struct chk *c, cmap_handle_t h, int nodes, int links)
 	uint64_t	token, consensus, coef, ping;
 	char		key[64];
 	int		l;
-	bool		bad = false;
+	bool		bad, coef_set;
 
 	if (!get_num(h, "runtime.config.totem.token", &token) ||
 	    !get_num(h, "runtime.config.totem.consensus", &consensus)) {
@@ -157,24 +157,21 @@ check_timing(struct chk *c, cmap_handle_t h, int nodes, int links)
 		    "config.totem): not checked");
 		return;
 	}
-	if (nodes >= 3 && get_num(h, "totem.token_coefficient", &coef) &&
-	    coef != 0) {
+	coef_set = get_num(h, "totem.token_coefficient", &coef);
+	if (nodes >= 3 && coef_set && coef != 0)
 		pgc_finding(c, "warning", "token_coefficient", NULL,
 		    "set token_coefficient: 0 in totem { } (" DEPLOY_DOC ")",
 		    "token_coefficient is %llu ms: with %d nodes the token "
 		    "really is %llu ms, and a lost node is seen that much "
 		    "later", (unsigned long long)coef, nodes,
 		    (unsigned long long)token);
-		bad = true;
-	} else if (nodes >= 3 && !get_num(h, "totem.token_coefficient",
-	    &coef)) {
+	else if (nodes >= 3 && !coef_set)
 		pgc_finding(c, "warning", "token_coefficient", NULL,
 		    "set token_coefficient: 0 in totem { } (" DEPLOY_DOC ")",
 		    "token_coefficient is not set (650 ms per node past "
 		    "two): with %d nodes the token really is %llu ms", nodes,
 		    (unsigned long long)token);
-		bad = true;
-	}
+	bad = nodes >= 3 && (!coef_set || coef != 0);
 	if (consensus * 10 < token * 12) {
 		pgc_finding(c, "warning", "consensus", NULL, "remove "
 		    "consensus from totem { } (it defaults to 1.2 x token)",
